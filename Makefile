@@ -1,0 +1,119 @@
+# Pagoda: build the kernel, the ISO, and run or test them under QEMU.
+#
+#   make            build/kernel.elf and build/pagoda.iso
+#   make run        boot the ISO in QEMU (SeaBIOS), console on this terminal
+#   make run-uefi   the same under OVMF (UEFI)
+#   make debug      QEMU halted with a gdb stub; gdb loads the symbols
+#   make test       boot headless under SeaBIOS and OVMF, check the KTAP
+#   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make clean
+#
+# Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
+# MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='extra kernel options'.
+
+CROSS_COMPILE ?=
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+LD := $(CROSS_COMPILE)ld
+NM := $(CROSS_COMPILE)nm
+NASM ?= nasm
+PYTHON ?= python3
+FONT ?= /usr/share/consolefonts/Lat15-Terminus16.psf.gz
+
+# Quiet output ("  CC  kernel/main.c"); V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+B := build
+OBJ := $(B)/obj
+GEN := $(B)/gen
+
+CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -Iinclude \
+	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -fno-common -MMD -MP
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+CFLAGS += --target=x86_64-unknown-none-elf
+endif
+NASMFLAGS := -f elf64 -g -F dwarf -w+all -Iinclude
+LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
+
+CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
+ASMSRCS := $(sort $(wildcard boot/*.asm))
+OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o)
+
+.PHONY: all run run-uefi debug test bench clean deps
+all: $(B)/kernel.elf $(B)/pagoda.iso
+
+# Missing host packages are installed by this script (apt-get, or sudo).
+deps:
+	@scripts/deps.sh
+
+$(OBJ)/%.o: %.c | deps
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.asm | deps
+	$(call say,NASM,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+$(OBJ)/gen/%.o: $(GEN)/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The panic backtrace names functions from a symbol table linked into the
+# kernel itself. The table's size changes the addresses it lists, so link
+# three times: with an empty table, with the table of link 1 (now the right
+# size), and with the table of link 2 (the right addresses).
+$(B)/kernel.elf: $(OBJS) linker.ld scripts/ksyms.py
+	$(call say,LD,$@)
+	@mkdir -p $(GEN) $(OBJ)/gen
+	$(Q)$(PYTHON) scripts/ksyms.py --empty > $(GEN)/ksyms0.c
+	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms0.c -o $(OBJ)/gen/ksyms0.o
+	$(Q)$(LD) $(LDFLAGS) -o $(B)/kernel.1 $(OBJS) $(OBJ)/gen/ksyms0.o
+	$(Q)$(NM) -n $(B)/kernel.1 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms1.c
+	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms1.c -o $(OBJ)/gen/ksyms1.o
+	$(Q)$(LD) $(LDFLAGS) -o $(B)/kernel.2 $(OBJS) $(OBJ)/gen/ksyms1.o
+	$(Q)$(NM) -n $(B)/kernel.2 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms2.c
+	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms2.c -o $(OBJ)/gen/ksyms2.o
+	$(Q)$(LD) $(LDFLAGS) -o $@ $(OBJS) $(OBJ)/gen/ksyms2.o
+	$(Q)$(NM) -n $@ | $(PYTHON) scripts/ksyms.py | cmp -s - $(GEN)/ksyms2.c || \
+		{ echo "ksyms: the symbol table did not converge after three links" >&2; exit 1; }
+	@rm -f $(B)/kernel.1 $(B)/kernel.2
+
+# The ISO: GRUB (BIOS and UEFI) + kernel + iso/grub.cfg with CMDLINE added.
+$(B)/pagoda.iso: $(B)/kernel.elf iso/grub.cfg scripts/mkiso.sh
+	$(call say,ISO,$@)
+	$(Q)scripts/mkiso.sh $@ "$(CMDLINE)"
+
+run: all
+	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso
+
+run-uefi: all
+	scripts/qemu.sh --firmware uefi --iso $(B)/pagoda.iso
+
+debug: all
+	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso --gdb & \
+	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
+
+test: $(B)/kernel.elf
+	scripts/test.sh
+
+bench: $(B)/kernel.elf
+	scripts/bench.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+/* memblock: the boot-time view of physical memory (mm/memblock.c).
+ *
+ * From the multiboot2 memory map it keeps two sorted lists of half-open
+ * ranges [base, end): "memory" (usable RAM, after mem= is applied) and
+ * "reserved" (what is in RAM but must never be handed out: the low 1 MiB,
+ * the kernel image, the boot information, the boot modules, memmap= ranges,
+ * and everything memblock_alloc() gave away). The buddy allocator is built
+ * from memory minus reserved; after that memblock is read-only history. */
+#ifndef PAGODA_MEMBLOCK_H
+#define PAGODA_MEMBLOCK_H
+
+#include <pagoda/bootinfo.h>
+#include <pagoda/types.h>
+
+#define MEMBLOCK_MAX 128
+
+struct memblock_range {
+	phys_addr_t base;
+	phys_addr_t end; /* exclusive */
+};
+
+struct memblock_list {
+	unsigned int nr;
+	struct memblock_range r[MEMBLOCK_MAX];
+};
+
+/* Reservations made by memmap=SIZE$ADDR: they show as "Reserved" in the
+ * resource tree and are mappable through /dev/mem later. */
+extern struct memblock_list memblock_memory, memblock_reserved, memblock_memmap;
+
+/* Build the lists from bi and the command line (mem=, memmap=). Bad option
+ * values are warned about, naming the option, and ignored. */
+struct cmdline;
+void memblock_init(const struct boot_info *bi, const struct cmdline *cl);
+
+/* Add/remove [base, base + size) to/from a list, merging neighbours.
+ * Return 0, or -ENOSPC when the list is full, -EINVAL on overflow. */
+int memblock_add(struct memblock_list *l, phys_addr_t base, uint64_t size);
+int memblock_remove(struct memblock_list *l, phys_addr_t base, uint64_t size);
+
+/* True when [base, base + size) overlaps any range of l. */
+bool memblock_overlaps(const struct memblock_list *l, phys_addr_t base, uint64_t size);
+
+/* Allocate size bytes aligned to align from free memory below limit
+ * (highest address first) and reserve them. Returns the physical address
+ * or 0 when nothing fits. Only before the buddy allocator takes over. */
+phys_addr_t memblock_alloc(uint64_t size, uint64_t align, phys_addr_t limit);
+
+/* Parse one memmap= value ("64M$0x180000000", several comma-separated)
+ * into reservations. Returns 0 or -EINVAL (and warns). Exposed for tests. */
+int memblock_parse_memmap(struct memblock_list *reserve, const char *opt);
+
+/* Total bytes in a list. */
+uint64_t memblock_total(const struct memblock_list *l);
+
+#endif

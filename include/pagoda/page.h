@@ -1,0 +1,72 @@
+/* Frame descriptors: one struct page per frame of RAM (mm/page.c).
+ *
+ * Descriptors are allocated per RAM range ("section"), so a hole in the
+ * physical address space (the PCI hole below 4 GiB, or a terabyte gap)
+ * costs nothing. A PFN that is not RAM has no descriptor: pfn_to_page()
+ * returns NULL for it. That is also why device memory mapped by
+ * remap_pfn_range() is never reference counted: there is nothing to count.
+ *
+ * 32 bytes each (checked at compile time): 0.78% of RAM. */
+#ifndef PAGODA_PAGE_H
+#define PAGODA_PAGE_H
+
+#include <pagoda/layout.h>
+#include <pagoda/list.h>
+#include <pagoda/types.h>
+
+/* page->flags */
+#define PG_reserved (1U << 0) /* never handed out: kernel, boot data, memmap= */
+#define PG_buddy (1U << 1)    /* the head of a free block in a buddy free list */
+#define PG_slab (1U << 2)     /* a kmalloc slab (mm/slab.c) */
+#define PG_head (1U << 3)     /* the head of an allocated block of order > 0 */
+
+struct page {
+	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */
+	uint32_t refcount;    /* 0 when free */
+	uint16_t flags;
+	uint8_t order;        /* the block's order while PG_buddy or PG_head */
+	uint8_t zone;         /* enum zone_type */
+	union {
+		void *freelist;   /* PG_slab: first free object */
+		uint64_t private; /* free for the owner's use */
+	};
+};
+
+/* A run of RAM with descriptors: PFNs [start, end). */
+struct mem_section {
+	pfn_t start, end;
+	struct page *pages;
+};
+
+#define MAX_SECTIONS 64
+extern struct mem_section mem_sections[MAX_SECTIONS];
+extern unsigned int nr_mem_sections;
+
+/* The descriptor of pfn, or NULL if pfn is not RAM. */
+struct page *pfn_to_page(pfn_t pfn);
+pfn_t page_to_pfn(const struct page *page);
+
+static inline phys_addr_t page_to_phys(const struct page *page)
+{
+	return pfn_to_phys(page_to_pfn(page));
+}
+
+/* Where the direct map shows the frame's memory. */
+static inline void *page_address(const struct page *page)
+{
+	return phys_to_virt(page_to_phys(page));
+}
+
+static inline struct page *virt_to_page(const void *va)
+{
+	return pfn_to_page(phys_to_pfn(virt_to_phys(va)));
+}
+
+/* Allocate the descriptors for every memblock memory range (from memblock)
+ * and mark them reserved. Returns 0 or -ENOMEM. */
+int page_init_sections(void);
+
+/* Bytes spent on descriptors, for the boot log and the tests. */
+uint64_t page_descriptor_bytes(void);
+
+#endif

@@ -1,0 +1,114 @@
+/* x86-64 four-level page tables (mm/pgtable.c).
+ *
+ * A 48-bit virtual address indexes four tables of 512 entries each (Intel
+ * SDM Vol. 3A, 4.5):
+ *
+ *   47    39 38    30 29    21 20    12 11       0
+ *   | PML4  |  PDPT  |   PD   |   PT   |  offset  |
+ *   level 3  level 2  level 1  level 0
+ *
+ * A PDPT entry with PS set maps 1 GiB, a PD entry with PS set maps 2 MiB,
+ * a PT entry maps 4 KiB. Table pages come from the buddy allocator (from
+ * memblock before it exists) and are freed when they become empty. */
+#ifndef PAGODA_PGTABLE_H
+#define PAGODA_PGTABLE_H
+
+#include <pagoda/cache.h>
+#include <pagoda/types.h>
+
+typedef uint64_t pte_t;
+
+#define PTE_PRESENT (1ULL << 0)
+#define PTE_WRITE (1ULL << 1)
+#define PTE_USER (1ULL << 2)
+/* PTE_PWT (bit 3) and PTE_PCD (bit 4) are in cache.h */
+#define PTE_ACCESSED (1ULL << 5)
+#define PTE_DIRTY (1ULL << 6)
+#define PTE_PS (1ULL << 7)        /* in a PDPT or PD entry: a 1 GiB / 2 MiB page */
+#define PTE_PAT_4K (1ULL << 7)    /* in a PT entry: the PAT bit */
+#define PTE_GLOBAL (1ULL << 8)
+#define PTE_SPECIAL (1ULL << 9)   /* software: no struct page behind it (VM_PFNMAP) */
+#define PTE_COW (1ULL << 10)      /* software: write-protected for copy-on-write */
+#define PTE_PAT_LARGE (1ULL << 12)
+#define PTE_NX (1ULL << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ULL
+#define PTE_CACHE_MASK (PTE_PWT | PTE_PCD | PTE_PAT_4K)
+
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+
+/* A page protection: PTE bits in 4 KiB-entry format (PAT in bit 7). */
+typedef struct {
+	uint64_t bits;
+} pgprot_t;
+
+#define __pgprot(x) ((pgprot_t){ (x) })
+#define PAGE_KERNEL __pgprot(PTE_PRESENT | PTE_WRITE | PTE_NX)
+#define PAGE_KERNEL_RO __pgprot(PTE_PRESENT | PTE_NX)
+#define PAGE_KERNEL_EXEC __pgprot(PTE_PRESENT)
+#define PAGE_KERNEL_RX __pgprot(PTE_PRESENT)
+
+/* Replace the memory type of prot (cache.h: the PAT layout). */
+static inline pgprot_t pgprot_cache(pgprot_t prot, enum cache_mode mode)
+{
+	return __pgprot((prot.bits & ~PTE_CACHE_MASK) | cache_mode_pte_bits(mode));
+}
+static inline pgprot_t pgprot_writecombine(pgprot_t p) { return pgprot_cache(p, CACHE_WC); }
+static inline pgprot_t pgprot_noncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC_MINUS); }
+static inline pgprot_t pgprot_uncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC); }
+
+/* The memory type a PTE selects (for tests and /proc). */
+enum cache_mode pte_cache_mode(pte_t pte, unsigned int level);
+
+static inline uint64_t pt_level_size(unsigned int level) { return 1ULL << (12 + 9 * level); }
+
+/* pt_map() flags */
+#define PT_MAP_HUGE 0x1 /* use 2 MiB / 1 GiB entries where aligned */
+
+/* Map [va, va + size) to [pa, pa + size) with prot in the tables rooted at
+ * root (physical address of a PML4). va, pa and size must be page-aligned.
+ * Returns 0; -EINVAL for bad alignment or a non-canonical range; -EEXIST
+ * if anything in the range is mapped already; -ENOMEM when a table page
+ * cannot be allocated. On failure nothing stays mapped. */
+int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,
+	   unsigned int flags);
+
+/* Called by pt_unmap() for each leaf it removes: the entry's old value, the
+ * virtual address it mapped and its level (0: 4 KiB, 1: 2 MiB, 2: 1 GiB). */
+typedef void (*pt_leaf_fn)(pte_t old, uintptr_t va, unsigned int level, void *arg);
+
+/* Unmap [va, va + size), splitting a huge entry that straddles an end.
+ * Empty table pages are freed. Returns 0, -EINVAL, or -ENOMEM if a split
+ * needed a table page (then the range is unmapped up to the split). */
+int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
+
+/* Set the protection of every mapped page in [va, va + size) to prot,
+ * keeping each frame (and its PTE_SPECIAL bit). Splits straddling huge
+ * entries. Returns 0, -EINVAL or -ENOMEM. */
+int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot);
+
+struct pt_lookup_result {
+	pte_t pte;          /* the leaf entry */
+	unsigned int level; /* 0, 1 or 2 */
+	phys_addr_t phys;   /* the physical address va translates to */
+};
+
+/* Translate va. Returns 0 or -ENOENT if it is not mapped. */
+int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res);
+
+/* Flush the TLB entries for [va, va + size): invlpg per page up to a
+ * threshold, a full flush beyond it. */
+void pt_flush_range(uintptr_t va, uint64_t size);
+#define PT_FLUSH_THRESHOLD 32 /* pages */
+
+/* The kernel's PML4 (the boot PML4, physical). */
+extern phys_addr_t kernel_pml4;
+
+/* Page-table pages come from memblock until pt_use_pmm() is called. */
+void pt_use_pmm(void);
+void pt_set_direct_map_ready(void);
+
+/* Number of table pages currently allocated (for tests). */
+uint64_t pt_table_pages(void);
+
+#endif

@@ -1,0 +1,132 @@
+/* kmain: where the kernel starts in C, on the boot stack, in the top 2 GiB,
+ * with the boot page tables of boot/entry.asm. The order below is the
+ * order of dependence: the serial console first so that anything after it
+ * can complain; the boot information before anything that reads it; traps
+ * before anything that might fault. */
+#include <pagoda/acpi.h>
+#include <pagoda/bootinfo.h>
+#include <pagoda/cache.h>
+#include <pagoda/cmdline.h>
+#include <pagoda/cpu.h>
+#include <pagoda/fixmap.h>
+#include <pagoda/kbench.h>
+#include <pagoda/ktest.h>
+#include <pagoda/layout.h>
+#include <pagoda/mm_init.h>
+#include <pagoda/multiboot2.h>
+#include <pagoda/panic.h>
+#include <pagoda/power.h>
+#include <pagoda/printk.h>
+#include <pagoda/serial.h>
+#include <pagoda/string.h>
+#include <pagoda/timer.h>
+#include <pagoda/trap.h>
+#include <pagoda/x86.h>
+
+#define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
+
+void kmain(uint32_t magic, uint32_t mbi_phys);
+uint64_t kmain_tsc; /* TSC at kmain entry, for boot-time figures */
+
+static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
+{
+	char err[160];
+
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("not booted by a multiboot2 loader (EAX=%#x, expected %#x)", magic,
+		      MB2_BOOTLOADER_MAGIC);
+	if (mbi_phys == 0 || mbi_phys % 8)
+		panic("multiboot2: boot information pointer %#x is not 8-byte aligned", mbi_phys);
+	/* Below 4 GiB (EBX is 32 bits), so inside the boot identity map. */
+	if (mb2_parse((const void *)(uintptr_t)mbi_phys, &boot_info, err, sizeof(err)) < 0)
+		panic("%s", err);
+}
+
+static void print_boot_info(void)
+{
+	const struct boot_info *bi = &boot_info;
+
+	pr_info("Pagoda booting via %s (%s)\n", bi->loader_name[0] ? bi->loader_name : "?",
+		bi->booted_via_efi ? "UEFI" : "BIOS");
+	pr_info("command line: %s\n", bi->cmdline);
+	for (unsigned int i = 0; i < bi->nr_mmap; i++)
+		pr_info("  mem [%#018llx-%#018llx) type %u\n", (unsigned long long)bi->mmap[i].base,
+			(unsigned long long)(bi->mmap[i].base + bi->mmap[i].len), bi->mmap[i].type);
+	pr_info("usable RAM: %llu MiB\n", (unsigned long long)(boot_mmap_usable_bytes(bi) >> 20));
+	if (bi->has_framebuffer)
+		pr_info("framebuffer: %ux%u, %u bpp, pitch %u at %#llx\n", bi->fb.width,
+			bi->fb.height, bi->fb.bpp, bi->fb.pitch, (unsigned long long)bi->fb.addr);
+	for (unsigned int i = 0; i < bi->nr_modules; i++)
+		pr_info("module %u: [%#llx-%#llx) %s\n", i, (unsigned long long)bi->modules[i].start,
+			(unsigned long long)bi->modules[i].end, bi->modules[i].cmdline);
+}
+
+static void apply_params(void)
+{
+	const char *v = kernel_param("loglevel");
+	const char *end;
+	uint64_t n;
+
+	if (v) {
+		if (kstrtou64_prefix(v, &end, &n) == 0 && !*end && n <= 8)
+			printk_set_loglevel((int)n);
+		else
+			pr_warn("cmdline: loglevel=%s is not a number from 0 to 8; ignored\n", v);
+	}
+}
+
+/* Run the self-tests unless ktest=off. Returns the number of failures. */
+static unsigned int run_self_tests(void)
+{
+	const char *filter = kernel_param("ktest");
+	unsigned int pass, fail, skip;
+
+	if (filter && strcmp(filter, "off") == 0)
+		return 0;
+	ktest_run_all(filter, &pass, &fail, &skip);
+	printk(fail ? KERN_ERR "ktest: %u passed, %u failed, %u skipped\n"
+		    : KERN_INFO "ktest: %u passed, %u failed, %u skipped\n",
+	       pass, fail, skip);
+	return fail;
+}
+
+static void run_benchmarks(void)
+{
+	uint64_t hz = tsc_hz();
+
+	pr_info("kbench: mm_init: %llu cycles from kmain (%llu us); %llu us since reset\n",
+		(unsigned long long)mm_init_cycles,
+		hz ? (unsigned long long)(mm_init_cycles * 1000000 / hz) : 0ULL,
+		hz ? (unsigned long long)((kmain_tsc + mm_init_cycles) / (hz / 1000000)) : 0ULL);
+	kbench_run_all(kernel_param("kbench"));
+}
+
+void kmain(uint32_t magic, uint32_t mbi_phys)
+{
+	unsigned int failures;
+
+	kmain_tsc = rdtsc();
+	serial_init();
+	cpu_init();
+	trap_init();
+	parse_boot_info(magic, mbi_phys);
+	cmdline_parse(&kernel_cmdline, boot_info.cmdline);
+	apply_params();
+	pat_init();
+	print_boot_info();
+	mm_init(&boot_info, &kernel_cmdline);
+	acpi_init(&boot_info);
+	if (timer_init() == 0)
+		sti();
+
+	failures = run_self_tests();
+	if (kernel_param("kbench"))
+		run_benchmarks();
+	if (debug_exit_present()) {
+		pr_info("isa-debug-exit present: powering off with the test verdict\n");
+		poweroff(failures ? 1 : 0);
+	}
+	pr_info("Pagoda is up; nothing more to do yet. Idle.\n");
+	for (;;)
+		hlt();
+}

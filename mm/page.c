@@ -1,0 +1,94 @@
+/* Frame descriptors, one array per run of RAM (see include/pagoda/page.h). */
+#include <pagoda/errno.h>
+#include <pagoda/memblock.h>
+#include <pagoda/page.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+
+BUILD_BUG_ON(sizeof(struct page) != 32);
+
+struct mem_section mem_sections[MAX_SECTIONS];
+unsigned int nr_mem_sections;
+
+/* Binary search: sections are sorted and disjoint. */
+static struct mem_section *pfn_section(pfn_t pfn)
+{
+	unsigned int lo = 0, hi = nr_mem_sections;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+		struct mem_section *s = &mem_sections[mid];
+		if (pfn < s->start)
+			hi = mid;
+		else if (pfn >= s->end)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+struct page *pfn_to_page(pfn_t pfn)
+{
+	struct mem_section *s = pfn_section(pfn);
+
+	return s ? &s->pages[pfn - s->start] : NULL;
+}
+
+pfn_t page_to_pfn(const struct page *page)
+{
+	for (unsigned int i = 0; i < nr_mem_sections; i++) {
+		struct mem_section *s = &mem_sections[i];
+		if (page >= s->pages && page < s->pages + (s->end - s->start))
+			return s->start + (pfn_t)(page - s->pages);
+	}
+	return (pfn_t)-1;
+}
+
+uint64_t page_descriptor_bytes(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < nr_mem_sections; i++)
+		n += (mem_sections[i].end - mem_sections[i].start) * sizeof(struct page);
+	return n;
+}
+
+/* Descriptors for one range, from memblock (any address: the direct map
+ * exists by now), all reserved until pmm_init() frees the free frames. */
+static int section_init(struct mem_section *s, pfn_t start, pfn_t end)
+{
+	uint64_t bytes = (end - start) * sizeof(struct page);
+	phys_addr_t pa = memblock_alloc(ALIGN_UP(bytes, PAGE_SIZE), PAGE_SIZE, UINT64_MAX);
+
+	if (!pa)
+		return -ENOMEM;
+	s->start = start;
+	s->end = end;
+	s->pages = phys_to_virt(pa);
+	memset(s->pages, 0, bytes);
+	for (pfn_t i = 0; i < end - start; i++) {
+		list_init(&s->pages[i].lru);
+		s->pages[i].flags = PG_reserved;
+	}
+	return 0;
+}
+
+int page_init_sections(void)
+{
+	/* Snapshot first: allocating descriptors changes memblock_reserved, not
+	 * memblock_memory, so the ranges are stable. */
+	for (unsigned int i = 0; i < memblock_memory.nr; i++) {
+		const struct memblock_range *r = &memblock_memory.r[i];
+		if (nr_mem_sections == MAX_SECTIONS) {
+			pr_warn("page: more than %d RAM ranges; RAM from %#llx unused\n",
+				MAX_SECTIONS, (unsigned long long)r->base);
+			break;
+		}
+		if (section_init(&mem_sections[nr_mem_sections], phys_to_pfn(r->base),
+				 phys_to_pfn(r->end)) < 0)
+			return -ENOMEM;
+		nr_mem_sections++;
+	}
+	return 0;
+}

@@ -1,0 +1,357 @@
+/* x86-64 page tables: map, unmap, protect and look up ranges with 4 KiB,
+ * 2 MiB and 1 GiB entries. See include/pagoda/pgtable.h for the layout.
+ *
+ * One walker serves every level: walk_alloc() descends to the table that
+ * holds a given level's entry (creating tables on the way), and
+ * walk_range() recurses over a range of any level, splitting a huge entry
+ * that straddles the range, and freeing tables that end up empty. */
+#include <pagoda/cpu.h>
+#include <pagoda/errno.h>
+#include <pagoda/memblock.h>
+#include <pagoda/panic.h>
+#include <pagoda/pgtable.h>
+#include <pagoda/pmm.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <pagoda/x86.h>
+
+#define TABLE_BITS (PTE_PRESENT | PTE_WRITE | PTE_USER) /* leaves decide */
+#define USER_END 0x0000800000000000ULL
+#define KERNEL_START 0xffff800000000000ULL
+#define KERNEL_HALF_INDEX 256 /* PML4 entries from here are shared by every mm */
+#define IDENTITY_LIMIT (4ULL << 30)
+
+phys_addr_t kernel_pml4;
+static bool tables_from_pmm, direct_map_ready;
+static uint64_t nr_table_pages;
+
+void pt_use_pmm(void) { tables_from_pmm = true; }
+void pt_set_direct_map_ready(void) { direct_map_ready = true; }
+uint64_t pt_table_pages(void) { return nr_table_pages; }
+
+/* A table page as the kernel sees it: through the direct map once it
+ * exists, before that through the boot identity map of the low 4 GiB. */
+static pte_t *table_va(phys_addr_t pa)
+{
+	if (direct_map_ready)
+		return phys_to_virt(pa);
+	BUG_ON(pa >= IDENTITY_LIMIT);
+	return (pte_t *)(uintptr_t)pa;
+}
+
+static phys_addr_t table_alloc(void)
+{
+	phys_addr_t pa;
+
+	if (tables_from_pmm) {
+		struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!p)
+			return 0;
+		pa = page_to_phys(p);
+	} else {
+		pa = memblock_alloc(PAGE_SIZE, PAGE_SIZE, IDENTITY_LIMIT);
+		if (!pa)
+			return 0;
+		memset(table_va(pa), 0, PAGE_SIZE);
+	}
+	nr_table_pages++;
+	return pa;
+}
+
+/* Tables from memblock or in the kernel image are reserved: never freed. */
+static void table_free(phys_addr_t pa)
+{
+	struct page *p = pfn_to_page(phys_to_pfn(pa));
+
+	if (tables_from_pmm && p && !(p->flags & PG_reserved)) {
+		free_pages(p, 0);
+		nr_table_pages--;
+	}
+}
+
+static unsigned int pt_index(uintptr_t va, unsigned int level)
+{
+	return (va >> (12 + 9 * level)) & (PT_ENTRIES - 1);
+}
+
+static bool is_leaf(pte_t e, unsigned int level)
+{
+	return level == 0 || (e & PTE_PS);
+}
+
+/* A leaf entry for pa at level. prot is in 4 KiB format, where the PAT bit
+ * is bit 7; in a 2 MiB or 1 GiB entry bit 7 is PS and PAT moves to bit 12. */
+static pte_t make_leaf(phys_addr_t pa, uint64_t prot, unsigned int level)
+{
+	if (level == 0)
+		return pa | prot;
+	if (prot & PTE_PAT_4K)
+		prot = (prot & ~PTE_PAT_4K) | PTE_PAT_LARGE;
+	return pa | prot | PTE_PS;
+}
+
+static phys_addr_t leaf_phys(pte_t e, unsigned int level)
+{
+	return e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1);
+}
+
+/* The protection bits of a leaf, back in 4 KiB format. */
+static uint64_t leaf_prot(pte_t e, unsigned int level)
+{
+	if (level == 0)
+		return e & ~PTE_ADDR_MASK;
+	uint64_t prot = e & ~PTE_ADDR_MASK & ~PTE_PS;
+	return (e & PTE_PAT_LARGE) ? prot | PTE_PAT_4K : prot;
+}
+
+enum cache_mode pte_cache_mode(pte_t pte, unsigned int level)
+{
+	uint64_t pat = level == 0 ? (pte & PTE_PAT_4K) : (pte & PTE_PAT_LARGE);
+	unsigned int idx = (pte & PTE_PWT ? 1 : 0) | (pte & PTE_PCD ? 2 : 0) | (pat ? 4 : 0);
+
+	/* Indices 4..7 repeat WB, (WP), UC-, (WT): we never use WP or WT. */
+	return (enum cache_mode)(idx & 3);
+}
+
+static bool range_ok(uintptr_t va, uint64_t size)
+{
+	uintptr_t end = va + size;
+
+	if (!size || end < va || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE))
+		return false;
+	return end <= USER_END || va >= KERNEL_START;
+}
+
+void pt_flush_range(uintptr_t va, uint64_t size)
+{
+	if (size / PAGE_SIZE > PT_FLUSH_THRESHOLD) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE)
+		invlpg(va + off);
+}
+
+/* The entry that maps va at level, creating the tables above it. Fails
+ * with -EEXIST when a huge leaf above level already covers va. */
+static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1; l > level; l--) {
+		pte_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_PRESENT)) {
+			phys_addr_t t = table_alloc();
+			if (!t)
+				return -ENOMEM;
+			*e = t | TABLE_BITS;
+		} else if (is_leaf(*e, l)) {
+			return -EEXIST;
+		}
+		table = table_va(*e & PTE_ADDR_MASK);
+	}
+	*out = &table[pt_index(va, level)];
+	return 0;
+}
+
+/* The largest entry that fits at va/pa with remaining bytes left. */
+static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remaining,
+				 unsigned int flags)
+{
+	if (!(flags & PT_MAP_HUGE))
+		return 0;
+	for (unsigned int l = 2; l > 0; l--) {
+		uint64_t sz = pt_level_size(l);
+		if (l == 2 && !cpu.gbpages)
+			continue;
+		if (IS_ALIGNED(va, sz) && IS_ALIGNED(pa, sz) && remaining >= sz)
+			return l;
+	}
+	return 0;
+}
+
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE };
+
+struct walk {
+	enum walk_op op;
+	uint64_t prot;
+	pt_leaf_fn fn;
+	void *arg;
+	uint64_t flushes;
+};
+
+static void walk_flush(struct walk *w, uintptr_t va)
+{
+	if (w->flushes++ < PT_FLUSH_THRESHOLD)
+		invlpg(va);
+}
+
+/* Replace the huge leaf *e at level by a table of level - 1 entries that
+ * map the same memory with the same protection. */
+static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
+{
+	phys_addr_t t = table_alloc(), pa = leaf_phys(*e, level);
+	uint64_t prot = leaf_prot(*e, level), child = pt_level_size(level - 1);
+	pte_t *tab;
+
+	if (!t)
+		return -ENOMEM;
+	tab = table_va(t);
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		tab[i] = make_leaf(pa + i * child, prot, level - 1);
+	*e = t | TABLE_BITS;
+	walk_flush(w, base);
+	return 0;
+}
+
+static bool table_empty(const pte_t *t)
+{
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		if (t[i])
+			return false;
+	return true;
+}
+
+static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
+{
+	pte_t old = *e;
+
+	if (w->op == WALK_UNMAP) {
+		*e = 0;
+		if (w->fn)
+			w->fn(old, base, level, w->arg);
+	} else {
+		*e = make_leaf(leaf_phys(old, level), w->prot | (old & PTE_SPECIAL), level);
+	}
+	walk_flush(w, base);
+}
+
+static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
+		      uintptr_t end)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (uintptr_t next; va < end; va = next) {
+		uintptr_t base = ALIGN_DOWN(va, size);
+		unsigned int i = pt_index(va, level);
+		pte_t *e = &table[i];
+		int ret;
+
+		next = end - base > size ? base + size : end;
+		if (!(*e & PTE_PRESENT))
+			continue;
+		if (is_leaf(*e, level)) {
+			if (w->op == WALK_PRUNE)
+				continue;
+			if (va == base && next - base == size) {
+				walk_leaf(w, e, level, base);
+				continue;
+			}
+			if ((ret = split_leaf(w, e, level, base)) < 0)
+				return ret;
+		}
+		pte_t *child = table_va(*e & PTE_ADDR_MASK);
+		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
+			return ret;
+		if (w->op != WALK_PROTECT && table_empty(child) &&
+		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
+			phys_addr_t t = *e & PTE_ADDR_MASK;
+			*e = 0;
+			table_free(t);
+			walk_flush(w, base);
+		}
+	}
+	return 0;
+}
+
+static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size)
+{
+	int ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+
+	if (w->flushes > PT_FLUSH_THRESHOLD)
+		write_cr3(read_cr3());
+	return ret;
+}
+
+int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
+{
+	struct walk w = { .op = WALK_UNMAP, .fn = fn, .arg = arg };
+
+	if (!range_ok(va, size))
+		return -EINVAL;
+	return walk_root(root, &w, va, size);
+}
+
+int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
+{
+	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
+
+	if (!range_ok(va, size))
+		return -EINVAL;
+	return walk_root(root, &w, va, size);
+}
+
+/* Free the tables in [va, va + size) that hold no entry: after a failed
+ * pt_map(), which may have created tables for nothing. */
+static void pt_prune(phys_addr_t root, uintptr_t va, uint64_t size)
+{
+	struct walk w = { .op = WALK_PRUNE };
+
+	walk_root(root, &w, va, size);
+}
+
+int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,
+	   unsigned int flags)
+{
+	uintptr_t cur = va, end = va + size, table_end = 0;
+	unsigned int elevel = PT_LEVELS;
+	pte_t *e = NULL;
+	int ret = 0;
+
+	if (!range_ok(va, size) || !IS_ALIGNED(pa, PAGE_SIZE) || pa + size < pa ||
+	    pa + size > cpu_phys_limit())
+		return -EINVAL;
+	while (cur < end) {
+		phys_addr_t cpa = pa + (cur - va);
+		unsigned int level = choose_level(cur, cpa, end - cur, flags);
+		uint64_t span = pt_level_size(level + 1);
+
+		if (level != elevel || cur >= table_end) {
+			if ((ret = walk_alloc(root, cur, level, &e)) < 0)
+				goto fail;
+			elevel = level;
+			table_end = ALIGN_DOWN(cur, span) + span;
+		}
+		if (*e & PTE_PRESENT) {
+			ret = -EEXIST;
+			goto fail;
+		}
+		*e++ = make_leaf(cpa, prot.bits & ~PTE_ADDR_MASK, level);
+		cur += pt_level_size(level);
+	}
+	return 0;
+fail:
+	if (cur > va)
+		pt_unmap(root, va, cur - va, NULL, NULL);
+	pt_prune(root, va, size);
+	return ret;
+}
+
+int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS; l-- > 0;) {
+		pte_t e = table[pt_index(va, l)];
+		if (!(e & PTE_PRESENT))
+			return -ENOENT;
+		if (is_leaf(e, l)) {
+			res->pte = e;
+			res->level = l;
+			res->phys = leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
+			return 0;
+		}
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+	return -ENOENT;
+}

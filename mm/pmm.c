@@ -1,0 +1,288 @@
+/* The buddy frame allocator. See include/pagoda/pmm.h and docs/buddy.md.
+ *
+ * A free block of order k is a naturally aligned run of 2^k frames whose
+ * head descriptor is on zone->free_list[k] with PG_buddy set and order = k.
+ * Its buddy is the block it would merge with: pfn ^ (1 << k). Zone limits
+ * (16 MiB, 4 GiB) are multiples of the largest block, so a block never
+ * straddles two zones. */
+#include <pagoda/errno.h>
+#include <pagoda/memblock.h>
+#include <pagoda/panic.h>
+#include <pagoda/pmm.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <pagoda/x86.h>
+
+#define POISON_FREE 0x6b /* written over freed frames, as Linux's POISON_FREE */
+
+struct zone zones[NR_ZONES] = {
+	[ZONE_DMA] = { .name = "DMA", .start = 0, .end = ZONE_DMA_END },
+	[ZONE_DMA32] = { .name = "DMA32", .start = ZONE_DMA_END, .end = ZONE_DMA32_END },
+	[ZONE_NORMAL] = { .name = "Normal", .start = ZONE_DMA32_END, .end = UINT64_MAX },
+};
+
+static unsigned int fail_next;     /* test hook: forced allocation failures */
+static unsigned int fail_after = PMM_NO_FAIL;
+static bool poison_on_free = true; /* debug: catch use after free */
+
+BUILD_BUG_ON((ZONE_DMA_END >> PAGE_SHIFT) % (1 << MAX_ORDER) != 0);
+
+void pmm_fail_next(unsigned int n) { fail_next = n; }
+void pmm_fail_after(unsigned int k) { fail_after = k; }
+
+bool pmm_set_poison(bool on)
+{
+	bool old = poison_on_free;
+
+	poison_on_free = on;
+	return old;
+}
+
+/* Should this allocation fail on purpose (a test asked for it)? */
+static bool forced_failure(void)
+{
+	if (fail_next) {
+		fail_next--;
+		return true;
+	}
+	if (fail_after == PMM_NO_FAIL)
+		return false;
+	if (fail_after == 0)
+		return true;
+	fail_after--;
+	return false;
+}
+
+static enum zone_type pfn_zone(pfn_t pfn)
+{
+	phys_addr_t pa = pfn_to_phys(pfn);
+
+	return pa < ZONE_DMA_END ? ZONE_DMA : pa < ZONE_DMA32_END ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
+static void free_list_add(struct zone *z, struct page *p, unsigned int order)
+{
+	p->flags = PG_buddy;
+	p->order = order;
+	p->refcount = 0;
+	list_add(&p->lru, &z->free_list[order]);
+	z->nr_free[order]++;
+	z->free_pages += 1ULL << order;
+}
+
+static void free_list_del(struct zone *z, struct page *p, unsigned int order)
+{
+	list_del(&p->lru);
+	p->flags &= ~PG_buddy;
+	z->nr_free[order]--;
+	z->free_pages -= 1ULL << order;
+}
+
+/* Put a block on its free list, merging it with its buddy as long as the
+ * buddy is a free block of the same order. */
+static void buddy_free(pfn_t pfn, unsigned int order)
+{
+	struct zone *z = &zones[pfn_zone(pfn)];
+
+	while (order < MAX_ORDER) {
+		struct page *buddy = pfn_to_page(pfn ^ (1ULL << order));
+		if (!buddy || !(buddy->flags & PG_buddy) || buddy->order != order)
+			break;
+		free_list_del(z, buddy, order);
+		pfn &= ~(1ULL << order); /* the merged block starts at the lower half */
+		order++;
+	}
+	free_list_add(z, pfn_to_page(pfn), order);
+}
+
+/* Take a block of at least order from z, splitting a larger one and
+ * returning the upper halves to their free lists. */
+static struct page *zone_take(struct zone *z, unsigned int order)
+{
+	for (unsigned int k = order; k <= MAX_ORDER; k++) {
+		if (list_empty(&z->free_list[k]))
+			continue;
+		struct page *p = list_first_entry(&z->free_list[k], struct page, lru);
+		pfn_t pfn = page_to_pfn(p);
+		free_list_del(z, p, k);
+		while (k > order) {
+			k--;
+			free_list_add(z, pfn_to_page(pfn + (1ULL << k)), k);
+		}
+		return p;
+	}
+	return NULL;
+}
+
+/* The zones a request may use, most preferred first (Linux's zonelist). */
+static unsigned int gfp_zones(gfp_t gfp, enum zone_type *out)
+{
+	unsigned int n = 0;
+
+	if (!(gfp & (__GFP_DMA | __GFP_DMA32)))
+		out[n++] = ZONE_NORMAL;
+	if (!(gfp & __GFP_DMA))
+		out[n++] = ZONE_DMA32;
+	out[n++] = ZONE_DMA;
+	return n;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	enum zone_type order_of_zones[NR_ZONES];
+	unsigned int nz = gfp_zones(gfp, order_of_zones);
+	struct page *p = NULL;
+	uint64_t flags;
+
+	if (order > MAX_ORDER)
+		return NULL;
+	flags = irq_save();
+	if (!forced_failure())
+		for (unsigned int i = 0; i < nz && !p; i++)
+			p = zone_take(&zones[order_of_zones[i]], order);
+	if (p) {
+		p->refcount = 1;
+		p->order = order;
+		p->flags = order ? PG_head : 0;
+	}
+	irq_restore(flags);
+	if (p && (gfp & __GFP_ZERO))
+		memset(page_address(p), 0, PAGE_SIZE << order);
+	return p;
+}
+
+/* Why a block cannot be freed, or NULL if it can. */
+static const char *free_check(struct page *p, pfn_t pfn, unsigned int order)
+{
+	if (pfn == (pfn_t)-1)
+		return "not a RAM frame descriptor";
+	if (p->flags & PG_reserved)
+		return "frame is reserved (kernel, boot data or firmware)";
+	if ((p->flags & PG_buddy) || p->refcount == 0)
+		return "double free: frame is already free";
+	if (order > MAX_ORDER || (pfn & ((1ULL << order) - 1)))
+		return "order does not match the frame's alignment";
+	if (order != p->order)
+		return "order differs from the one allocated";
+	return NULL;
+}
+
+int free_pages(struct page *p, unsigned int order)
+{
+	pfn_t pfn = p ? page_to_pfn(p) : (pfn_t)-1;
+	const char *why;
+	uint64_t flags;
+
+	flags = irq_save();
+	why = free_check(p, pfn, order);
+	if (why) {
+		irq_restore(flags);
+		pr_err("pmm: bad free_pages(pfn %#llx, order %u): %s\n", (unsigned long long)pfn,
+		       order, why);
+		return -EINVAL;
+	}
+	if (--p->refcount == 0) {
+		if (poison_on_free)
+			memset(page_address(p), POISON_FREE, PAGE_SIZE << order);
+		p->flags = 0;
+		buddy_free(pfn, order);
+	}
+	irq_restore(flags);
+	return 0;
+}
+
+void get_page(struct page *p)
+{
+	BUG_ON(p->refcount == 0 || (p->flags & (PG_buddy | PG_reserved)));
+	p->refcount++;
+}
+
+void put_page(struct page *p)
+{
+	free_pages(p, p->order);
+}
+
+void *pmm_alloc_virt(gfp_t gfp, unsigned int order)
+{
+	struct page *p = alloc_pages(gfp, order);
+
+	return p ? page_address(p) : NULL;
+}
+
+void pmm_free_virt(void *va, unsigned int order)
+{
+	if (va)
+		free_pages(virt_to_page(va), order);
+}
+
+uint64_t pmm_free_pages(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int z = 0; z < NR_ZONES; z++)
+		n += zones[z].free_pages;
+	return n;
+}
+
+uint64_t pmm_total_pages(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned int z = 0; z < NR_ZONES; z++)
+		n += zones[z].managed_pages;
+	return n;
+}
+
+uint64_t pmm_zone_free_blocks(enum zone_type z, unsigned int order)
+{
+	return order <= MAX_ORDER ? zones[z].nr_free[order] : 0;
+}
+
+void pmm_print_stats(void)
+{
+	char line[160];
+
+	for (unsigned int z = 0; z < NR_ZONES; z++) {
+		int n = snprintf(line, sizeof(line), "pmm: %-6s free %8llu of %8llu pages:",
+				 zones[z].name, (unsigned long long)zones[z].free_pages,
+				 (unsigned long long)zones[z].managed_pages);
+		for (unsigned int o = 0; o <= MAX_ORDER && n < (int)sizeof(line); o++)
+			n += snprintf(line + n, sizeof(line) - n, " %llu",
+				      (unsigned long long)zones[z].nr_free[o]);
+		pr_info("%s\n", line);
+	}
+}
+
+/* Give [start, end) to the allocator in the largest aligned blocks. */
+static void free_range(pfn_t start, pfn_t end)
+{
+	while (start < end) {
+		unsigned int order = MAX_ORDER;
+		while (order && ((start & ((1ULL << order) - 1)) || start + (1ULL << order) > end))
+			order--;
+		struct page *p = pfn_to_page(start);
+		if (p) {
+			struct zone *z = &zones[pfn_zone(start)];
+			for (pfn_t i = 0; i < (1ULL << order); i++)
+				p[i].zone = pfn_zone(start);
+			z->managed_pages += 1ULL << order;
+			buddy_free(start, order);
+		}
+		start += 1ULL << order;
+	}
+}
+
+void pmm_init(void)
+{
+	struct memblock_list free = memblock_memory;
+
+	for (unsigned int z = 0; z < NR_ZONES; z++)
+		for (unsigned int o = 0; o <= MAX_ORDER; o++)
+			list_init(&zones[z].free_list[o]);
+	for (unsigned int i = 0; i < memblock_reserved.nr; i++)
+		memblock_remove(&free, memblock_reserved.r[i].base,
+				memblock_reserved.r[i].end - memblock_reserved.r[i].base);
+	for (unsigned int i = 0; i < free.nr; i++)
+		free_range(phys_to_pfn(ALIGN_UP(free.r[i].base, PAGE_SIZE)),
+			   phys_to_pfn(free.r[i].end));
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make bench: boot Pagoda with the in-kernel microbenchmarks (command line
+# "kbench", self-tests off) at 8 GiB and at 64 GiB, and print what they
+# report. Figures are TSC cycles under QEMU's emulation: they compare code
+# paths, not hardware. Nothing here asserts anything.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+out=build/bench
+mkdir -p "$out"
+iso=$out/pagoda-bench.iso
+scripts/mkiso.sh "$iso" "ktest=off kbench" || exit 1
+
+for mem in 8G 64G; do
+	log=$out/kbench-$mem.log
+	scripts/qemu.sh --test --firmware bios --mem "$mem" --iso "$iso" \
+		--serial "$log" --timeout 300 >/dev/null 2>&1
+	echo "== in-kernel benchmarks, q35, $mem RAM, TCG ($(date -u +%Y-%m-%d))"
+	grep -a '^kbench:' "$log" | tr -d '\r' | sed 's/^kbench: /  /'
+	grep -a '^mm: ' "$log" | tr -d '\r' | sed 's/^/  /'
+done
