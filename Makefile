@@ -48,7 +48,7 @@ LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
 CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
 ASMSRCS := $(sort $(wildcard boot/*.asm))
-OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o)
+OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
 .PHONY: all run run-uefi debug test bench clean deps
 all: $(B)/kernel.elf $(B)/pagoda.iso
@@ -66,6 +66,13 @@ $(OBJ)/%.o: %.asm | deps
 	$(call say,NASM,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(NASM) $(NASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+# The console font: a PSF font from Debian's console-setup-linux, turned
+# into C at build time (scripts/psf2c.py).
+$(GEN)/font_default.c: $(FONT) scripts/psf2c.py | deps
+	$(call say,FONT,$(FONT))
+	@mkdir -p $(GEN)
+	$(Q)$(PYTHON) scripts/psf2c.py $(FONT) $@
 
 $(OBJ)/gen/%.o: $(GEN)/%.c
 	$(call say,CC,$<)

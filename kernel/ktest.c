@@ -26,7 +26,10 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 		return;
 	printk_raw(KTAP_INDENT "# %s: EXPECTATION FAILED at %s:%d\n", t->name, file, line);
 	printk_raw(KTAP_INDENT "# %s\n", msg);
+	/* The screen shows failures even while the tests keep it quiet. */
+	bool was_quiet = printk_set_quiet(false);
 	printk(KERN_ERR "ktest: %s FAILED at %s:%d: %s\n", t->name, file, line, msg);
+	printk_set_quiet(was_quiet);
 }
 
 void ktest_skip(struct ktest *t, const char *reason)
@@ -118,6 +121,9 @@ int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsign
 
 	for (const struct ktest_suite *const *s = __ktest_suites_start; s < __ktest_suites_end; s++)
 		nr += suite_selected(filter, *s);
+	printk("ktest: running %u suites (results on the serial port)\n", nr);
+	bool was_quiet = printk_set_quiet(true);
+
 	printk_raw("KTAP version 1\n");
 	printk_raw("1..%u\n", nr);
 	for (const struct ktest_suite *const *s = __ktest_suites_start; s < __ktest_suites_end; s++)
@@ -125,6 +131,7 @@ int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsign
 			run_suite(*s, ++n, &total);
 	printk_raw("# Totals: pass:%u fail:%u skip:%u total:%u\n", total.pass, total.fail,
 		   total.skip, total.pass + total.fail + total.skip);
+	printk_set_quiet(was_quiet);
 	*passed = total.pass;
 	*failed = total.fail;
 	*skipped = total.skip;

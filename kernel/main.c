@@ -8,7 +8,8 @@
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
 #include <pagoda/cpu.h>
-#include <pagoda/fixmap.h>
+#include <pagoda/fbcon.h>
+#include <pagoda/ioremap.h>
 #include <pagoda/kbench.h>
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>
@@ -40,6 +41,27 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
 	/* Below 4 GiB (EBX is 32 bits), so inside the boot identity map. */
 	if (mb2_parse((const void *)(uintptr_t)mbi_phys, &boot_info, err, sizeof(err)) < 0)
 		panic("%s", err);
+}
+
+/* The framebuffer console: write-combining, through ioremap, so it works
+ * wherever the firmware put the framebuffer (above 4 GiB included). */
+static void start_fbcon(void)
+{
+	struct boot_framebuffer *fb = &boot_info.fb;
+	void *va;
+
+	if (!boot_info.has_framebuffer) {
+		pr_info("fbcon: no framebuffer from the boot loader; serial console only\n");
+		return;
+	}
+	va = ioremap_wc(fb->addr, (size_t)fb->pitch * fb->height);
+	if (!va || fbcon_init(fb, va) < 0) {
+		pr_warn("fbcon: cannot use the %ux%ux%u framebuffer at %#llx\n", fb->width,
+			fb->height, fb->bpp, (unsigned long long)fb->addr);
+		return;
+	}
+	pr_info("Pagoda: framebuffer console on %ux%u at %#llx\n", fb->width, fb->height,
+		(unsigned long long)fb->addr);
 }
 
 static void print_boot_info(void)
@@ -115,6 +137,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	pat_init();
 	print_boot_info();
 	mm_init(&boot_info, &kernel_cmdline);
+	start_fbcon();
 	acpi_init(&boot_info);
 	if (timer_init() == 0)
 		sti();

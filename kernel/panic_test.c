@@ -15,7 +15,9 @@ static void capture_write(struct console *con, const char *s, size_t n)
 	captured[captured_len] = '\0';
 }
 
-static struct console capture_console = { .name = "capture", .write = capture_write };
+/* Raw-channel flag: it must hear printk() while ktest keeps the screen quiet. */
+static struct console capture_console = { .name = "capture", .write = capture_write,
+					  .flags = CON_RAW_CHANNEL };
 
 static bool captured_contains(const char *needle)
 {

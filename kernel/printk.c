@@ -12,8 +12,24 @@
 #define PRINTK_BUF 512
 #define DEFAULT_LOGLEVEL 7 /* print levels 0..6: everything but debug */
 
+#define LOG_BUF_SIZE (32 * 1024)
+
 static struct console *consoles; /* guarded by disabling interrupts */
+
+/* The log so far, replayed to a console registered late with CON_REPLAY
+ * (the framebuffer console starts after memory management). Keeps the
+ * first LOG_BUF_SIZE bytes: the boot log. */
+static char log_buf[LOG_BUF_SIZE];
+static size_t log_len;
+
+static void log_store(const char *s, size_t n)
+{
+	n = MIN(n, LOG_BUF_SIZE - log_len);
+	memcpy(log_buf + log_len, s, n);
+	log_len += n;
+}
 static int console_loglevel = DEFAULT_LOGLEVEL;
+static bool quiet; /* only the raw channel gets messages (printk_set_quiet) */
 
 void console_register(struct console *con)
 {
@@ -24,6 +40,8 @@ void console_register(struct console *con)
 		pp = &(*pp)->next;
 	con->next = NULL;
 	*pp = con;
+	if (con->flags & CON_REPLAY)
+		con->write(con, log_buf, log_len);
 	irq_restore(flags);
 }
 
@@ -38,6 +56,14 @@ void console_unregister(struct console *con)
 		}
 	}
 	irq_restore(flags);
+}
+
+bool printk_set_quiet(bool on)
+{
+	bool old = quiet;
+
+	quiet = on;
+	return old;
 }
 
 void printk_set_loglevel(int level)
@@ -69,7 +95,9 @@ int vprintk(const char *fmt, va_list ap)
 	if (level >= console_loglevel)
 		return n;
 	flags = irq_save();
-	emit(buf, n, 0);
+	if (!quiet)
+		log_store(buf, n);
+	emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
 	irq_restore(flags);
 	return n;
 }

@@ -7,6 +7,7 @@
  * registered for their vector. */
 #include <pagoda/gdt.h>
 #include <pagoda/errno.h>
+#include <pagoda/mm.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <pagoda/trap.h>
@@ -113,6 +114,10 @@ static void handle_exception(struct trap_frame *tf)
 {
 	char why[96];
 
+	/* A fault on a user address (demand paging, copy-on-write) first goes
+	 * to the VMA layer; only what it cannot resolve is fixed up or fatal. */
+	if (tf->vector == X86_TRAP_PF && mm_fault_user_address(tf, read_cr2()))
+		return;
 	if (try_fixup(tf))
 		return;
 	if (tf->vector == X86_TRAP_PF) {

@@ -13,6 +13,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
+#include <pagoda/uaccess.h>
 #include <pagoda/x86.h>
 
 extern pte_t boot_pml4[PT_ENTRIES];
@@ -51,6 +52,7 @@ void mm_init(const struct boot_info *bi, const struct cmdline *cl)
 	if (ioremap_init() < 0)
 		panic("mm: out of memory for the ioremap tables");
 	kmalloc_init();
+	uaccess_init();
 	resource_init_boot();
 	mm_init_cycles = rdtsc() - kmain_tsc;
 	print_memory_summary();

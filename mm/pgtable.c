@@ -221,7 +221,13 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 		if (w->fn)
 			w->fn(old, base, level, w->arg);
 	} else {
-		*e = make_leaf(leaf_phys(old, level), w->prot | (old & PTE_SPECIAL), level);
+		/* Keep what belongs to the frame, not the protection: "special"
+		 * (no struct page), and copy-on-write, which must stay read-only
+		 * whatever the new protection until the write fault copies it. */
+		uint64_t prot = w->prot | (old & (PTE_SPECIAL | PTE_COW));
+		if (old & PTE_COW)
+			prot &= ~PTE_WRITE;
+		*e = make_leaf(leaf_phys(old, level), prot, level);
 	}
 	walk_flush(w, base);
 }

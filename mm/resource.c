@@ -113,11 +113,9 @@ int insert_resource(struct resource *parent, struct resource *new)
 		first = find_link(parent, new->start);
 		if (!*first || (*first)->start >= new->end)
 			return request_resource(parent, new, NULL);
-		if ((*first)->start <= new->start && new->end <= (*first)->end) {
-			parent = *first;
-			continue;
-		}
-		break;
+		if (!fits_in(*first, new->start, new->end))
+			break;
+		parent = *first; /* it contains new whole: go down */
 	}
 	if ((*first)->start < new->start || new->child)
 		return -EBUSY;
@@ -235,11 +233,44 @@ static struct resource *pool_get(const char *name, unsigned long flags, phys_add
 	return r;
 }
 
+static bool same_kind(const struct resource *r, const char *name, unsigned long flags)
+{
+	return r && !r->child && r->flags == flags && strcmp(r->name, name) == 0;
+}
+
+/* Grow a top-level neighbour of the same kind that touches the free range
+ * [start, end) over it, as Linux's e820 table merges adjacent entries of
+ * one type (a UEFI memory map lists many). Returns true when one grew. */
+static bool merge_into_neighbour(const char *name, unsigned long flags, phys_addr_t start,
+				 phys_addr_t end)
+{
+	struct resource *prev = NULL, *next = iomem_resource.child;
+
+	for (; next && next->end <= start; next = next->sibling)
+		prev = next;
+	if (prev && prev->end == start && same_kind(prev, name, flags)) {
+		prev->end = end;
+		if (next && next->start == end && same_kind(next, name, flags)) {
+			prev->end = next->end;
+			release_resource(next); /* its pool slot stays used */
+		}
+		return true;
+	}
+	if (next && next->start == end && same_kind(next, name, flags)) {
+		next->start = start;
+		return true;
+	}
+	return false;
+}
+
 static void add_one_top(const char *name, unsigned long flags, phys_addr_t start,
 			phys_addr_t end)
 {
-	struct resource *r = pool_get(name, flags, start, end);
+	struct resource *r;
 
+	if (merge_into_neighbour(name, flags, start, end))
+		return;
+	r = pool_get(name, flags, start, end);
 	if (r && request_resource(&iomem_resource, r, NULL) < 0) {
 		pr_warn("resource: cannot add %s [%#llx-%#llx)\n", name,
 			(unsigned long long)start, (unsigned long long)end);
@@ -252,19 +283,15 @@ static void add_one_top(const char *name, unsigned long flags, phys_addr_t start
  * a reserved entry. The first to claim an address keeps it. */
 static void add_top(const char *name, unsigned long flags, phys_addr_t start, phys_addr_t end)
 {
-	const struct resource *c = iomem_resource.child;
+	while (start < end) {
+		const struct resource *c = *find_link(&iomem_resource, start);
+		phys_addr_t gap_end = c ? MIN(c->start, end) : end;
+		phys_addr_t next = c ? c->end : end; /* read before a merge moves c */
 
-	for (; c && start < end; c = c->sibling) {
-		if (c->end <= start)
-			continue;
-		if (c->start >= end)
-			break;
-		if (c->start > start)
-			add_one_top(name, flags, start, c->start);
-		start = MAX(start, c->end);
+		if (gap_end > start)
+			add_one_top(name, flags, start, gap_end);
+		start = next;
 	}
-	if (start < end)
-		add_one_top(name, flags, start, end);
 }
 
 #define SYSRAM_FLAGS (IORESOURCE_SYSRAM | IORESOURCE_MEM | IORESOURCE_BUSY)

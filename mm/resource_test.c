@@ -261,6 +261,19 @@ static void resource_boot_tree_lists_system_ram(struct ktest *t)
 	KEXPECT_LE(t, memblock_total(&memblock_memory), ram);
 }
 
+/* As Linux's e820 table, adjacent firmware entries of one type are one
+ * resource (a UEFI map splits Reserved and RAM into many entries). */
+static void resource_boot_tree_merges_adjacent_entries_of_one_kind(struct ktest *t)
+{
+	for (const struct resource *c = iomem_resource.child; c && c->sibling; c = c->sibling) {
+		const struct resource *n = c->sibling;
+		if (c->end == n->start && c->flags == n->flags && strcmp(c->name, n->name) == 0)
+			ktest_fail(t, __FILE__, __LINE__, "%s [%#llx-%#llx) and [%#llx-%#llx) not merged",
+				   c->name, (unsigned long long)c->start, (unsigned long long)c->end,
+				   (unsigned long long)n->start, (unsigned long long)n->end);
+	}
+}
+
 static void resource_boot_kernel_code_inside_system_ram(struct ktest *t)
 {
 	phys_addr_t pa = kernel_virt_to_phys((const void *)&resource_lookup);
@@ -323,6 +336,7 @@ static const struct ktest_case resource_cases[] = {
 	KTEST_CASE(resource_format_truncates_like_snprintf),
 	KTEST_CASE(resource_boot_tree_is_well_formed),
 	KTEST_CASE(resource_boot_tree_lists_system_ram),
+	KTEST_CASE(resource_boot_tree_merges_adjacent_entries_of_one_kind),
 	KTEST_CASE(resource_boot_kernel_code_inside_system_ram),
 	KTEST_CASE(resource_boot_memmap_ranges_are_top_level_reserved),
 };

@@ -1,10 +1,12 @@
 /* memblock: the boot-time view of physical memory (mm/memblock.c).
  *
  * From the multiboot2 memory map it keeps two sorted lists of half-open
- * ranges [base, end): "memory" (usable RAM, after mem= is applied) and
- * "reserved" (what is in RAM but must never be handed out: the low 1 MiB,
- * the kernel image, the boot information, the boot modules, memmap= ranges,
- * and everything memblock_alloc() gave away). The buddy allocator is built
+ * ranges [base, end): "memory" (usable RAM, after mem= and memmap= are
+ * applied: a memmap=SIZE$ADDR range leaves memory altogether, as in Linux,
+ * and is kept in memblock_memmap) and "reserved" (what is in memory but
+ * must never be handed out: the low 1 MiB, the kernel image, the boot
+ * information, the boot modules, and everything memblock_alloc() gave
+ * away). The buddy allocator is built
  * from memory minus reserved; after that memblock is read-only history. */
 #ifndef PAGODA_MEMBLOCK_H
 #define PAGODA_MEMBLOCK_H

@@ -83,8 +83,9 @@ typedef void (*pt_leaf_fn)(pte_t old, uintptr_t va, unsigned int level, void *ar
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
 
 /* Set the protection of every mapped page in [va, va + size) to prot,
- * keeping each frame (and its PTE_SPECIAL bit). Splits straddling huge
- * entries. Returns 0, -EINVAL or -ENOMEM. */
+ * keeping each frame, its PTE_SPECIAL bit, and its PTE_COW bit (a COW page
+ * stays read-only). Splits straddling huge entries. Returns 0, -EINVAL or
+ * -ENOMEM. */
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot);
 
 struct pt_lookup_result {

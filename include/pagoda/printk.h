@@ -39,6 +39,7 @@ struct console {
 	struct console *next;
 };
 #define CON_RAW_CHANNEL 0x1 /* the machine-readable test channel (COM1) */
+#define CON_REPLAY 0x2      /* on registration, receive the boot log so far */
 
 /* Register a console; messages already printed are not replayed. */
 void console_register(struct console *con);
@@ -51,6 +52,11 @@ int vprintk(const char *fmt, va_list ap);
 __printf(1, 2) int printk_raw(const char *fmt, ...);
 
 void printk_set_loglevel(int level);
+
+/* While quiet, printk() writes to the raw channel (COM1) only: the self-
+ * tests provoke warnings on purpose, and the screen should show only what
+ * went wrong. Returns the previous setting. */
+bool printk_set_quiet(bool on);
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 __printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);

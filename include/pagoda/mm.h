@@ -1,0 +1,94 @@
+/* Address spaces: creation, teardown, switching, page faults, and the
+ * mmap family (mm/mm.c, mm/fault.c, mm/mmap.c). Errors are Linux's. */
+#ifndef PAGODA_MM_H
+#define PAGODA_MM_H
+
+#include <pagoda/mm_types.h>
+#include <pagoda/trap.h>
+
+/* A new, empty address space sharing the kernel half, or NULL. The caller
+ * owns it and ends it with mm_destroy(). */
+struct mm_struct *mm_create(void);
+
+/* Unmap every VMA (dropping the frames' references; device frames are
+ * never freed), free the page tables and the mm. mm must not be active. */
+void mm_destroy(struct mm_struct *mm);
+
+/* Make mm the active address space (load CR3); NULL: the kernel's alone. */
+void mm_switch(struct mm_struct *mm);
+
+/* The active address space, or NULL. */
+struct mm_struct *mm_current(void);
+
+/* Resolve a fault at addr in mm: demand-zero, copy-on-write, stack growth,
+ * or the VMA's fault operation. flags are FAULT_FLAG_*. */
+vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags);
+
+/* The #PF path for addresses in the user half, called from the trap
+ * handler: true when the fault was resolved and the access can be
+ * retried. */
+bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+
+/* The PTE bits for a VMA with vm_flags (user, present, W, NX as asked). */
+pgprot_t vm_get_page_prot(unsigned long vm_flags);
+
+/* Unmap [start, end) of vma's pages from mm's page tables, dropping the
+ * frame references (not for VM_PFNMAP frames). */
+void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
+
+/* mmap family: Linux's prot/flags values and errno. */
+#define PROT_NONE 0x0
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE 0x0f
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_GROWSDOWN 0x0100
+#define MAP_DENYWRITE 0x0800
+#define MAP_EXECUTABLE 0x1000
+#define MAP_LOCKED 0x2000
+#define MAP_NORESERVE 0x4000
+#define MAP_POPULATE 0x8000
+#define MAP_NONBLOCK 0x10000
+#define MAP_STACK 0x20000
+#define MAP_FIXED_NOREPLACE 0x100000
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+#define MADV_NORMAL 0
+#define MADV_RANDOM 1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED 3
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+
+struct file;
+
+/* mmap(2): returns the address, or a negative errno. */
+long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,
+	     struct file *file, unsigned long pgoff);
+int do_munmap(struct mm_struct *mm, uintptr_t addr, size_t len);
+int do_mprotect(struct mm_struct *mm, uintptr_t addr, size_t len, int prot);
+/* brk(2): returns the new break, or the old one if it could not move. */
+uintptr_t do_brk(struct mm_struct *mm, uintptr_t brk);
+long do_mremap(struct mm_struct *mm, uintptr_t old_addr, size_t old_len, size_t new_len,
+	       int flags, uintptr_t new_addr);
+int do_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
+
+/* Internal to mm/: populate [start, end) of a shared anonymous VMA with
+ * zeroed frames (0 or -ENOMEM, nothing left mapped), and find a free area
+ * of len bytes top-down (address or -ENOMEM). */
+int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
+		       uintptr_t end);
+long do_mmap_find_area(struct mm_struct *mm, size_t len);
+
+/* fork's copy of an address space: VMAs duplicated (not VM_DONTCOPY),
+ * private RAM pages shared copy-on-write, device mappings copied as they
+ * are. Returns the new mm or NULL (nothing leaks). */
+struct mm_struct *mm_fork(struct mm_struct *old);
+
+#endif

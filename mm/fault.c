@@ -1,0 +1,127 @@
+/* Page faults on user addresses: the VMA decides whether the access is
+ * allowed, then the page is supplied on demand. */
+#include <pagoda/errno.h>
+#include <pagoda/mm.h>
+#include <pagoda/pmm.h>
+#include <pagoda/printk.h>
+#include <pagoda/string.h>
+#include <pagoda/vma.h>
+#include <pagoda/x86.h>
+
+#define STACK_LIMIT (8UL << 20) /* RLIMIT_STACK's Linux default */
+
+static bool access_allowed(const struct vm_area_struct *vma, unsigned int flags)
+{
+	if (flags & FAULT_FLAG_WRITE)
+		return vma->vm_flags & VM_WRITE;
+	if (flags & FAULT_FLAG_INSTR)
+		return vma->vm_flags & VM_EXEC;
+	/* x86 cannot map write-only or exec-only pages: those imply read. */
+	return vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC);
+}
+
+/* Grow a VM_GROWSDOWN VMA down to cover addr, keeping STACK_GUARD_GAP
+ * free above the VMA below it. Lowering vm_start keeps the VMA's place in
+ * the tree: no other VMA lies between. Returns 0 or -ENOMEM. */
+static int expand_stack(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr)
+{
+	uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE);
+	struct vm_area_struct *prev = vma_prev(mm, vma);
+
+	if (vma->vm_end - start > STACK_LIMIT || start < USER_SPACE_START)
+		return -ENOMEM;
+	if (prev && prev->vm_end + STACK_GUARD_GAP > start)
+		return -ENOMEM;
+	mm->total_vm += (vma->vm_start - start) >> PAGE_SHIFT;
+	vma->vm_pgoff -= (vma->vm_start - start) >> PAGE_SHIFT;
+	vma->vm_start = start;
+	return 0;
+}
+
+static vm_fault_t do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
+				    uintptr_t addr)
+{
+	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	if (!p)
+		return VM_FAULT_OOM;
+	if (pt_map(mm->pgd, addr, page_to_phys(p), PAGE_SIZE, vma->vm_page_prot, 0) < 0) {
+		free_pages(p, 0);
+		return VM_FAULT_OOM;
+	}
+	return VM_FAULT_OK;
+}
+
+/* A write to a present, write-protected page of a writable private VMA:
+ * copy-on-write. The last holder of the frame just gets it writable. */
+static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
+			     pte_t pte)
+{
+	struct page *old = pfn_to_page(phys_to_pfn(pte & PTE_ADDR_MASK)), *copy;
+
+	if (!(pte & PTE_COW) || !old)
+		return VM_FAULT_SIGSEGV;
+	if (old->refcount == 1)
+		return pt_protect(mm->pgd, addr, PAGE_SIZE, vma->vm_page_prot) < 0 ? VM_FAULT_OOM
+										   : VM_FAULT_OK;
+	copy = alloc_page(GFP_KERNEL);
+	if (!copy)
+		return VM_FAULT_OOM;
+	memcpy(page_address(copy), page_address(old), PAGE_SIZE);
+	pt_unmap(mm->pgd, addr, PAGE_SIZE, NULL, NULL);
+	if (pt_map(mm->pgd, addr, page_to_phys(copy), PAGE_SIZE, vma->vm_page_prot, 0) < 0) {
+		/* Put the shared page back; the fault can be retried later. */
+		pt_map(mm->pgd, addr, page_to_phys(old), PAGE_SIZE, __pgprot(pte & ~PTE_ADDR_MASK), 0);
+		free_pages(copy, 0);
+		return VM_FAULT_OOM;
+	}
+	put_page(old);
+	return VM_FAULT_OK;
+}
+
+vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags)
+{
+	struct vm_area_struct *vma = vma_find(mm, addr);
+	struct pt_lookup_result r;
+
+	if (!vma || addr >= USER_SPACE_END)
+		return VM_FAULT_SIGSEGV;
+	if (addr < vma->vm_start &&
+	    (!(vma->vm_flags & VM_GROWSDOWN) || expand_stack(mm, vma, addr) < 0))
+		return VM_FAULT_SIGSEGV;
+	if (!access_allowed(vma, flags))
+		return VM_FAULT_SIGSEGV;
+	addr = ALIGN_DOWN(addr, PAGE_SIZE);
+	if (pt_lookup(mm->pgd, addr, &r) == 0) {
+		/* One CPU and TLBs flushed on every change: a fault on a present
+		 * page is copy-on-write or a real violation (SMAP, NX, user bit).
+		 * Calling it resolved would fault again forever. */
+		if ((flags & FAULT_FLAG_WRITE) && !(r.pte & PTE_WRITE))
+			return do_wp_page(mm, vma, addr, r.pte);
+		return VM_FAULT_SIGSEGV;
+	}
+	if (vma->vm_ops && vma->vm_ops->fault) {
+		struct vm_fault vmf = { vma, addr, flags,
+					vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) };
+		return vma->vm_ops->fault(&vmf);
+	}
+	if (vma->vm_flags & VM_PFNMAP)
+		return VM_FAULT_SIGBUS; /* remap_pfn_range() maps all of it up front */
+	return do_anonymous_page(mm, vma, addr);
+}
+
+bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
+{
+	struct mm_struct *mm = mm_current();
+	unsigned int flags = 0;
+
+	if (!mm || addr >= USER_SPACE_END)
+		return false;
+	if (tf->error_code & PF_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (tf->error_code & PF_INSTR)
+		flags |= FAULT_FLAG_INSTR;
+	if (tf->error_code & PF_USER)
+		flags |= FAULT_FLAG_USER;
+	return handle_mm_fault(mm, addr, flags) == VM_FAULT_OK;
+}

@@ -1,0 +1,300 @@
+/* The mmap family on an mm: mmap, munmap, mprotect, brk. Checks and
+ * errno values follow Linux 6.x (mm/mmap.c, mm/mprotect.c); mremap and
+ * madvise live in mm/mremap.c. */
+#include <pagoda/errno.h>
+#include <pagoda/file.h>
+#include <pagoda/mm.h>
+#include <pagoda/pmm.h>
+#include <pagoda/string.h>
+#include <pagoda/vma.h>
+
+#define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+static bool fits_user(uintptr_t addr, size_t len)
+{
+	return len <= USER_SPACE_END && addr <= USER_SPACE_END - len;
+}
+
+/* The highest free gap of len bytes below mm->mmap_base (top-down, as
+ * Linux places unhinted mappings), keeping STACK_GUARD_GAP below a stack.
+ * Walks the list down from the top: O(VMAs above the gap). Returns the
+ * address, or 0 if there is no room. */
+static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len)
+{
+	uintptr_t ceiling = mm->mmap_base;
+	struct vm_area_struct *v = vma_find(mm, ceiling);
+
+	v = v ? vma_prev(mm, v) : (list_empty(&mm->vma_list) ? NULL :
+		list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list));
+	for (;;) {
+		uintptr_t floor = v ? v->vm_end : USER_SPACE_START;
+		if (ceiling >= floor + len)
+			return ALIGN_DOWN(ceiling - len, PAGE_SIZE);
+		if (!v)
+			return 0;
+		ceiling = v->vm_start;
+		if (v->vm_flags & VM_GROWSDOWN)
+			ceiling = ceiling > STACK_GUARD_GAP ? ceiling - STACK_GUARD_GAP : 0;
+		v = vma_prev(mm, v);
+	}
+}
+
+/* Where a new mapping of len bytes goes: a free hint is honoured. */
+static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len)
+{
+	uintptr_t addr;
+
+	hint = ALIGN_UP(hint, PAGE_SIZE);
+	if (hint && hint >= USER_SPACE_START && fits_user(hint, len) &&
+	    !vma_intersect(mm, hint, hint + len))
+		return hint;
+	addr = unmapped_area_topdown(mm, len);
+	return addr ? (long)addr : -ENOMEM;
+}
+
+static unsigned long calc_vm_flags(int prot, int flags)
+{
+	unsigned long vf = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+
+	if (prot & PROT_READ)
+		vf |= VM_READ;
+	if (prot & PROT_WRITE)
+		vf |= VM_WRITE;
+	if (prot & PROT_EXEC)
+		vf |= VM_EXEC;
+	if ((flags & MAP_TYPE) != MAP_PRIVATE)
+		vf |= VM_SHARED | VM_MAYSHARE;
+	if (flags & MAP_GROWSDOWN)
+		vf |= VM_GROWSDOWN;
+	return vf;
+}
+
+/* Shared anonymous memory is populated at once, so that parent and child
+ * see the same frames after fork (Linux backs it with shmem instead). */
+int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
+		       uintptr_t end)
+{
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!p || pt_map(mm->pgd, a, page_to_phys(p), PAGE_SIZE, v->vm_page_prot, 0) < 0) {
+			if (p)
+				free_pages(p, 0);
+			mm_zap_range(mm, start, a);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+long do_mmap_find_area(struct mm_struct *mm, size_t len)
+{
+	uintptr_t addr = unmapped_area_topdown(mm, len);
+
+	return addr ? (long)addr : -ENOMEM;
+}
+
+static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
+			   struct file *file, unsigned long pgoff)
+{
+	int type = flags & MAP_TYPE;
+
+	if (!*len)
+		return -EINVAL;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (prot & ~PROT_ALL)
+		return -EINVAL;
+	*len = ALIGN_UP(*len, PAGE_SIZE);
+	if (!*len || *len > USER_SPACE_END)
+		return -ENOMEM;
+	if (pgoff + (*len >> PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;
+	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && !IS_ALIGNED(addr, PAGE_SIZE))
+		return -EINVAL;
+	if (!file && !(flags & MAP_ANONYMOUS))
+		return -EBADF;
+	if (file && (!file->f_op || !file->f_op->mmap))
+		return -ENODEV;
+	return 0;
+}
+
+/* Choose the range: MAP_FIXED replaces what is there, MAP_FIXED_NOREPLACE
+ * refuses to, a hint is taken when free. */
+static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int flags)
+{
+	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		return get_unmapped_area(mm, addr, len);
+	if (!fits_user(addr, len))
+		return -ENOMEM;
+	if (addr < USER_SPACE_START)
+		return -EPERM;
+	if (vma_intersect(mm, addr, addr + len)) {
+		if (flags & MAP_FIXED_NOREPLACE)
+			return -EEXIST;
+		int ret = do_munmap(mm, addr, len);
+		if (ret < 0)
+			return ret;
+	}
+	return addr;
+}
+
+/* Let the file's driver set up the new VMA; undo its mappings on failure. */
+static int call_driver_mmap(struct mm_struct *mm, struct vm_area_struct *v, struct file *file)
+{
+	int ret = file->f_op->mmap(file, v);
+
+	if (ret < 0)
+		pt_unmap(mm->pgd, v->vm_start, v->vm_end - v->vm_start, NULL, NULL);
+	return ret;
+}
+
+long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,
+	     struct file *file, unsigned long pgoff)
+{
+	struct vm_area_struct *v;
+	long start;
+	int ret = check_mmap_args(addr, &len, prot, flags, file, pgoff);
+
+	if (ret < 0)
+		return ret;
+	start = choose_range(mm, addr, len, flags);
+	if (start < 0)
+		return start;
+	if (!(v = vma_alloc()))
+		return -ENOMEM;
+	v->vm_start = start;
+	v->vm_end = start + len;
+	v->vm_flags = calc_vm_flags(prot, flags);
+	v->vm_page_prot = vm_get_page_prot(v->vm_flags);
+	v->vm_pgoff = file ? pgoff : (v->vm_flags & VM_SHARED) ? 0 : (uintptr_t)start >> PAGE_SHIFT;
+	v->vm_file = file;
+	v->vm_mm = mm;
+	if (file)
+		ret = call_driver_mmap(mm, v, file);
+	else if (v->vm_flags & VM_SHARED)
+		ret = mm_populate_shared(mm, v, v->vm_start, v->vm_end);
+	if (ret == 0)
+		ret = vma_link(mm, v);
+	if (ret < 0) {
+		mm_zap_range(mm, v->vm_start, v->vm_end);
+		vma_free(v);
+		return ret;
+	}
+	if (!file)
+		vma_merge_neighbours(mm, v);
+	return start;
+}
+
+/* Split VMAs so that none straddles start or end. Returns 0 or -ENOMEM
+ * (a split already made is harmless: the two halves are equal). */
+static int split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
+{
+	struct vm_area_struct *v = vma_lookup(mm, start), *tail;
+	int ret;
+
+	if (v && v->vm_start < start && (ret = vma_split(mm, v, start, &tail)) < 0)
+		return ret;
+	v = end ? vma_lookup(mm, end - 1) : NULL;
+	if (v && v->vm_end > end && (ret = vma_split(mm, v, end, &tail)) < 0)
+		return ret;
+	return 0;
+}
+
+int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
+{
+	uintptr_t end;
+	struct vm_area_struct *v, *next;
+	int ret;
+
+	if (!IS_ALIGNED(start, PAGE_SIZE) || !len)
+		return -EINVAL;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len || !fits_user(start, len))
+		return -EINVAL;
+	end = start + len;
+	if ((ret = split_at_edges(mm, start, end)) < 0)
+		return ret;
+	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
+		next = vma_next(mm, v);
+		mm_zap_range(mm, v->vm_start, v->vm_end);
+		vma_unlink(mm, v);
+		if (v->vm_ops && v->vm_ops->close)
+			v->vm_ops->close(v);
+		vma_free(v);
+	}
+	return 0;
+}
+
+/* Is [start, end) covered by VMAs with no hole? */
+static bool range_fully_mapped(struct mm_struct *mm, uintptr_t start, uintptr_t end)
+{
+	struct vm_area_struct *v = vma_lookup(mm, start);
+
+	while (v && v->vm_end < end) {
+		struct vm_area_struct *n = vma_next(mm, v);
+		if (!n || n->vm_start != v->vm_end)
+			return false;
+		v = n;
+	}
+	return v != NULL;
+}
+
+static int mprotect_vma(struct mm_struct *mm, struct vm_area_struct *v, int prot)
+{
+	unsigned long vf = (v->vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) |
+			   (calc_vm_flags(prot, MAP_PRIVATE) & (VM_READ | VM_WRITE | VM_EXEC));
+	uint64_t cache = v->vm_page_prot.bits & PTE_CACHE_MASK;
+
+	if ((vf & VM_WRITE) && !(vf & VM_MAYWRITE))
+		return -EACCES;
+	v->vm_flags = vf;
+	v->vm_page_prot = __pgprot(vm_get_page_prot(vf).bits | cache);
+	return pt_protect(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot);
+}
+
+int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
+{
+	struct vm_area_struct *v, *next;
+	uintptr_t end;
+	int ret;
+
+	if (!IS_ALIGNED(start, PAGE_SIZE) || (prot & ~PROT_ALL))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len || !fits_user(start, len))
+		return -ENOMEM;
+	end = start + len;
+	if (!range_fully_mapped(mm, start, end))
+		return -ENOMEM;
+	if ((ret = split_at_edges(mm, start, end)) < 0)
+		return ret;
+	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
+		next = vma_next(mm, v);
+		if ((ret = mprotect_vma(mm, v, prot)) < 0)
+			return ret;
+		v = vma_merge_neighbours(mm, v);
+		next = vma_next(mm, v);
+	}
+	return 0;
+}
+
+uintptr_t do_brk(struct mm_struct *mm, uintptr_t brk)
+{
+	uintptr_t newbrk = ALIGN_UP(brk, PAGE_SIZE), oldbrk = ALIGN_UP(mm->brk, PAGE_SIZE);
+
+	if (brk < mm->start_brk || brk > USER_SPACE_END)
+		return mm->brk;
+	if (newbrk < oldbrk && do_munmap(mm, newbrk, oldbrk - newbrk) < 0)
+		return mm->brk;
+	if (newbrk > oldbrk) {
+		if (vma_intersect(mm, oldbrk, newbrk + PAGE_SIZE))
+			return mm->brk; /* would run into the next mapping */
+		if (do_mmap(mm, oldbrk, newbrk - oldbrk, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) < 0)
+			return mm->brk;
+	}
+	mm->brk = brk;
+	return brk;
+}
