@@ -1,6 +1,7 @@
 /* Page faults on user addresses: the VMA decides whether the access is
  * allowed, then the page is supplied on demand. */
 #include <pagoda/errno.h>
+#include <pagoda/ioremap.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -52,6 +53,46 @@ static vm_fault_t do_anonymous_page(struct mm_struct *mm, struct vm_area_struct 
 	return VM_FAULT_OK;
 }
 
+/* Copy the frame at pa (RAM, or device memory with no struct page) into
+ * the new page dst. */
+static int copy_frame(struct page *dst, phys_addr_t pa, pte_t pte)
+{
+	struct page *src = pfn_to_page(phys_to_pfn(pa));
+	void *from;
+
+	if (src) {
+		memcpy(page_address(dst), page_address(src), PAGE_SIZE);
+		return 0;
+	}
+	from = ioremap(pa, PAGE_SIZE, pte_cache_mode(pte, 0));
+	if (!from)
+		return -ENOMEM;
+	memcpy(page_address(dst), from, PAGE_SIZE);
+	iounmap(from);
+	return 0;
+}
+
+/* A write to a private writable mapping of device memory: the process
+ * gets an anonymous copy of the page, as Linux does for COW PFN maps. */
+static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma,
+				uintptr_t addr, pte_t pte)
+{
+	struct page *copy = alloc_page(GFP_KERNEL);
+	pgprot_t prot = vm_get_page_prot(vma->vm_flags);
+
+	if (!copy)
+		return VM_FAULT_OOM;
+	if (copy_frame(copy, pte & PTE_ADDR_MASK, pte) < 0)
+		goto oom;
+	pt_unmap(mm->pgd, addr, PAGE_SIZE, NULL, NULL);
+	if (pt_map(mm->pgd, addr, page_to_phys(copy), PAGE_SIZE, prot, 0) == 0)
+		return VM_FAULT_OK;
+	pt_map(mm->pgd, addr, pte & PTE_ADDR_MASK, PAGE_SIZE, __pgprot(pte & ~PTE_ADDR_MASK), 0);
+oom:
+	free_pages(copy, 0);
+	return VM_FAULT_OOM;
+}
+
 /* A write to a present, write-protected page of a writable private VMA:
  * copy-on-write. The last holder of the frame just gets it writable. */
 static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
@@ -59,7 +100,11 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 {
 	struct page *old = pfn_to_page(phys_to_pfn(pte & PTE_ADDR_MASK)), *copy;
 
-	if (!(pte & PTE_COW) || !old)
+	if (!(pte & PTE_COW))
+		return VM_FAULT_SIGSEGV;
+	if (pte & PTE_SPECIAL)
+		return do_wp_special(mm, vma, addr, pte);
+	if (!old)
 		return VM_FAULT_SIGSEGV;
 	if (old->refcount == 1)
 		return pt_protect(mm->pgd, addr, PAGE_SIZE, vma->vm_page_prot) < 0 ? VM_FAULT_OOM
