@@ -82,15 +82,12 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 
 	if (!copy)
 		return VM_FAULT_OOM;
-	if (copy_frame(copy, pte & PTE_ADDR_MASK, pte) < 0)
-		goto oom;
-	pt_unmap(mm->pgd, addr, PAGE_SIZE, NULL, NULL);
-	if (pt_map(mm->pgd, addr, page_to_phys(copy), PAGE_SIZE, prot, 0) == 0)
-		return VM_FAULT_OK;
-	pt_map(mm->pgd, addr, pte & PTE_ADDR_MASK, PAGE_SIZE, __pgprot(pte & ~PTE_ADDR_MASK), 0);
-oom:
-	free_pages(copy, 0);
-	return VM_FAULT_OOM;
+	if (copy_frame(copy, pte & PTE_ADDR_MASK, pte) < 0 ||
+	    pt_set_leaf(mm->pgd, addr, page_to_phys(copy) | prot.bits) < 0) {
+		free_pages(copy, 0);
+		return VM_FAULT_OOM;
+	}
+	return VM_FAULT_OK;
 }
 
 /* A write to a present, write-protected page of a writable private VMA:
@@ -106,20 +103,18 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 		return do_wp_special(mm, vma, addr, pte);
 	if (!old)
 		return VM_FAULT_SIGSEGV;
-	if (old->refcount == 1)
-		return pt_protect(mm->pgd, addr, PAGE_SIZE, vma->vm_page_prot) < 0 ? VM_FAULT_OOM
-										   : VM_FAULT_OK;
+	/* The last holder reuses the frame: writable again, in place. */
+	if (old->refcount == 1) {
+		pt_set_leaf(mm->pgd, addr, page_to_phys(old) | vma->vm_page_prot.bits);
+		return VM_FAULT_OK;
+	}
 	copy = alloc_page(GFP_KERNEL);
 	if (!copy)
 		return VM_FAULT_OOM;
 	memcpy(page_address(copy), page_address(old), PAGE_SIZE);
-	pt_unmap(mm->pgd, addr, PAGE_SIZE, NULL, NULL);
-	if (pt_map(mm->pgd, addr, page_to_phys(copy), PAGE_SIZE, vma->vm_page_prot, 0) < 0) {
-		/* Put the shared page back; the fault can be retried later. */
-		pt_map(mm->pgd, addr, page_to_phys(old), PAGE_SIZE, __pgprot(pte & ~PTE_ADDR_MASK), 0);
-		free_pages(copy, 0);
-		return VM_FAULT_OOM;
-	}
+	/* Replace the entry in place: no table page is freed or needed, so
+	 * nothing here can fail half-way. */
+	pt_set_leaf(mm->pgd, addr, page_to_phys(copy) | vma->vm_page_prot.bits);
 	put_page(old);
 	return VM_FAULT_OK;
 }

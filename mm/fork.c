@@ -24,7 +24,9 @@ static int copy_leaf(struct mm_struct *old, struct mm_struct *new,
 		struct page *p = pfn_to_page(phys_to_pfn(pa));
 		if (!p)
 			return -EFAULT;
-		if (!(v->vm_flags & VM_SHARED) && (bits & PTE_WRITE || bits & PTE_COW)) {
+		/* Every private page is shared copy-on-write, read-only ones too:
+		 * an mprotect(PROT_WRITE) later must not make them shared. */
+		if (!(v->vm_flags & VM_SHARED)) {
 			bits = (bits & ~PTE_WRITE) | PTE_COW;
 			if (pt_protect(old->pgd, va, size, __pgprot(bits)) < 0)
 				return -ENOMEM;

@@ -87,15 +87,15 @@ struct mm_struct *mm_current(void)
 	return active_mm;
 }
 
-/* PROT_NONE pages stay present but lose PTE_USER: user access faults (and
- * the fault path finds the VMA forbids it), while unmap still sees the
- * frame and drops its reference. */
+/* PROT_NONE pages are not present, so that every access faults, the
+ * kernel's through copy_from_user() included, but carry PTE_PROTNONE so
+ * that unmap, fork and mprotect still see the frame. */
 pgprot_t vm_get_page_prot(unsigned long vm_flags)
 {
-	uint64_t bits = PTE_PRESENT;
+	uint64_t bits = PTE_PRESENT | PTE_USER;
 
-	if (vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
-		bits |= PTE_USER;
+	if (!(vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		bits = PTE_PROTNONE | PTE_USER;
 	if (vm_flags & VM_WRITE)
 		bits |= PTE_WRITE;
 	if (!(vm_flags & VM_EXEC) && cpu.nx)

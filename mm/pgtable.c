@@ -79,6 +79,13 @@ static bool is_leaf(pte_t e, unsigned int level)
 	return level == 0 || (e & PTE_PS);
 }
 
+/* Does the entry map something? Tables always have PTE_PRESENT; a leaf
+ * may instead be a PROT_NONE mapping. */
+static bool entry_used(pte_t e)
+{
+	return e & (PTE_PRESENT | PTE_PROTNONE);
+}
+
 /* A leaf entry for pa at level. prot is in 4 KiB format, where the PAT bit
  * is bit 7; in a 2 MiB or 1 GiB entry bit 7 is PS and PAT moves to bit 12. */
 static pte_t make_leaf(phys_addr_t pa, uint64_t prot, unsigned int level)
@@ -132,6 +139,23 @@ void pt_flush_range(uintptr_t va, uint64_t size)
 		invlpg(va + off);
 }
 
+int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1; l > 0; l--) {
+		pte_t e = table[pt_index(va, l)];
+		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+			return -ENOENT;
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+	if (!entry_used(table[pt_index(va, 0)]))
+		return -ENOENT;
+	table[pt_index(va, 0)] = pte;
+	invlpg(va);
+	return 0;
+}
+
 /* The entry that maps va at level, creating the tables above it. Fails
  * with -EEXIST when a huge leaf above level already covers va. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
@@ -140,7 +164,7 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 
 	for (unsigned int l = PT_LEVELS - 1; l > level; l--) {
 		pte_t *e = &table[pt_index(va, l)];
-		if (!(*e & PTE_PRESENT)) {
+		if (!entry_used(*e)) {
 			phys_addr_t t = table_alloc();
 			if (!t)
 				return -ENOMEM;
@@ -244,7 +268,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		int ret;
 
 		next = end - base > size ? base + size : end;
-		if (!(*e & PTE_PRESENT))
+		if (!entry_used(*e))
 			continue;
 		if (is_leaf(*e, level)) {
 			if (w->op == WALK_PRUNE)
@@ -328,7 +352,7 @@ int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot
 			elevel = level;
 			table_end = ALIGN_DOWN(cur, span) + span;
 		}
-		if (*e & PTE_PRESENT) {
+		if (entry_used(*e)) {
 			ret = -EEXIST;
 			goto fail;
 		}
@@ -349,7 +373,7 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];
-		if (!(e & PTE_PRESENT))
+		if (!entry_used(e))
 			return -ENOENT;
 		if (is_leaf(e, l)) {
 			res->pte = e;

@@ -104,6 +104,8 @@ int clear_user(void *udst, size_t n)
 
 long strncpy_from_user(char *dst, const char *usrc, long count)
 {
+	if (count <= 0)
+		return 0;
 	for (long i = 0; i < count; i++) {
 		if (!access_ok(usrc + i, 1) || copy_bytes(&dst[i], usrc + i, 1) < 0)
 			return -EFAULT;

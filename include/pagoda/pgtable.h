@@ -29,6 +29,9 @@ typedef uint64_t pte_t;
 #define PTE_GLOBAL (1ULL << 8)
 #define PTE_SPECIAL (1ULL << 9)   /* software: no struct page behind it (VM_PFNMAP) */
 #define PTE_COW (1ULL << 10)      /* software: write-protected for copy-on-write */
+#define PTE_PROTNONE (1ULL << 11) /* software: a PROT_NONE page, mapped but not
+				   * present, so every access faults (Linux's
+				   * _PAGE_PROTNONE); walkers treat it as mapped */
 #define PTE_PAT_LARGE (1ULL << 12)
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR_MASK 0x000ffffffffff000ULL
@@ -94,8 +97,14 @@ struct pt_lookup_result {
 	phys_addr_t phys;   /* the physical address va translates to */
 };
 
-/* Translate va. Returns 0 or -ENOENT if it is not mapped. */
+/* Translate va. Returns 0 or -ENOENT if it is not mapped. A PROT_NONE
+ * entry counts as mapped (res->pte has PTE_PROTNONE, not PTE_PRESENT). */
 int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res);
+
+/* Replace the existing 4 KiB leaf that maps va with pte (frame and bits),
+ * in place, and flush it: no table is freed or allocated, so it cannot
+ * fail for lack of memory. Returns 0, or -ENOENT if va has no 4 KiB leaf. */
+int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte);
 
 /* Flush the TLB entries for [va, va + size): invlpg per page up to a
  * threshold, a full flush beyond it. */
