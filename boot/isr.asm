@@ -9,7 +9,7 @@ bits 64
 default rel
 
 extern trap_dispatch
-global isr_stub_table
+global isr_stub_table, trap_return
 
 ; Vectors for which the CPU pushes an error code: #DF #TS #NP #SS #GP #PF
 ; #AC #CP #VC #SX.
@@ -47,6 +47,9 @@ trap_common:
 	cld
 	mov rdi, rsp
 	call trap_dispatch
+; Also where a new task first runs: kernel/task.c builds a trap frame at
+; the top of its kernel stack, and context_switch() "returns" here.
+trap_return:
 	pop r15
 	pop r14
 	pop r13

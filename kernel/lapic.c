@@ -16,6 +16,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/fixmap.h>
 #include <pagoda/printk.h>
+#include <pagoda/task.h>
 #include <pagoda/timer.h>
 #include <pagoda/trap.h>
 #include <pagoda/x86.h>
@@ -166,6 +167,7 @@ static void timer_irq(struct trap_frame *tf __unused)
 {
 	WRITE_ONCE(ticks, ticks + 1);
 	lapic_eoi();
+	sched_tick(); /* wake sleepers; preempt on the way back to user mode */
 }
 
 /* Start periodic interrupts on TIMER_VECTOR every count timer counts. */

@@ -8,6 +8,7 @@
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
 #include <pagoda/cpu.h>
+#include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/kbench.h>
@@ -17,11 +18,15 @@
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/power.h>
+#include <pagoda/procfs.h>
 #include <pagoda/printk.h>
 #include <pagoda/serial.h>
 #include <pagoda/string.h>
+#include <pagoda/syscall.h>
+#include <pagoda/task.h>
 #include <pagoda/timer.h>
 #include <pagoda/trap.h>
+#include <pagoda/vfs.h>
 #include <pagoda/x86.h>
 
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
@@ -112,6 +117,33 @@ static unsigned int run_self_tests(void)
 	return fail;
 }
 
+/* Start pid 1: init= from the command line, else /sbin/init, else /init,
+ * with the words after "--" as its arguments (as Linux does). Returns 0,
+ * or a negative errno when no init could be started. */
+static int start_init(void)
+{
+	static const char *const envp[] = { "HOME=/", "TERM=linux",
+					    "PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL };
+	static const char *const fallback[] = { "/sbin/init", "/init" };
+	const char *argv[CMDLINE_MAX_PARAMS + 2];
+	const char *want = kernel_param("init");
+	int ret = -ENOENT;
+
+	for (unsigned int i = 0; i < kernel_cmdline.nr_init_args; i++)
+		argv[i + 1] = kernel_cmdline.init_args[i];
+	argv[kernel_cmdline.nr_init_args + 1] = NULL;
+	for (unsigned int i = 0; i < (want ? 1 : ARRAY_SIZE(fallback)); i++) {
+		argv[0] = want ? want : fallback[i];
+		ret = task_start_init(argv[0], argv, envp);
+		if (ret == 0) {
+			pr_info("init: started %s as pid 1\n", argv[0]);
+			return 0;
+		}
+		pr_warn("init: cannot start %s: error %d\n", argv[0], ret);
+	}
+	return ret;
+}
+
 static void run_benchmarks(void)
 {
 	uint64_t hz = tsc_hz();
@@ -136,20 +168,28 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	apply_params();
 	pat_init();
 	print_boot_info();
+	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
 	start_fbcon();
 	acpi_init(&boot_info);
+	vfs_init();
+	procfs_init();
+	initramfs_load_boot_module();
+	syscall_init();
 	if (timer_init() == 0)
 		sti();
 
 	failures = run_self_tests();
 	if (kernel_param("kbench"))
 		run_benchmarks();
-	if (debug_exit_present()) {
-		pr_info("isa-debug-exit present: powering off with the test verdict\n");
-		poweroff(failures ? 1 : 0);
+	/* Under make test, a kernel that failed its own tests stops here;
+	 * otherwise init's exit status becomes the verdict. */
+	if (debug_exit_present() && failures)
+		poweroff(1);
+	if (start_init() < 0) {
+		pr_info("Pagoda is up, with no init to run. Idle.\n");
+		if (debug_exit_present())
+			poweroff(0);
 	}
-	pr_info("Pagoda is up; nothing more to do yet. Idle.\n");
-	for (;;)
-		hlt();
+	sched_idle_loop();
 }

@@ -8,6 +8,7 @@
 #include <pagoda/gdt.h>
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/task.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <pagoda/trap.h>
@@ -110,10 +111,37 @@ static bool try_fixup(struct trap_frame *tf)
 	return true;
 }
 
+/* The signal a user-mode exception turns into (as Linux maps them). */
+static int exception_signal(uint64_t vector)
+{
+	switch (vector) {
+	case X86_TRAP_DE: case 16 /* #MF */: case 19 /* #XM */: return SIGFPE;
+	case X86_TRAP_DB: case X86_TRAP_BP: return SIGTRAP;
+	case X86_TRAP_UD: return SIGILL;
+	case 17 /* #AC */: return SIGBUS;
+	default: return SIGSEGV;
+	}
+}
+
+/* An exception in user mode: paging may resolve a #PF; anything else
+ * ends (or signals) only the task that caused it. */
+static void handle_user_exception(struct trap_frame *tf)
+{
+	uintptr_t addr = tf->vector == X86_TRAP_PF ? read_cr2() : tf->rip;
+
+	if (tf->vector == X86_TRAP_PF && mm_fault_user_address(tf, addr))
+		return;
+	task_fault_kill(tf, exception_signal(tf->vector), addr);
+}
+
 static void handle_exception(struct trap_frame *tf)
 {
 	char why[96];
 
+	if ((tf->cs & 3) == 3) {
+		handle_user_exception(tf);
+		return;
+	}
 	/* A fault on a user address (demand paging, copy-on-write) first goes
 	 * to the VMA layer; only what it cannot resolve is fixed up or fatal. */
 	if (tf->vector == X86_TRAP_PF && mm_fault_user_address(tf, read_cr2()))
@@ -132,16 +160,13 @@ static void handle_exception(struct trap_frame *tf)
 
 void trap_dispatch(struct trap_frame *tf)
 {
-	if (tf->vector < NR_EXCEPTIONS) {
+	if (tf->vector < NR_EXCEPTIONS)
 		handle_exception(tf);
-		return;
-	}
-	if (irq_handlers[tf->vector]) {
+	else if (irq_handlers[tf->vector])
 		irq_handlers[tf->vector](tf);
-		return;
-	}
-	if (tf->vector != SPURIOUS_VECTOR)
+	else if (tf->vector != SPURIOUS_VECTOR)
 		printk(KERN_WARNING "trap: unexpected interrupt on vector %lu\n", tf->vector);
+	return_to_user_work(tf); /* only acts when returning to user mode */
 }
 
 int probe_read_u8(const volatile void *addr, uint8_t *out)

@@ -74,10 +74,8 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 		struct vm_area_struct *c;
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
-		if (!(c = vma_alloc()))
+		if (!(c = vma_dup(v)))
 			goto fail;
-		*c = *v;
-		list_init(&c->vm_list);
 		vma_link(new, c);
 		if (c->vm_ops && c->vm_ops->open)
 			c->vm_ops->open(c);

@@ -4,6 +4,7 @@
  * the direct map; the buddy allocator needs the descriptors; everything
  * after needs the buddy allocator. */
 #include <pagoda/ioremap.h>
+#include <pagoda/kstack.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>
 #include <pagoda/mm_init.h>
@@ -49,8 +50,8 @@ void mm_init(const struct boot_info *bi, const struct cmdline *cl)
 	if (kernel_protect_image() < 0)
 		panic("mm: out of memory protecting the kernel image");
 	directmap_drop_identity();
-	if (ioremap_init() < 0)
-		panic("mm: out of memory for the ioremap tables");
+	if (ioremap_init() < 0 || kstack_init() < 0)
+		panic("mm: out of memory for the ioremap and kernel-stack tables");
 	kmalloc_init();
 	uaccess_init();
 	resource_init_boot();

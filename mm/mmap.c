@@ -3,6 +3,7 @@
  * madvise live in mm/mremap.c. */
 #include <pagoda/errno.h>
 #include <pagoda/file.h>
+#include <pagoda/vfs.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/string.h>
@@ -24,8 +25,14 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len)
 	uintptr_t ceiling = mm->mmap_base;
 	struct vm_area_struct *v = vma_find(mm, ceiling);
 
-	v = v ? vma_prev(mm, v) : (list_empty(&mm->vma_list) ? NULL :
-		list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list));
+	/* A VMA across mmap_base ends the first gap at its start. */
+	if (v && v->vm_start < ceiling) {
+		ceiling = v->vm_start;
+		v = vma_prev(mm, v);
+	} else {
+		v = v ? vma_prev(mm, v) : (list_empty(&mm->vma_list) ? NULL :
+			list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list));
+	}
 	for (;;) {
 		uintptr_t floor = v ? v->vm_end : USER_SPACE_START;
 		if (ceiling >= floor + len)
@@ -45,7 +52,9 @@ static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len)
 	uintptr_t addr;
 
 	hint = ALIGN_UP(hint, PAGE_SIZE);
-	if (hint && hint >= USER_SPACE_START && fits_user(hint, len) &&
+	if (hint && hint < USER_SPACE_START)
+		hint = USER_SPACE_START; /* Linux's round_hint_to_min() */
+	if (hint && fits_user(hint, len) &&
 	    !vma_intersect(mm, hint, hint + len))
 		return hint;
 	addr = unmapped_area_topdown(mm, len);
@@ -100,9 +109,12 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 
 	if (!*len)
 		return -EINVAL;
-	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+	/* Linux: MAP_SHARED_VALIDATE only for files; no shared stacks. Unknown
+	 * prot bits are not an error for mmap (calc_vm_prot_bits drops them). */
+	if (type != MAP_SHARED && type != MAP_PRIVATE &&
+	    (type != MAP_SHARED_VALIDATE || (flags & MAP_ANONYMOUS)))
 		return -EINVAL;
-	if (prot & ~PROT_ALL)
+	if (type != MAP_PRIVATE && (flags & MAP_GROWSDOWN))
 		return -EINVAL;
 	*len = ALIGN_UP(*len, PAGE_SIZE);
 	if (!*len || *len > USER_SPACE_END)
@@ -164,10 +176,12 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 		return -ENOMEM;
 	v->vm_start = start;
 	v->vm_end = start + len;
-	v->vm_flags = calc_vm_flags(prot, flags);
+	v->vm_flags = calc_vm_flags(prot & PROT_ALL, flags);
 	v->vm_page_prot = vm_get_page_prot(v->vm_flags);
 	v->vm_pgoff = file ? pgoff : (v->vm_flags & VM_SHARED) ? 0 : (uintptr_t)start >> PAGE_SHIFT;
 	v->vm_file = file;
+	if (file)
+		file_get(file); /* the VMA's own reference; vma_free() drops it */
 	v->vm_mm = mm;
 	if (file)
 		ret = call_driver_mmap(mm, v, file);
@@ -258,13 +272,19 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	uintptr_t end;
 	int ret;
 
-	if (!IS_ALIGNED(start, PAGE_SIZE) || (prot & ~PROT_ALL))
+	/* Linux's order of checks (mm/mprotect.c): PROT_SEM is accepted and
+	 * means nothing on x86; PROT_GROWSDOWN/UP are accepted and ignored. */
+	prot &= ~(0x01000000 | 0x02000000);
+	if (!IS_ALIGNED(start, PAGE_SIZE))
 		return -EINVAL;
 	if (!len)
 		return 0;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!len || !fits_user(start, len))
 		return -ENOMEM;
+	if (prot & ~(PROT_ALL | 0x8))
+		return -EINVAL;
+	prot &= PROT_ALL;
 	end = start + len;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;

@@ -36,12 +36,10 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 		     size_t new_len)
 {
 	size_t old_len = vma->vm_end - vma->vm_start;
-	struct vm_area_struct *nv = vma_alloc();
+	struct vm_area_struct *nv = vma_dup(vma);
 
 	if (!nv)
 		return -ENOMEM;
-	*nv = *vma;
-	list_init(&nv->vm_list);
 	nv->vm_start = new;
 	nv->vm_end = new + new_len;
 	if (move_ptes(mm, vma->vm_start, new, MIN(old_len, new_len)) < 0) {
@@ -173,10 +171,14 @@ long do_mremap(struct mm_struct *mm, uintptr_t addr, size_t old_len, size_t new_
 	return mremap_move(mm, vma, addr, old_len, new_len, dest);
 }
 
+/* Advice Pagoda accepts: the ones that drop pages, and hints it may
+ * ignore (as Linux may): NORMAL RANDOM SEQUENTIAL WILLNEED, REMOVE (9),
+ * MERGEABLE/UNMERGEABLE (12, 13), HUGEPAGE/NOHUGEPAGE (14, 15),
+ * DONTDUMP/DODUMP (16, 17), COLD/PAGEOUT (20, 21). */
 static bool madvise_known(int advice)
 {
-	return advice == MADV_NORMAL || advice == MADV_RANDOM || advice == MADV_SEQUENTIAL ||
-	       advice == MADV_WILLNEED || advice == MADV_DONTNEED || advice == MADV_FREE;
+	return (advice >= MADV_NORMAL && advice <= MADV_DONTNEED) || advice == MADV_FREE ||
+	       (advice >= 12 && advice <= 17) || advice == 20 || advice == 21;
 }
 
 int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
@@ -185,8 +187,12 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 	bool drops = advice == MADV_DONTNEED || advice == MADV_FREE;
 	struct vm_area_struct *v;
 
+	bool hole = false;
+
 	if (!IS_ALIGNED(start, PAGE_SIZE) || !madvise_known(advice))
 		return -EINVAL;
+	if (len && !ALIGN_UP(len, PAGE_SIZE))
+		return -EINVAL; /* the length rounds up past the address space */
 	len = ALIGN_UP(len, PAGE_SIZE);
 	end = start + len;
 	if (end < start)
@@ -197,13 +203,13 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = vma_next(mm, v)) {
 		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO)))
 			return -EINVAL; /* device memory has no pages to drop */
-		if (v->vm_start > covered)
-			break;
+		hole |= v->vm_start > covered;
 		/* Private anonymous pages read back as zeroes; shared ones keep
 		 * their contents, as shmem does in Linux. */
 		if (drops && !(v->vm_flags & VM_SHARED))
 			mm_zap_range(mm, MAX(start, v->vm_start), MIN(end, v->vm_end));
 		covered = v->vm_end;
 	}
-	return covered >= end ? 0 : -ENOMEM;
+	/* As Linux: advise every mapped part, then report the holes. */
+	return hole || covered < end ? -ENOMEM : 0;
 }

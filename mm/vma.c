@@ -5,6 +5,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
+#include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 
 struct vm_area_struct *vma_alloc(void)
@@ -16,9 +17,25 @@ struct vm_area_struct *vma_alloc(void)
 	return vma;
 }
 
+/* A VMA holds a reference on the file it maps (vm_file). */
 void vma_free(struct vm_area_struct *vma)
 {
+	if (vma && vma->vm_file)
+		file_put(vma->vm_file);
 	kfree(vma);
+}
+
+struct vm_area_struct *vma_dup(const struct vm_area_struct *vma)
+{
+	struct vm_area_struct *c = vma_alloc();
+
+	if (!c)
+		return NULL;
+	*c = *vma;
+	list_init(&c->vm_list);
+	if (c->vm_file)
+		file_get(c->vm_file);
+	return c;
 }
 
 struct vm_area_struct *vma_find(struct mm_struct *mm, uintptr_t addr)
@@ -121,11 +138,9 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || !IS_ALIGNED(addr, PAGE_SIZE))
 		return -EINVAL;
-	t = vma_alloc();
+	t = vma_dup(vma);
 	if (!t)
 		return -ENOMEM;
-	*t = *vma;
-	list_init(&t->vm_list);
 	t->vm_start = addr;
 	t->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	/* Shrinking keeps vma's key (vm_start), so the tree stays ordered. */

@@ -15,6 +15,9 @@ need=(
 	ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
 	console-setup-linux:/usr/share/consolefonts/Lat15-Terminus16.psf.gz
 	python3:python3
+	musl-tools:musl-gcc
+	linux-libc-dev:/usr/include/linux/fb.h
+	cpio:cpio
 	gcc:gcc
 	binutils:ld
 	make:make

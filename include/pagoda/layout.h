@@ -4,6 +4,9 @@
  *   0x0000000000000000 - 0x00007fffffffffff   user space (128 TiB)
  *   0xffff888000000000 - ...                  direct map of all RAM (mm/)
  *   0xffffc90000000000 - 0xffffcaffffffffff   ioremap space (mm/ioremap.c)
+ *   0xffffcc0000000000 - 0xffffcc003fffffff   task kernel stacks, each with
+ *                                             an unmapped guard page below
+ *                                             (mm/kstack.c)
  *   0xffffffff80000000 - 0xffffffffbfffffff   kernel image (linked here, at
  *                                             KERNEL_VIRT_BASE + physical)
  *   0xffffffffc0000000 - 0xffffffffffffffff   early fixmap: 2 MiB slots used
@@ -20,6 +23,8 @@
 #define DIRECT_MAP_SIZE (64ULL << 40) /* up to 64 TiB of physical addresses */
 #define IOREMAP_BASE 0xffffc90000000000
 #define IOREMAP_END (IOREMAP_BASE + (2ULL << 40)) /* 2 TiB */
+#define KSTACK_AREA_BASE 0xffffcc0000000000
+#define KSTACK_AREA_END (KSTACK_AREA_BASE + (1ULL << 30)) /* 1 GiB of slots */
 #define KERNEL_VIRT_BASE 0xffffffff80000000
 #define KERNEL_PHYS_BASE 0x100000
 #define FIXMAP_BASE 0xffffffffc0000000

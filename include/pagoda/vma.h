@@ -7,7 +7,10 @@
 
 /* A zeroed VMA from kmalloc, or NULL; freed with vma_free(). */
 struct vm_area_struct *vma_alloc(void);
-void vma_free(struct vm_area_struct *vma);
+void vma_free(struct vm_area_struct *vma); /* drops its file reference */
+
+/* A copy of vma, unlinked, with its own file reference; or NULL. */
+struct vm_area_struct *vma_dup(const struct vm_area_struct *vma);
 
 /* The first VMA that ends above addr (it may start above addr, too), or
  * NULL: Linux's find_vma(). O(log n). */

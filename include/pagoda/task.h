@@ -1,0 +1,158 @@
+/* Tasks: processes and the scheduler (kernel/task.c, kernel/sched.c,
+ * kernel/exit.c, kernel/signal.c).
+ *
+ * One task is one process with one thread (tgid == pid). Each has a kernel
+ * stack of KSTACK_SIZE with an unmapped guard page below it; user mode
+ * enters the kernel on that stack (TSS.RSP0), through an interrupt,
+ * exception or SYSCALL, with a struct trap_frame at its top. Scheduling is
+ * round-robin, preemptive on the LAPIC timer tick, on one CPU: kernel code
+ * runs with interrupts enabled but is only switched away from where it
+ * calls schedule() (sleeping) or on its way back to user mode. */
+#ifndef PAGODA_TASK_H
+#define PAGODA_TASK_H
+
+#include <pagoda/list.h>
+#include <pagoda/mm_types.h>
+#include <pagoda/trap.h>
+#include <pagoda/types.h>
+
+#define KSTACK_SIZE (16 * 1024)
+#define TASK_COMM_LEN 16
+#define NSIG 64
+#define TASK_MAX_FDS 256
+
+typedef int pid_t;
+
+enum task_state {
+	TASK_RUNNABLE,
+	TASK_SLEEPING, /* waiting for an event: wakeup() makes it runnable */
+	TASK_ZOMBIE,   /* exited, waiting for its parent's wait4() */
+};
+
+/* Linux's struct k_sigaction layout for rt_sigaction(2). */
+struct k_sigaction {
+	uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or a user address */
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+#define SIG_DFL 0
+#define SIG_IGN 1
+
+struct file;
+
+struct task {
+	pid_t pid;
+	pid_t tgid;
+	char comm[TASK_COMM_LEN];
+	enum task_state state;
+	int exit_code;            /* wait status, as wait4() reports it */
+	struct task *parent;
+	struct list_head children; /* of this task, linked by sibling */
+	struct list_head sibling;
+	struct list_head run_list; /* on the run queue while runnable */
+	struct list_head all_list; /* every task, for /proc and kill */
+
+	struct mm_struct *mm;      /* NULL for kernel tasks (idle) */
+	uintptr_t kstack_top;      /* highest address of the kernel stack */
+	uintptr_t saved_rsp;       /* kernel RSP while switched out */
+	uint64_t fs_base;          /* arch_prctl(ARCH_SET_FS): the TLS pointer */
+	uintptr_t clear_child_tid; /* set_tid_address */
+
+	struct file *files[TASK_MAX_FDS];
+	uint64_t cloexec[TASK_MAX_FDS / 64];
+	char cwd[256];             /* absolute path */
+	char exe[256];             /* path of the program, for /proc/PID/exe */
+
+	uint64_t sig_pending;
+	uint64_t sig_blocked;
+	struct k_sigaction sig_actions[NSIG];
+
+	uint64_t wake_tick;        /* nanosleep: wake at this timer tick */
+	void *wait_channel;        /* what a sleeping task waits for */
+};
+
+/* The task running on this CPU. */
+extern struct task *current;
+
+/* Set up the scheduler with the boot context as the idle task. */
+void sched_init(void);
+
+/* Give up the CPU to the next runnable task (or idle). Interrupts may be
+ * on or off; they are restored. */
+void schedule(void);
+
+/* Sleep on channel until wakeup(channel); the caller re-checks its
+ * condition in a loop. */
+void sleep_on(void *channel);
+void wakeup(void *channel);
+
+/* The timer tick: wakes sleepers whose time came, asks for a reschedule. */
+void sched_tick(void);
+
+/* Called on every return to user mode: reschedule if asked, deliver
+ * pending signals. */
+void return_to_user_work(struct trap_frame *tf);
+
+/* Look a task up by pid (NULL if none). */
+struct task *task_find(pid_t pid);
+
+/* Start the first user process: pid 1 running path with argv/envp, with
+ * /dev/console as fds 0, 1 and 2. Returns 0 or a negative errno. */
+int task_start_init(const char *path, const char *const argv[], const char *const envp[]);
+
+/* End the current task with a wait status (never returns). */
+__attribute__((noreturn)) void task_exit(int wait_status);
+
+/* A fault the current task took in user mode that paging cannot resolve:
+ * if it has a handler for sig, the signal is queued (and delivered on the
+ * way out); otherwise print the one-line report (pid, address, rip, VMA)
+ * and end the task as killed by sig. */
+void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr);
+
+/* Queue signal sig for t (wakes it if it sleeps). */
+int task_send_signal(struct task *t, int sig);
+
+/* Iterate over all tasks (for /proc). */
+extern struct list_head task_list;
+
+/* Scheduler internals used by kernel/task.c. */
+void sched_enqueue(struct task *t);
+struct task *sched_idle_task(void);
+bool sched_need_resched(void);
+__attribute__((noreturn)) void sched_idle_loop(void);
+
+/* fork(): a copy of the current task returning 0 in the child through the
+ * trap frame tf. Returns the child or NULL (-ENOMEM, nothing leaked). */
+struct task *task_fork(struct trap_frame *tf);
+
+/* wait4(2) semantics: returns the pid reaped, 0 (WNOHANG, none ready),
+ * -ECHILD, or -EINTR. The status is stored in *status. */
+long task_wait(pid_t pid, int *status, int options);
+#define WNOHANG 1
+
+/* Deliver pending signals before returning to user mode (kernel/signal.c). */
+void signal_deliver(struct trap_frame *tf);
+
+/* Signal numbers (Linux x86-64). */
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGUSR1 10
+#define SIGSEGV 11
+#define SIGUSR2 12
+#define SIGPIPE 13
+#define SIGALRM 14
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGSTOP 19
+#define SIGWINCH 28
+
+#endif

@@ -1,0 +1,72 @@
+/* System-call dispatch. The handlers register themselves with
+ * SYSCALL_DEFINE() (include/pagoda/syscall.h); syscall_init() builds the
+ * table from the .syscalls section and points the SYSCALL instruction at
+ * boot/syscall.asm. */
+#include <pagoda/errno.h>
+#include <pagoda/gdt.h>
+#include <pagoda/panic.h>
+#include <pagoda/printk.h>
+#include <pagoda/syscall.h>
+#include <pagoda/task.h>
+#include <pagoda/x86.h>
+
+/* MSRs for SYSCALL/SYSRET (Intel SDM Vol. 4, Table 2-2). */
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+#define EFER_SCE (1ULL << 0)
+/* RFLAGS bits cleared on entry: TF, IF, DF, AC (AC: SMAP stays enforced). */
+#define SYSCALL_FMASK ((1U << 8) | (1U << 9) | (1U << 10) | (1U << 18))
+
+extern const struct syscall_entry *const __syscalls_start[], *const __syscalls_end[];
+extern char syscall_entry[];
+
+static syscall_fn table[NR_SYSCALLS];
+static const char *names[NR_SYSCALLS];
+static uint64_t warned[NR_SYSCALLS / 64]; /* -ENOSYS logged once per number */
+
+void syscall_init(void)
+{
+	for (const struct syscall_entry *const *e = __syscalls_start; e < __syscalls_end; e++) {
+		BUG_ON((*e)->nr >= NR_SYSCALLS || table[(*e)->nr]);
+		table[(*e)->nr] = (*e)->fn;
+		names[(*e)->nr] = (*e)->name;
+	}
+	/* SYSRET loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8 (the
+	 * GDT's user entries); SYSCALL loads CS = STAR[47:32], SS = +8. */
+	wrmsr(MSR_STAR, ((uint64_t)(GDT_USER32_CS & ~3) << 48) | ((uint64_t)GDT_KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
+	wrmsr(MSR_FMASK, SYSCALL_FMASK);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+
+static long no_such_syscall(uint64_t nr)
+{
+	if (nr < NR_SYSCALLS && !(warned[nr / 64] & (1ULL << (nr % 64)))) {
+		warned[nr / 64] |= 1ULL << (nr % 64);
+		printk(KERN_NOTICE "syscall: %s (pid %d) called unimplemented system call %llu\n",
+		       current->comm, current->pid, (unsigned long long)nr);
+	} else if (nr >= NR_SYSCALLS) {
+		printk(KERN_NOTICE "syscall: %s (pid %d) called system call %llu (out of range)\n",
+		       current->comm, current->pid, (unsigned long long)nr);
+	}
+	return -ENOSYS;
+}
+
+void syscall_dispatch(struct trap_frame *tf)
+{
+	uint64_t nr = tf->rax;
+	struct syscall_args args = {
+		{ tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 }, tf };
+
+	if (nr < NR_SYSCALLS && table[nr])
+		tf->rax = table[nr](&args);
+	else
+		tf->rax = no_such_syscall(nr);
+	return_to_user_work(tf);
+}
+
+const char *syscall_name(unsigned int nr)
+{
+	return nr < NR_SYSCALLS ? names[nr] : NULL;
+}

@@ -1,0 +1,283 @@
+/* Tasks: creation, fork, exit and wait, and the first process. */
+#include <pagoda/errno.h>
+#include <pagoda/exec.h>
+#include <pagoda/fdtable.h>
+#include <pagoda/kstack.h>
+#include <pagoda/mm.h>
+#include <pagoda/power.h>
+#include <pagoda/printk.h>
+#include <pagoda/slab.h>
+#include <pagoda/string.h>
+#include <pagoda/task.h>
+#include <pagoda/vfs.h>
+#include <pagoda/vma.h>
+#include <pagoda/x86.h>
+
+#define MSR_FS_BASE 0xc0000100
+#define CALLEE_SAVED 6 /* what context_switch() pops: rbp rbx r12-r15 */
+
+extern char trap_return[]; /* boot/isr.asm */
+static pid_t next_pid = 1;
+
+static struct task *task_alloc(void)
+{
+	struct task *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	t->kstack_top = kstack_alloc();
+	if (!t->kstack_top) {
+		kfree(t);
+		return NULL;
+	}
+	t->pid = t->tgid = next_pid++;
+	list_init(&t->children);
+	list_init(&t->sibling);
+	list_init(&t->run_list);
+	list_init(&t->all_list);
+	return t;
+}
+
+static void task_free(struct task *t)
+{
+	kstack_free(t->kstack_top);
+	kfree(t);
+}
+
+/* Lay out a new task's kernel stack so that its first context_switch()
+ * returns into trap_return with tf on the stack: into user mode. */
+static void task_setup_stack(struct task *t, const struct trap_frame *tf)
+{
+	struct trap_frame *frame = (void *)(t->kstack_top - sizeof(*frame));
+	uint64_t *sp = (uint64_t *)frame;
+
+	*frame = *tf;
+	*--sp = (uintptr_t)trap_return;
+	for (int i = 0; i < CALLEE_SAVED; i++)
+		*--sp = 0;
+	t->saved_rsp = (uintptr_t)sp;
+}
+
+static void task_link(struct task *t, struct task *parent)
+{
+	uint64_t flags = irq_save();
+
+	t->parent = parent;
+	if (parent)
+		list_add_tail(&t->sibling, &parent->children);
+	list_add_tail(&t->all_list, &task_list);
+	sched_enqueue(t);
+	irq_restore(flags);
+}
+
+struct task *task_find(pid_t pid)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pid == pid)
+			return t;
+	}
+	return NULL;
+}
+
+struct task *task_fork(struct trap_frame *tf)
+{
+	struct task *c = task_alloc();
+	struct trap_frame child_tf = *tf;
+
+	if (!c)
+		return NULL;
+	if (current->mm && !(c->mm = mm_fork(current->mm)))
+		goto fail;
+	if (files_dup_all(c, current) < 0) {
+		mm_destroy(c->mm);
+		goto fail;
+	}
+	memcpy(c->comm, current->comm, sizeof(c->comm));
+	memcpy(c->cwd, current->cwd, sizeof(c->cwd));
+	memcpy(c->exe, current->exe, sizeof(c->exe));
+	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
+	c->sig_blocked = current->sig_blocked;
+	c->fs_base = rdmsr(MSR_FS_BASE);
+	child_tf.rax = 0; /* fork() returns 0 in the child */
+	task_setup_stack(c, &child_tf);
+	task_link(c, current);
+	return c;
+fail:
+	task_free(c);
+	return NULL;
+}
+
+/* Children of an exiting task go to init, as on Linux (no subreapers). */
+static void reparent_children(struct task *t)
+{
+	struct task *init = task_find(1);
+	struct list_head *pos, *n;
+
+	list_for_each_safe(pos, n, &t->children) {
+		struct task *c = list_entry(pos, struct task, sibling);
+		list_del(&c->sibling);
+		c->parent = init;
+		if (init && init != t)
+			list_add_tail(&c->sibling, &init->children);
+	}
+	if (init)
+		wakeup(init);
+}
+
+static __attribute__((noreturn)) void init_exited(int status)
+{
+	int code = (status & 0x7f) ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
+
+	pr_info("init: exited with %s %d; powering off\n",
+		(status & 0x7f) ? "signal" : "status", (status & 0x7f) ? status & 0x7f : code);
+	poweroff(code);
+}
+
+void task_exit(int wait_status)
+{
+	struct task *t = current;
+	uint64_t flags;
+
+	if (t->pid == 1)
+		init_exited(wait_status);
+	files_close_all(t);
+	if (t->mm) {
+		struct mm_struct *mm = t->mm;
+		mm_switch(NULL);
+		t->mm = NULL;
+		mm_destroy(mm);
+	}
+	flags = irq_save();
+	reparent_children(t);
+	t->exit_code = wait_status;
+	t->state = TASK_ZOMBIE;
+	if (t->parent) {
+		task_send_signal(t->parent, SIGCHLD);
+		wakeup(t->parent);
+	}
+	schedule(); /* a zombie is never scheduled again */
+	irq_restore(flags);
+	for (;;)
+		hlt();
+}
+
+/* Reap the zombie child c: its status, then its memory. */
+static pid_t reap(struct task *c, int *status)
+{
+	pid_t pid = c->pid;
+	uint64_t flags = irq_save();
+
+	*status = c->exit_code;
+	list_del(&c->sibling);
+	list_del(&c->all_list);
+	irq_restore(flags);
+	task_free(c);
+	return pid;
+}
+
+long task_wait(pid_t pid, int *status, int options)
+{
+	for (;;) {
+		bool have_child = false;
+		struct list_head *pos;
+
+		list_for_each(pos, &current->children) {
+			struct task *c = list_entry(pos, struct task, sibling);
+			if (pid > 0 && c->pid != pid)
+				continue;
+			have_child = true;
+			if (c->state == TASK_ZOMBIE)
+				return reap(c, status);
+		}
+		if (!have_child)
+			return -ECHILD;
+		if (options & WNOHANG)
+			return 0;
+		if (current->sig_pending & ~current->sig_blocked & ~(1ULL << (SIGCHLD - 1)))
+			return -EINTR;
+		sleep_on(current);
+	}
+}
+
+static int open_console_fds(struct task *t)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int err = 0;
+		struct file *f = vfs_open("/", "/dev/console", O_RDWR, 0, &err);
+		if (!f)
+			return err;
+		if (fd_install(t, f) != fd) {
+			file_put(f);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+int task_start_init(const char *path, const char *const argv[], const char *const envp[])
+{
+	struct trap_frame tf = { 0 };
+	struct task *t = task_alloc(), *prev = current;
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	strlcpy(t->cwd, "/", sizeof(t->cwd));
+	if ((ret = open_console_fds(t)) < 0)
+		goto fail;
+	/* exec_load() works on current's behalf: be init while it runs. */
+	current = t;
+	ret = exec_load(t, path, argv, envp, &tf);
+	current = prev;
+	mm_switch(NULL);
+	if (ret < 0)
+		goto fail;
+	task_setup_stack(t, &tf);
+	task_link(t, NULL);
+	return 0;
+fail:
+	files_close_all(t);
+	task_free(t);
+	next_pid = 1;
+	return ret;
+}
+
+static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t size)
+{
+	struct vm_area_struct *v = mm ? vma_lookup(mm, addr) : NULL;
+
+	if (!v) {
+		snprintf(buf, size, "no VMA");
+		return;
+	}
+	snprintf(buf, size, "VMA %lx-%lx %c%c%c%c", v->vm_start, v->vm_end,
+		 v->vm_flags & VM_READ ? 'r' : '-', v->vm_flags & VM_WRITE ? 'w' : '-',
+		 v->vm_flags & VM_EXEC ? 'x' : '-', v->vm_flags & VM_SHARED ? 's' : 'p');
+}
+
+void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)
+{
+	const struct k_sigaction *act = &current->sig_actions[sig - 1];
+	char where[96];
+
+	if (act->handler > SIG_IGN && !(current->sig_blocked & (1ULL << (sig - 1)))) {
+		task_send_signal(current, sig);
+		return; /* delivered on the way back to user mode */
+	}
+	describe_vma(current->mm, addr, where, sizeof(where));
+	printk(KERN_ERR "%s[%d]: killed by signal %d: fault at %#lx, rip %#lx, %s\n",
+	       current->comm, current->pid, sig, addr, tf->rip, where);
+	task_exit(sig);
+}
+
+void return_to_user_work(struct trap_frame *tf)
+{
+	if ((tf->cs & 3) != 3)
+		return;
+	if (sched_need_resched())
+		schedule();
+	signal_deliver(tf);
+}
