@@ -53,6 +53,9 @@ OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_defa
 .PHONY: all run run-uefi debug test bench clean deps
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
+# User programs (static musl) and the initramfs GRUB loads as a module.
+include user/Makefile.inc
+
 # Missing host packages are installed by this script (apt-get, or sudo).
 deps:
 	@scripts/deps.sh
@@ -100,9 +103,9 @@ $(B)/kernel.elf: $(OBJS) linker.ld scripts/ksyms.py
 	@rm -f $(B)/kernel.1 $(B)/kernel.2
 
 # The ISO: GRUB (BIOS and UEFI) + kernel + iso/grub.cfg with CMDLINE added.
-$(B)/pagoda.iso: $(B)/kernel.elf iso/grub.cfg scripts/mkiso.sh
+$(B)/pagoda.iso: $(B)/kernel.elf $(INITRAMFS) iso/grub.cfg scripts/mkiso.sh
 	$(call say,ISO,$@)
-	$(Q)scripts/mkiso.sh $@ "$(CMDLINE)"
+	$(Q)scripts/mkiso.sh $@ "$(CMDLINE)" $(INITRAMFS)
 
 run: all
 	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso
@@ -114,10 +117,10 @@ debug: all
 	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso --gdb & \
 	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
 
-test: $(B)/kernel.elf
+test: $(B)/kernel.elf $(INITRAMFS)
 	scripts/test.sh
 
-bench: $(B)/kernel.elf
+bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
 
 clean:

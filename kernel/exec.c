@@ -651,6 +651,8 @@ static long do_execve(const char *upath, const char *const *uargv, const char *c
 	if (err == 0) {
 		files_close_on_exec(current);
 		exec_reset_signals(current);
+		fpu_init_state(current); /* a new program starts with a clean FPU */
+		fpu_restore(current);
 	}
 out:
 	kfree(envp);

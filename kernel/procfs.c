@@ -236,7 +236,9 @@ int procfs_format_meminfo(char *buf, size_t size)
 /* ---- /proc/mounts ---- */
 
 /* What is mounted where. The first four are there from boot: / is the
- * initramfs's ramfs, and vfs_init() makes /dev, /proc and /sys. */
+ * initramfs's ramfs, and vfs_init() makes /dev, /proc and /sys. They are
+ * listed as Linux lists them after an init mounted proc, sysfs and
+ * devtmpfs with no flags (user/init.c does). */
 struct proc_mount {
 	char source[32];
 	char target[128];
@@ -247,9 +249,9 @@ struct proc_mount {
 #define PROC_MAX_MOUNTS 16
 static struct proc_mount mounts[PROC_MAX_MOUNTS] = {
 	{ "rootfs", "/", "rootfs", "rw" },
+	{ "proc", "/proc", "proc", "rw,relatime" },
+	{ "sysfs", "/sys", "sysfs", "rw,relatime" },
 	{ "devtmpfs", "/dev", "devtmpfs", "rw,relatime,mode=755" },
-	{ "proc", "/proc", "proc", "rw,nosuid,nodev,noexec,relatime" },
-	{ "sysfs", "/sys", "sysfs", "rw,nosuid,nodev,noexec,relatime" },
 };
 static unsigned int nr_mounts = 4;
 
@@ -475,13 +477,14 @@ static void task_sig_masks(const struct task *t, uint64_t *ign, uint64_t *cgt)
 	}
 }
 
-/* The fields of Linux's /proc/PID/status that mean something here. */
+/* The fields of Linux's /proc/PID/status that mean something here (the
+ * umask is fixed at 022: kernel/sys_file.c). */
 static void show_status(struct seq_buf *s, struct task *t)
 {
 	uint64_t ign, cgt;
 
 	task_sig_masks(t, &ign, &cgt);
-	seq_printf(s, "Name:\t%s\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
+	seq_printf(s, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
 		   "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n",
 		   t->comm, task_state_name(t), t->tgid, t->pid, t->parent ? t->parent->tgid : 0,
 		   TASK_MAX_FDS);
@@ -622,6 +625,8 @@ static int link_self(struct task *t, char *buf, size_t size)
 static int link_exe(struct task *t, char *buf, size_t size) { return link_copy(t->exe, buf, size); }
 static int link_cwd(struct task *t, char *buf, size_t size) { return link_copy(t->cwd, buf, size); }
 static int link_root(struct task *t, char *buf, size_t size) { return link_copy("/", buf, size); }
+/* /proc/mounts is Linux's symlink to the reader's own mount table. */
+static int link_mounts(struct task *t, char *buf, size_t size) { return link_copy("self/mounts", buf, size); }
 
 /* ---- The entries ---- */
 
@@ -645,9 +650,9 @@ static const struct proc_entry root_entries[] = {
 	PROC_FILE("iomem", show_iomem),
 	PROC_FILE("loadavg", show_loadavg),
 	PROC_FILE("meminfo", show_meminfo),
-	PROC_FILE("mounts", show_mounts),
-	PROC_LINK("self", link_self),
+	PROC_LINK("mounts", link_mounts),
 	PROC_FILE("uptime", show_uptime),
+	PROC_LINK("self", link_self), /* Linux lists it after the files, before the pids */
 };
 
 /* In Linux's order (fs/proc/base.c tgid_base_stuff). */

@@ -28,6 +28,8 @@ void sched_init(void)
 	idle_task.pid = 0;
 	strlcpy(idle_task.comm, "idle", sizeof(idle_task.comm));
 	idle_task.state = TASK_RUNNABLE;
+	fpu_init();
+	fpu_init_state(&idle_task);
 	idle_task.kstack_top = (uintptr_t)boot_stack_top;
 	strlcpy(idle_task.cwd, "/", sizeof(idle_task.cwd));
 	list_init(&idle_task.children);
@@ -70,6 +72,8 @@ static void switch_to(struct task *prev, struct task *next)
 	syscall_kernel_rsp = next->kstack_top;
 	prev->fs_base = rdmsr(MSR_FS_BASE);
 	wrmsr(MSR_FS_BASE, next->fs_base);
+	fpu_save(prev);
+	fpu_restore(next);
 	current = next;
 	context_switch(&prev->saved_rsp, next->saved_rsp);
 }

@@ -247,17 +247,40 @@ static uint64_t clock_realtime_ns(void)
 #define CLOCK_REALTIME_COARSE 5
 #define CLOCK_MONOTONIC_COARSE 6
 #define CLOCK_BOOTTIME 7
+#define CLOCK_REALTIME_ALARM 8
+#define CLOCK_BOOTTIME_ALARM 9
 #define CLOCK_TAI 11
+/* A negative id is a CPU-time clock of a process or thread (Linux's
+ * include/linux/posix-timers.h): ~pid << 3 | perthread << 2 | type, with
+ * type PROF 0, VIRT 1 or SCHED 2; type 3 marks a clock behind an fd. */
+#define CPUCLOCK_TYPE_MASK 3
+#define CPUCLOCK_FD 3
+
+/* CPU-time clocks, per-process or per-thread, of the caller (pid 0) or of
+ * another task: -EINVAL for fd clocks and unknown pids, as Linux. */
+static int clock_read_cpu_ns(int32_t id, uint64_t *ns)
+{
+	pid_t pid = ~(id >> 3);
+
+	if ((id & CPUCLOCK_TYPE_MASK) == CPUCLOCK_FD || (pid && !task_find(pid)))
+		return -EINVAL;
+	*ns = clock_monotonic_ns();
+	return 0;
+}
 
 /* The time of clock id in ns, or -EINVAL. There is no suspend, so
  * BOOTTIME is MONOTONIC; no per-task CPU accounting yet, so the CPU-time
  * clocks run with the monotonic clock (an upper bound of the truth); TAI
- * is REALTIME, as on Linux until someone sets the TAI offset. */
-static int clock_read_ns(int64_t id, uint64_t *ns)
+ * is REALTIME, as on Linux until someone sets the TAI offset. The alarm
+ * clocks read like their base clocks, as on Linux with an RTC present. */
+static int clock_read_ns(int32_t id, uint64_t *ns)
 {
+	if (id < 0)
+		return clock_read_cpu_ns(id, ns);
 	switch (id) {
 	case CLOCK_REALTIME:
 	case CLOCK_REALTIME_COARSE:
+	case CLOCK_REALTIME_ALARM:
 	case CLOCK_TAI:
 		*ns = clock_realtime_ns();
 		return 0;
@@ -267,6 +290,7 @@ static int clock_read_ns(int64_t id, uint64_t *ns)
 	case CLOCK_MONOTONIC_RAW:
 	case CLOCK_MONOTONIC_COARSE:
 	case CLOCK_BOOTTIME:
+	case CLOCK_BOOTTIME_ALARM:
 		*ns = clock_monotonic_ns();
 		return 0;
 	default:
@@ -508,7 +532,9 @@ SYSCALL_DEFINE(SYS_sched_getaffinity, sched_getaffinity)
 	return sizeof(mask);
 }
 
-/* Linux's struct sysinfo on x86-64 (112 bytes). */
+/* Linux's struct sysinfo on x86-64 (112 bytes). Sizes are in mem_unit
+ * units; Linux makes that 1 (bytes) whenever the byte counts fit, which on
+ * a 64-bit kernel is always. */
 struct sysinfo {
 	int64_t uptime;
 	uint64_t loads[3]; /* 1, 5, 15 minutes, fixed point << 16 */
@@ -527,11 +553,11 @@ SYSCALL_DEFINE(SYS_sysinfo, sysinfo)
 
 	memset(&si, 0, sizeof(si));
 	si.uptime = clock_monotonic_ns() / NSEC_PER_SEC;
-	si.totalram = pmm_total_pages();
-	si.freeram = pmm_free_pages();
+	si.totalram = pmm_total_pages() * PAGE_SIZE;
+	si.freeram = pmm_free_pages() * PAGE_SIZE;
 	list_for_each(pos, &task_list)
 		si.procs++;
-	si.mem_unit = PAGE_SIZE;
+	si.mem_unit = 1;
 	return copy_to_user((void *)ARG(0), &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
 

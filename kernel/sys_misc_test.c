@@ -12,6 +12,7 @@
 #include <pagoda/slab.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
+#include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
 
@@ -98,11 +99,36 @@ static void sysmisc_reboot_bad_magic_returns_einval(struct ktest *t)
 
 static void sysmisc_clock_gettime_bad_clock_returns_einval(struct ktest *t)
 {
-	static const int64_t bad[] = { 8, 9, 10, 12, 16, -1, -6, 1000 };
+	/* 10 is Linux's unused CLOCK_SGI_CYCLE; -1 and -5 are fd clocks; the
+	 * last is the process CPU clock of a pid that does not exist. */
+	static const int64_t bad[] = { 10, 12, 16, 1000, -1, -5, ((~999999LL) << 3) | 2 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		KEXPECT_EQ(t, SYSCALL(SYS_clock_gettime, (uint64_t)bad[i], UBASE), -EINVAL);
-	KEXPECT_EQ(t, SYSCALL(SYS_clock_getres_nr, 8, 0), -EINVAL);
+	KEXPECT_EQ(t, SYSCALL(SYS_clock_getres_nr, 10, 0), -EINVAL);
+}
+
+/* Every clock Linux 6.1 answers on a machine with an RTC, and the CPU
+ * clocks of the caller as clock_getcpuclockid(0) and pthread_getcpuclockid
+ * name them. */
+MM_CASE(sysmisc_clock_gettime_accepts_linux_clocks)
+{
+	static const int64_t good[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11,
+					-6 /* process 0, SCHED */, -2 /* thread 0, SCHED */ };
+	int64_t ts[2], res[2];
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		KEXPECT_EQ(t, SYSCALL(SYS_clock_gettime, (uint64_t)good[i], U(0)), 0);
+		KEXPECT_EQ(t, copy_from_user(ts, (void *)U(0), sizeof(ts)), 0);
+		KEXPECT_TRUE(t, ts[0] >= 0 && ts[1] >= 0 && ts[1] < 1000000000);
+	}
+	KEXPECT_EQ(t, SYSCALL(SYS_clock_getres_nr, 1, U(16)), 0);
+	KEXPECT_EQ(t, copy_from_user(res, (void *)U(16), sizeof(res)), 0);
+	KEXPECT_TRUE(t, res[0] == 0 && res[1] == 1);
+	KEXPECT_EQ(t, SYSCALL(SYS_clock_getres_nr, 6, U(16)), 0);
+	KEXPECT_EQ(t, copy_from_user(res, (void *)U(16), sizeof(res)), 0);
+	KEXPECT_TRUE(t, res[0] == 0 && res[1] == 1000000000 / TIMER_HZ);
+	KEXPECT_EQ(t, SYSCALL(SYS_clock_getres_nr, 0, 0), 0);
 }
 
 MM_CASE(sysmisc_clock_gettime_monotonic_advances)
@@ -259,10 +285,10 @@ MM_CASE(sysmisc_sysinfo_reports_memory)
 	KASSERT_EQ(t, SYSCALL(SYS_sysinfo_nr, U(0)), 0);
 	KASSERT_EQ(t, copy_from_user(&si, (void *)U(0), sizeof(si)), 0);
 	KEXPECT_EQ(t, sizeof(si), 112);
-	KEXPECT_EQ(t, si.totalram, pmm_total_pages());
+	KEXPECT_EQ(t, si.totalram, pmm_total_pages() * PAGE_SIZE);
 	KEXPECT_GT(t, si.freeram, 0);
 	KEXPECT_LE(t, si.freeram, si.totalram);
-	KEXPECT_EQ(t, si.mem_unit, PAGE_SIZE);
+	KEXPECT_EQ(t, si.mem_unit, 1); /* bytes, as Linux reports on 64-bit */
 	KEXPECT_EQ(t, si.totalswap, 0);
 }
 
@@ -298,6 +324,7 @@ static const struct ktest_case sysmisc_cases[] = {
 	KTEST_CASE(sysmisc_process_groups_are_the_pid),
 	KTEST_CASE(sysmisc_reboot_bad_magic_returns_einval),
 	KTEST_CASE(sysmisc_clock_gettime_bad_clock_returns_einval),
+	KTEST_CASE(sysmisc_clock_gettime_accepts_linux_clocks),
 	KTEST_CASE(sysmisc_clock_gettime_monotonic_advances),
 	KTEST_CASE(sysmisc_clock_realtime_reads_the_rtc),
 	KTEST_CASE(sysmisc_clock_gettime_bad_pointer_returns_efault),

@@ -101,6 +101,7 @@ struct task *task_fork(struct trap_frame *tf)
 	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
 	c->sig_blocked = current->sig_blocked;
 	c->fs_base = rdmsr(MSR_FS_BASE);
+	fpu_save(c); /* the parent's live registers, as the child's start */
 	child_tf.rax = 0; /* fork() returns 0 in the child */
 	task_setup_stack(c, &child_tf);
 	task_link(c, current);
@@ -226,6 +227,7 @@ int task_start_init(const char *path, const char *const argv[], const char *cons
 	if (!t)
 		return -ENOMEM;
 	strlcpy(t->cwd, "/", sizeof(t->cwd));
+	fpu_init_state(t);
 	if ((ret = open_console_fds(t)) < 0)
 		goto fail;
 	/* exec_load() works on current's behalf: be init while it runs. */

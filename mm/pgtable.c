@@ -90,6 +90,8 @@ static bool entry_used(pte_t e)
  * is bit 7; in a 2 MiB or 1 GiB entry bit 7 is PS and PAT moves to bit 12. */
 static pte_t make_leaf(phys_addr_t pa, uint64_t prot, unsigned int level)
 {
+	if (!cpu.nx)
+		prot &= ~PTE_NX; /* without EFER.NXE, bit 63 is reserved */
 	if (level == 0)
 		return pa | prot;
 	if (prot & PTE_PAT_4K)
@@ -371,6 +373,8 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 {
 	pte_t *table = table_va(root);
 
+	if (va >= USER_END && va < KERNEL_START)
+		return -ENOENT; /* non-canonical: the CPU would #GP */
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];
 		if (!entry_used(e))

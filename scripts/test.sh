@@ -29,7 +29,7 @@ boots=(
 [[ -n ${TEST_BOOTS:-} ]] && read -r -a only <<<"$TEST_BOOTS"
 
 iso=$out/pagoda-test.iso
-scripts/mkiso.sh "$iso" "$CMDLINE" || exit 1
+scripts/mkiso.sh "$iso" "$CMDLINE" build/initramfs.cpio || exit 1
 
 boot() { # name firmware mem: run one boot, leave its exit status in NAME.rc
 	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$iso" \

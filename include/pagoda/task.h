@@ -70,7 +70,18 @@ struct task {
 
 	uint64_t wake_tick;        /* nanosleep: wake at this timer tick */
 	void *wait_channel;        /* what a sleeping task waits for */
+
+	/* The x87/SSE registers while switched out (FXSAVE image, Intel SDM
+	 * Vol. 1, 10.5.1). The kernel itself never touches them: it is
+	 * built with -mgeneral-regs-only. */
+	uint8_t fpu[512] __attribute__((aligned(16)));
 };
+
+/* The FPU/SSE state a new program starts with (kernel/fpu.c). */
+void fpu_init(void);
+void fpu_init_state(struct task *t);
+void fpu_save(struct task *t);
+void fpu_restore(const struct task *t);
 
 /* The task running on this CPU. */
 extern struct task *current;

@@ -51,6 +51,16 @@ struct inode_operations {
 		      struct inode **out);
 	/* A symlink's target, NUL-terminated into buf; length or -errno. */
 	int (*readlink)(struct inode *inode, char *buf, size_t size);
+	/* Remove the entry name from dir: only a directory, and only an
+	 * empty one, when rmdir; only a non-directory otherwise. 0, or
+	 * -ENOENT, -EISDIR, -ENOTDIR, -ENOTEMPTY, -EBUSY (a mount point). */
+	int (*unlink)(struct inode *dir, const char *name, size_t len, bool rmdir);
+	/* Move entry old_name of dir to new_name of new_dir (the same file
+	 * system), replacing what is there as rename(2) says. 0, or -ENOENT,
+	 * -EISDIR, -ENOTDIR, -ENOTEMPTY, -EINVAL (a directory into itself),
+	 * -EXDEV, -ENOSPC. */
+	int (*rename)(struct inode *dir, const char *old_name, size_t old_len,
+		      struct inode *new_dir, const char *new_name, size_t new_len);
 };
 
 struct inode {
@@ -133,6 +143,16 @@ struct file *vfs_open_at(struct inode *base, const char *path, unsigned int flag
 /* mode is used as given (the caller applies the umask). 0, or -EEXIST,
  * -ENOENT, -ENOTDIR, -EPERM (a directory that cannot hold new entries). */
 int vfs_mkdir_at(struct inode *base, const char *path, uint32_t mode);
+/* unlink (rmdir false) or rmdir (true) path: 0, or the errors of
+ * i_op->unlink, -EINVAL for rmdir ".", -EPERM where nothing can go. */
+int vfs_unlink_at(struct inode *base, const char *path, bool rmdir);
+/* rename(2): flags may hold RENAME_NOREPLACE (then -EEXIST if new exists).
+ * 0, or the errors of i_op->rename, -EBUSY for "." or "..". */
+#define RENAME_NOREPLACE 1
+int vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *new_base,
+		  const char *new_path, unsigned int flags);
+/* chmod: set the permission bits (07777) of a ramfs inode; -EPERM else. */
+int vfs_chmod(struct inode *inode, uint32_t mode);
 /* A symlink at path (relative to base) pointing at target: 0, -EEXIST,
  * -ENOENT (also for an empty target), -EPERM. */
 int vfs_symlink_at(struct inode *base, const char *path, const char *target);

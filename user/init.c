@@ -1,0 +1,250 @@
+/* /sbin/init for make test (and /init for scripts/linux-test.sh): mount
+ * what Linux's user space expects, run every test program in /bin (the
+ * files whose names end in "test", in name order), forward their KTAP,
+ * print the totals, power off.
+ *
+ * The output is one KTAP document: a top-level plan with one line per
+ * program. Each program prints its own subtest block; init reads it
+ * through a pipe, counts its cases, and adds the program's result line
+ * ("ok N memtest"), which is "not ok" if any case failed or the program
+ * did not exit with status 0 (a crash, a signal). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_PROGS 32
+#define TEST_DIR "/bin"
+#define TEST_TIMEOUT 120 /* seconds a program may run before SIGALRM ends it */
+
+struct counts {
+	int pass, fail, skip;
+};
+
+static void out(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	for (int off = 0; off < n;) {
+		ssize_t w = write(1, buf + off, n - off);
+		if (w <= 0)
+			return;
+		off += w;
+	}
+}
+
+/* On Linux, init gets fds 0-2 only if the initramfs has /dev/console; ours
+ * does not (cpio without root cannot hold device nodes), so open it from
+ * devtmpfs. Pagoda's init already has them. */
+static void setup_console(void)
+{
+	int fd;
+
+	if (fcntl(1, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static void mount_filesystems(void)
+{
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	mkdir("/dev", 0755);
+	mkdir("/tmp", 01777);
+	/* Errors are fine: Pagoda mounts these itself. */
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_test_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && strcmp(name + n - 4, "test") == 0;
+}
+
+/* Fill progs with the paths of the test programs, sorted; returns the
+ * count. Falls back to /bin/memtest if the directory cannot be read. */
+static int find_programs(char *progs[], int max)
+{
+	DIR *d = opendir(TEST_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d) {
+		out("# init: cannot read " TEST_DIR ": %s\n", strerror(errno));
+		progs[n++] = strdup(TEST_DIR "/memtest");
+		return n;
+	}
+	while ((e = readdir(d)) && n < max) {
+		char path[300];
+		if (!is_test_name(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), TEST_DIR "/%s", e->d_name);
+		progs[n++] = strdup(path);
+	}
+	closedir(d);
+	qsort(progs, n, sizeof(progs[0]), name_cmp);
+	return n;
+}
+
+/* Count one line of a program's KTAP: its own cases are the lines
+ * "    ok N name" and "    not ok N name", "# SKIP" marking a skip. */
+static void count_line(const char *line, struct counts *c)
+{
+	if (strncmp(line, "    ok ", 7) == 0)
+		strstr(line, " # SKIP") ? c->skip++ : c->pass++;
+	else if (strncmp(line, "    not ok ", 11) == 0)
+		c->fail++;
+}
+
+/* Copy the program's output from fd to our stdout line by line, counting
+ * its cases, until end of file. */
+static void forward(int fd, struct counts *c)
+{
+	static char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		char *line = buf, *nl;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+		buf[len] = 0;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			count_line(line, c);
+			out("%s\n", line);
+			line = nl + 1;
+		}
+		len -= line - buf;
+		memmove(buf, line, len);
+		if (len == sizeof(buf) - 1) { /* a line longer than the buffer */
+			buf[len] = 0;
+			out("%s\n", buf);
+			len = 0;
+		}
+	}
+	if (len) {
+		buf[len] = 0;
+		count_line(buf, c);
+		out("%s\n", buf);
+	}
+}
+
+/* Run one program with its stdout on a pipe; returns its wait status or
+ * -1 if it could not be started. */
+static int run_program(const char *path, struct counts *c)
+{
+	char *const argv[] = { (char *)path, NULL };
+	char *const envp[] = { "PATH=/bin:/sbin", "HOME=/", "TERM=linux", NULL };
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) < 0) {
+		out("# init: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		out("# init: fork: %s\n", strerror(errno));
+		close(fds[0]), close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]), close(fds[1]);
+		alarm(TEST_TIMEOUT);
+		execve(path, argv, envp);
+		out("# init: execve %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	forward(fds[0], c);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+static void report(int n, const char *path, int status, const struct counts *c)
+{
+	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	if (status != 0) {
+		if (status == -1)
+			out("# %s: could not be started\n", name);
+		else if (WIFSIGNALED(status))
+			out("# %s: killed by signal %d (%s)\n", name, WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+		else if (WIFEXITED(status) && !c->fail)
+			out("# %s: exited with status %d\n", name, WEXITSTATUS(status));
+	}
+	out("%s %d %s\n", status == 0 && !c->fail ? "ok" : "not ok", n, name);
+}
+
+int main(void)
+{
+	char *progs[MAX_PROGS];
+	struct counts total = { 0 };
+	int nr, failed_progs = 0;
+
+	mount_filesystems();
+	setup_console();
+	nr = find_programs(progs, MAX_PROGS);
+	out("KTAP version 1\n");
+	out("1..%d\n", nr);
+	for (int i = 0; i < nr; i++) {
+		struct counts c = { 0 };
+		int status = run_program(progs[i], &c);
+		report(i + 1, progs[i], status, &c);
+		failed_progs += status != 0 || c.fail;
+		total.pass += c.pass;
+		total.fail += c.fail;
+		total.skip += c.skip;
+	}
+	out("# Totals: pass:%d fail:%d skip:%d total:%d\n", total.pass, total.fail, total.skip,
+	    total.pass + total.fail + total.skip);
+	out("# init: %d of %d test programs passed; powering off\n", nr - failed_progs, nr);
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Still here: reboot failed. pid 1 must not exit (Linux panics). */
+	out("# init: reboot: %s\n", strerror(errno));
+	for (;;)
+		pause();
+}
