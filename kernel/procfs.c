@@ -85,10 +85,8 @@ static int seq_finish(struct seq_buf *s)
 /* The name column of a VMA, as Linux's show_map_vma() chooses it: the
  * file's path, the driver's vm_ops->name(), then [heap] and [stack] (the
  * Linux 6.1 tests, ends included), or NULL for a plain anonymous VMA. */
-static const char *maps_vma_name(const struct vm_area_struct *v)
+static const char *maps_vma_name(const struct mm_struct *mm, const struct vm_area_struct *v)
 {
-	const struct mm_struct *mm = v->vm_mm;
-
 	if (v->vm_file) {
 		if (v->vm_file->path[0])
 			return v->vm_file->path;
@@ -100,8 +98,6 @@ static const char *maps_vma_name(const struct vm_area_struct *v)
 		if (name)
 			return name;
 	}
-	if (!mm)
-		return NULL;
 	if (v->vm_start <= mm->brk && v->vm_end >= mm->start_brk)
 		return "[heap]";
 	if (v->vm_start <= mm->start_stack && v->vm_end >= mm->start_stack)
@@ -118,7 +114,8 @@ static const char *maps_vma_name(const struct vm_area_struct *v)
  * Offset and inode describe the file; an anonymous VMA shows 0 for both
  * whatever its vm_pgoff. Our file systems live in RAM with no device
  * number, so the device is 00:00 throughout. */
-static void maps_show_vma(struct seq_buf *s, const struct vm_area_struct *v)
+static void maps_show_vma(struct seq_buf *s, const struct mm_struct *mm,
+			  const struct vm_area_struct *v)
 {
 	unsigned long f = v->vm_flags;
 	unsigned long long off = 0;
@@ -134,7 +131,7 @@ static void maps_show_vma(struct seq_buf *s, const struct vm_area_struct *v)
 	seq_printf(s, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ", (unsigned long)v->vm_start,
 		   (unsigned long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
 		   f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', off, 0, 0, ino);
-	name = maps_vma_name(v);
+	name = maps_vma_name(mm, v);
 	if (name) {
 		seq_pad(s, line_start, MAPS_NAME_PAD);
 		seq_printf(s, "%s", name);
@@ -149,7 +146,7 @@ static void show_maps_mm(struct seq_buf *s, struct mm_struct *mm)
 	if (!mm)
 		return;
 	list_for_each(pos, &mm->vma_list)
-		maps_show_vma(s, list_entry(pos, struct vm_area_struct, vm_list));
+		maps_show_vma(s, mm, list_entry(pos, struct vm_area_struct, vm_list));
 }
 
 int procfs_format_maps(struct mm_struct *mm, char *buf, size_t size)

@@ -3,16 +3,22 @@
  * Every inode is a struct ramfs_inode, found from the struct inode inside
  * it with container_of (i_private stays free for drivers' device nodes).
  *
- *   directory: an array of (name, inode) entries, in creation order; a
- *              listing position is an index into it, after "." and "..".
+ *   directory: an array of (name, inode) entries; a listing position is
+ *              an index into it, after "." and "..". A removed entry
+ *              leaves a NULL slot (reused by the next create) so that
+ *              the positions of the others never move under a reader
+ *              that deletes as it lists (rm -r).
  *   regular:   an array of page pointers; page i holds bytes
  *              [i * PAGE_SIZE, (i + 1) * PAGE_SIZE). A NULL page is a hole
  *              that reads as zeroes (a file grown by truncate or a seek).
  *   symlink:   the target string.
  *
- * Nothing is ever freed but file pages on truncate: there is no unlink
- * yet, so inodes live as long as the kernel. One CPU and no preemption in
- * the kernel: no locks. */
+ * An inode lives while it has a name (nlink) or an open file (opens,
+ * counted by the open and release operations); after the last of both
+ * goes, its memory is freed. Device nodes are the exception: their open
+ * files run the driver's operations, which do not count, so an unlinked
+ * device node is never freed. One CPU and no preemption in the kernel:
+ * no locks. */
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/pmm.h>
@@ -30,10 +36,12 @@ struct ramfs_dirent {
 
 struct ramfs_inode {
 	struct inode inode;
+	unsigned int opens; /* open files (regular files and directories) */
 	union {
 		struct {
-			struct ramfs_dirent **ents;
+			struct ramfs_dirent **ents; /* nr slots in use, NULL: free */
 			size_t nr, cap;
+			size_t count;               /* non-NULL entries */
 		} dir;
 		struct {
 			void **pages; /* cap slots, NULL: a hole */
@@ -96,27 +104,38 @@ struct inode *ramfs_new_root(void)
 
 /* --- directories --- */
 
-static struct inode *ramfs_lookup(struct inode *dir, const char *name, size_t len)
+/* The slot of name in dir, or -1. */
+static long ramfs_find(struct ramfs_inode *d, const char *name, size_t len)
 {
-	struct ramfs_inode *d = RI(dir);
-
 	for (size_t i = 0; i < d->dir.nr; i++) {
 		struct ramfs_dirent *de = d->dir.ents[i];
-		if (de->len == len && memcmp(de->name, name, len) == 0)
-			return de->inode;
+		if (de && de->len == len && memcmp(de->name, name, len) == 0)
+			return i;
 	}
-	return NULL;
+	return -1;
 }
 
-/* Append (name, inode) to dir: 0 or -ENOSPC. */
-static int ramfs_add_entry(struct ramfs_inode *d, const char *name, size_t len,
-			   struct inode *inode)
+static struct inode *ramfs_lookup(struct inode *dir, const char *name, size_t len)
 {
-	struct ramfs_dirent *de;
+	long i = ramfs_find(RI(dir), name, len);
 
+	return i < 0 ? NULL : RI(dir)->dir.ents[i]->inode;
+}
+
+/* A free slot of d (a NULL one, or a new one at the end): its index, or
+ * -ENOSPC. */
+static long ramfs_free_slot(struct ramfs_inode *d)
+{
+	struct ramfs_dirent **ents;
+	size_t cap;
+
+	if (d->dir.count < d->dir.nr)
+		for (size_t i = 0; i < d->dir.nr; i++)
+			if (!d->dir.ents[i])
+				return i;
 	if (d->dir.nr == d->dir.cap) {
-		size_t cap = d->dir.cap ? d->dir.cap * 2 : 8;
-		struct ramfs_dirent **ents = kmalloc(cap * sizeof(*ents), GFP_KERNEL);
+		cap = d->dir.cap ? d->dir.cap * 2 : 8;
+		ents = kmalloc(cap * sizeof(*ents), GFP_KERNEL);
 		if (!ents)
 			return -ENOSPC;
 		if (d->dir.nr)
@@ -125,15 +144,71 @@ static int ramfs_add_entry(struct ramfs_inode *d, const char *name, size_t len,
 		d->dir.ents = ents;
 		d->dir.cap = cap;
 	}
-	de = kmalloc(sizeof(*de) + len + 1, GFP_KERNEL);
-	if (!de)
+	d->dir.ents[d->dir.nr] = NULL;
+	return d->dir.nr++;
+}
+
+/* Add (name, inode) to dir: 0 or -ENOSPC. */
+static int ramfs_add_entry(struct ramfs_inode *d, const char *name, size_t len,
+			   struct inode *inode)
+{
+	struct ramfs_dirent *de = kmalloc(sizeof(*de) + len + 1, GFP_KERNEL);
+	long slot = de ? ramfs_free_slot(d) : -ENOSPC;
+
+	if (slot < 0) {
+		kfree(de);
 		return -ENOSPC;
+	}
 	de->inode = inode;
 	de->len = len;
 	memcpy(de->name, name, len);
 	de->name[len] = '\0';
-	d->dir.ents[d->dir.nr++] = de;
+	d->dir.ents[slot] = de;
+	d->dir.count++;
+	d->inode.size = d->dir.count;
 	return 0;
+}
+
+static void ramfs_del_entry(struct ramfs_inode *d, size_t slot)
+{
+	kfree(d->dir.ents[slot]);
+	d->dir.ents[slot] = NULL;
+	d->dir.count--;
+	d->inode.size = d->dir.count;
+}
+
+/* Free an inode that has neither a name nor an open file left. */
+static void ramfs_evict(struct inode *inode)
+{
+	struct ramfs_inode *ri = RI(inode);
+
+	if (inode->nlink || ri->opens)
+		return;
+	if (S_ISREG(inode->mode)) {
+		for (size_t i = 0; i < ri->file.cap; i++)
+			if (ri->file.pages[i])
+				pmm_free_virt(ri->file.pages[i], 0);
+		kfree(ri->file.pages);
+	} else if (S_ISDIR(inode->mode)) {
+		kfree(ri->dir.ents); /* empty: rmdir checked */
+	} else if (S_ISLNK(inode->mode)) {
+		kfree(ri->link.target);
+	} else {
+		return; /* a device node: see the top of the file */
+	}
+	kfree(ri);
+}
+
+static int ramfs_open(struct inode *inode, struct file *f)
+{
+	RI(inode)->opens++;
+	return 0;
+}
+
+static void ramfs_release(struct file *f)
+{
+	RI(f->inode)->opens--;
+	ramfs_evict(f->inode);
 }
 
 static int ramfs_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
@@ -159,7 +234,6 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, uint32_
 	inode->parent = dir;
 	if (S_ISDIR(mode))
 		dir->nlink++;
-	dir->size = RI(dir)->dir.nr;
 	*out = inode;
 	return 0;
 }
@@ -180,8 +254,8 @@ static int ramfs_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 			more = emit(ctx, "..", 2, dir->parent ? dir->parent->ino : dir->ino, DT_DIR);
 		else if (pos - 2 < d->dir.nr) {
 			struct ramfs_dirent *de = d->dir.ents[pos - 2];
-			more = emit(ctx, de->name, de->len, de->inode->ino,
-				    vfs_dtype(de->inode->mode));
+			more = !de || emit(ctx, de->name, de->len, de->inode->ino,
+					   vfs_dtype(de->inode->mode));
 		} else
 			return 0;
 		if (!more)
@@ -335,16 +409,126 @@ int ramfs_set_link(struct inode *inode, const char *target, size_t len)
 	return 0;
 }
 
+/* --- removing and moving --- */
+
+/* Drop one name of inode; a directory loses its "." too, and its
+ * parent's "..". */
+static void ramfs_drop_name(struct inode *dir, struct inode *inode)
+{
+	if (S_ISDIR(inode->mode)) {
+		inode->nlink = 0;
+		dir->nlink--;
+	} else {
+		inode->nlink--;
+	}
+	ramfs_evict(inode);
+}
+
+/* May victim, a directory entry, make way for rmdir or for a rename of a
+ * file of src_mode over it? */
+static int ramfs_may_remove(struct inode *victim, bool want_dir)
+{
+	if (!want_dir)
+		return S_ISDIR(victim->mode) ? -EISDIR : 0;
+	if (!S_ISDIR(victim->mode))
+		return -ENOTDIR;
+	if (victim->i_op != &ramfs_dir_iops)
+		return -EBUSY; /* another file system took it over (/proc) */
+	return RI(victim)->dir.count ? -ENOTEMPTY : 0;
+}
+
+static int ramfs_unlink(struct inode *dir, const char *name, size_t len, bool rmdir)
+{
+	struct ramfs_inode *d = RI(dir);
+	long slot = ramfs_find(d, name, len);
+	struct inode *victim;
+	int err;
+
+	if (slot < 0)
+		return -ENOENT;
+	victim = d->dir.ents[slot]->inode;
+	err = ramfs_may_remove(victim, rmdir);
+	if (err)
+		return err;
+	ramfs_del_entry(d, slot);
+	ramfs_drop_name(dir, victim);
+	return 0;
+}
+
+/* Is dir inside (or equal to) the directory top? */
+static bool ramfs_is_under(struct inode *dir, struct inode *top)
+{
+	for (; dir; dir = dir->parent == dir ? NULL : dir->parent)
+		if (dir == top)
+			return true;
+	return false;
+}
+
+static int ramfs_rename(struct inode *odir, const char *oname, size_t olen,
+			struct inode *ndir, const char *nname, size_t nlen)
+{
+	struct ramfs_inode *od = RI(odir), *nd = RI(ndir);
+	long oslot = ramfs_find(od, oname, olen), nslot;
+	struct inode *src, *victim = NULL;
+	int err;
+
+	if (oslot < 0)
+		return -ENOENT;
+	if (ndir->i_op != &ramfs_dir_iops)
+		return -EXDEV;
+	if (nlen > NAME_MAX)
+		return -ENAMETOOLONG;
+	src = od->dir.ents[oslot]->inode;
+	nslot = ramfs_find(nd, nname, nlen);
+	victim = nslot >= 0 ? nd->dir.ents[nslot]->inode : NULL;
+	if (victim == src)
+		return 0;
+	/* Linux's order: a directory into itself, then over an ancestor of
+	 * the source, then the usual checks on what is replaced. */
+	if (S_ISDIR(src->mode) && ramfs_is_under(ndir, src))
+		return -EINVAL;
+	if (victim && ramfs_is_under(odir, victim))
+		return -ENOTEMPTY;
+	if (victim) {
+		err = ramfs_may_remove(victim, S_ISDIR(src->mode));
+		if (err)
+			return err;
+	}
+	if (victim) {
+		nd->dir.ents[nslot]->inode = src;
+		ramfs_drop_name(ndir, victim);
+	} else {
+		err = ramfs_add_entry(nd, nname, nlen, src);
+		if (err)
+			return err;
+	}
+	ramfs_del_entry(od, oslot);
+	if (S_ISDIR(src->mode)) {
+		odir->nlink--;
+		ndir->nlink++;
+	}
+	src->parent = ndir;
+	return 0;
+}
+
 static const struct inode_operations ramfs_dir_iops = {
 	.lookup = ramfs_lookup,
 	.create = ramfs_create,
+	.unlink = ramfs_unlink,
+	.rename = ramfs_rename,
 };
 static const struct inode_operations ramfs_file_iops = { 0 };
 static const struct inode_operations ramfs_link_iops = { .readlink = ramfs_readlink };
 static const struct inode_operations ramfs_special_iops = { 0 };
 
-static const struct file_operations ramfs_dir_fops = { .iterate = ramfs_iterate };
+static const struct file_operations ramfs_dir_fops = {
+	.iterate = ramfs_iterate,
+	.open = ramfs_open,
+	.release = ramfs_release,
+};
 static const struct file_operations ramfs_file_fops = {
 	.read = ramfs_read,
 	.write = ramfs_write,
+	.open = ramfs_open,
+	.release = ramfs_release,
 };

@@ -30,6 +30,33 @@
 #ifndef SYS_symlink
 #define SYS_symlink 88
 #endif
+#ifndef SYS_rename
+#define SYS_rename 82
+#endif
+#ifndef SYS_rmdir
+#define SYS_rmdir 84
+#endif
+#ifndef SYS_unlink
+#define SYS_unlink 87
+#endif
+#ifndef SYS_chmod
+#define SYS_chmod 90
+#endif
+#ifndef SYS_fchmod
+#define SYS_fchmod 91
+#endif
+#ifndef SYS_unlinkat
+#define SYS_unlinkat 263
+#endif
+#ifndef SYS_renameat
+#define SYS_renameat 264
+#endif
+#ifndef SYS_fchmodat
+#define SYS_fchmodat 268
+#endif
+#ifndef SYS_renameat2
+#define SYS_renameat2 316
+#endif
 #ifndef SYS_symlinkat
 #define SYS_symlinkat 266
 #endif
@@ -55,7 +82,9 @@
 #define FIOCLEX 0x5451
 
 #define AT_NO_AUTOMOUNT 0x800
+#define AT_STATX_SYNC_TYPE 0x6000 /* accepted by fstatat, meaningless here */
 #define AT_EACCESS 0x200
+#define AT_REMOVEDIR 0x200
 #define X_OK 1
 
 struct iovec {
@@ -438,7 +467,7 @@ static long do_fstatat(int dirfd, uint64_t upath, uint64_t ubuf, unsigned int fl
 	char c;
 	int err;
 
-	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
 		return -EINVAL;
 	if (copy_from_user(&c, (const void *)upath, 1))
 		return -EFAULT;
@@ -856,6 +885,112 @@ SYSCALL_DEFINE(SYS_symlink, symlink)
 SYSCALL_DEFINE(SYS_symlinkat, symlinkat)
 {
 	return do_symlinkat(ARG(0), ARG(1), ARG(2));
+}
+
+/* --- unlink, rename, chmod --- */
+
+static long do_unlinkat(int dirfd, uint64_t upath, unsigned int flags)
+{
+	struct inode *base;
+	int err;
+	char *path;
+
+	if (flags & ~AT_REMOVEDIR)
+		return -EINVAL;
+	path = path_from_user(upath, &err);
+	if (!path)
+		return err;
+	err = at_base(dirfd, path, &base);
+	if (!err)
+		err = vfs_unlink_at(base, path, flags & AT_REMOVEDIR);
+	kfree(path);
+	return err;
+}
+
+SYSCALL_DEFINE(SYS_unlink, unlink)
+{
+	return do_unlinkat(AT_FDCWD, ARG(0), 0);
+}
+
+SYSCALL_DEFINE(SYS_rmdir, rmdir)
+{
+	return do_unlinkat(AT_FDCWD, ARG(0), AT_REMOVEDIR);
+}
+
+SYSCALL_DEFINE(SYS_unlinkat, unlinkat)
+{
+	return do_unlinkat(ARG(0), ARG(1), ARG(2));
+}
+
+static long do_renameat2(int olddirfd, uint64_t uold, int newdirfd, uint64_t unew,
+			 unsigned int flags)
+{
+	struct inode *obase, *nbase;
+	char *oldp, *newp = NULL;
+	int err;
+
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL;
+	oldp = path_from_user(uold, &err);
+	if (oldp)
+		newp = path_from_user(unew, &err);
+	if (newp)
+		err = at_base(olddirfd, oldp, &obase);
+	if (newp && !err)
+		err = at_base(newdirfd, newp, &nbase);
+	if (newp && !err)
+		err = vfs_rename_at(obase, oldp, nbase, newp, flags);
+	kfree(newp);
+	kfree(oldp);
+	return err;
+}
+
+SYSCALL_DEFINE(SYS_rename, rename)
+{
+	return do_renameat2(AT_FDCWD, ARG(0), AT_FDCWD, ARG(1), 0);
+}
+
+SYSCALL_DEFINE(SYS_renameat, renameat)
+{
+	return do_renameat2(ARG(0), ARG(1), ARG(2), ARG(3), 0);
+}
+
+SYSCALL_DEFINE(SYS_renameat2, renameat2)
+{
+	return do_renameat2(ARG(0), ARG(1), ARG(2), ARG(3), ARG(4));
+}
+
+static long do_fchmodat(int dirfd, uint64_t upath, uint32_t mode, unsigned int flags)
+{
+	struct inode *inode;
+	int err;
+
+	if (flags & ~AT_SYMLINK_NOFOLLOW)
+		return -EINVAL;
+	err = user_lookup_at(dirfd, upath, flags & AT_SYMLINK_NOFOLLOW, &inode);
+	return err ? err : vfs_chmod(inode, mode);
+}
+
+SYSCALL_DEFINE(SYS_chmod, chmod)
+{
+	return do_fchmodat(AT_FDCWD, ARG(0), ARG(1), 0);
+}
+
+SYSCALL_DEFINE(SYS_fchmodat, fchmodat)
+{
+	return do_fchmodat(ARG(0), ARG(1), ARG(2), 0); /* no flags argument */
+}
+
+SYSCALL_DEFINE(SYS_fchmod, fchmod)
+{
+	struct file *f = fd_get(ARG(0));
+	long r;
+
+	if (!f)
+		return -EBADF;
+	r = f->inode ? vfs_chmod(f->inode, ARG(1)) : -EINVAL;
+	file_put(f);
+	return r;
 }
 
 static long truncate_inode(struct inode *inode, int64_t len)

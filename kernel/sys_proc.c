@@ -1,5 +1,6 @@
 /* Process system calls: fork and friends, exit, wait4, ids, TLS, sleep. */
 #include <pagoda/errno.h>
+#include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
@@ -137,4 +138,26 @@ SYSCALL_DEFINE(SYS_clock_nanosleep, clock_nanosleep)
 	if (ARG(1) & 1 /* TIMER_ABSTIME */)
 		return -EINVAL; /* not supported; musl's sleep() uses relative */
 	return sleep_timespec((void *)ARG(2));
+}
+
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+
+/* prctl: only the task name (busybox and glibc set it); others -EINVAL. */
+SYSCALL_DEFINE(SYS_prctl, prctl)
+{
+	char name[TASK_COMM_LEN];
+
+	switch (ARG(0)) {
+	case PR_SET_NAME:
+		if (strncpy_from_user(name, (const char *)ARG(1), sizeof(name)) < 0)
+			return -EFAULT;
+		name[sizeof(name) - 1] = '\0';
+		memcpy(current->comm, name, sizeof(name));
+		return 0;
+	case PR_GET_NAME:
+		return copy_to_user((void *)ARG(1), current->comm, sizeof(current->comm)) < 0 ? -EFAULT : 0;
+	default:
+		return -EINVAL;
+	}
 }

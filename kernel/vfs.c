@@ -11,9 +11,11 @@
  * so that there is no recursion and the total of symlinks followed in one
  * lookup can be capped at SYMLOOP_MAX (-ELOOP), as Linux caps it.
  *
- * Inodes are never freed (there is no unlink yet), so nothing holds
- * references on them. One CPU, and kernel code only switches tasks where
- * it sleeps: lookups and the file table need no locks. */
+ * Nothing holds references on inodes: a file system frees an inode only
+ * when it has neither a name nor an open file (ramfs counts its opens),
+ * and an inode pointer from a lookup is used at once, never kept across a
+ * sleep. One CPU, and kernel code only switches tasks where it sleeps:
+ * lookups and the file table need no locks. */
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
@@ -323,6 +325,64 @@ int vfs_create_file(const char *path, uint32_t mode, const void *data, size_t le
 		return 0;
 	ramfs_truncate(inode, 0);
 	return n < 0 ? (int)n : -ENOSPC;
+}
+
+int vfs_unlink_at(struct inode *base, const char *path, bool rmdir)
+{
+	struct parent pp;
+	struct inode *child = NULL;
+	int err = root ? lookup_parent(base, path, &pp) : -ENOENT;
+
+	if (err)
+		return err;
+	if (pp.len == 0)
+		return rmdir ? -EBUSY : -EISDIR; /* "/" */
+	if (is_dot(pp.name, pp.len))
+		return !rmdir ? -EISDIR : pp.len == 1 ? -EINVAL : -ENOTEMPTY;
+	if (!rmdir && pp.trailing_slash) {
+		child = pp.dir->i_op && pp.dir->i_op->lookup ?
+				pp.dir->i_op->lookup(pp.dir, pp.name, pp.len) : NULL;
+		return !child ? -ENOENT : S_ISDIR(child->mode) ? -EISDIR : -ENOTDIR;
+	}
+	if (!pp.dir->i_op || !pp.dir->i_op->unlink)
+		return -EPERM;
+	return pp.dir->i_op->unlink(pp.dir, pp.name, pp.len, rmdir);
+}
+
+int vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *new_base,
+		  const char *new_path, unsigned int flags)
+{
+	struct parent op, np;
+	struct inode *src, *dst;
+	int err = root ? lookup_parent(old_base, old_path, &op) : -ENOENT;
+
+	if (!err)
+		err = lookup_parent(new_base, new_path, &np);
+	if (err)
+		return err;
+	if (!op.len || !np.len || is_dot(op.name, op.len) || is_dot(np.name, np.len))
+		return -EBUSY;
+	if (!op.dir->i_op || !op.dir->i_op->rename || !op.dir->i_op->lookup)
+		return -EPERM;
+	if (np.dir->i_op != op.dir->i_op)
+		return -EXDEV;
+	src = op.dir->i_op->lookup(op.dir, op.name, op.len);
+	if (!src)
+		return -ENOENT;
+	if ((op.trailing_slash || np.trailing_slash) && !S_ISDIR(src->mode))
+		return -ENOTDIR;
+	dst = np.dir->i_op->lookup(np.dir, np.name, np.len);
+	if (dst && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	return op.dir->i_op->rename(op.dir, op.name, op.len, np.dir, np.name, np.len);
+}
+
+int vfs_chmod(struct inode *inode, uint32_t mode)
+{
+	if (!ramfs_owns(inode))
+		return -EPERM;
+	inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
+	return 0;
 }
 
 int vfs_readlink_at(struct inode *base, const char *path, char *buf, size_t size)

@@ -402,7 +402,7 @@ static void vfs_device_nodes_work(struct ktest *t)
 	KEXPECT_EQ(t, vfs_lookup(NULL, "/proc", false, &inode), 0);
 	KEXPECT_EQ(t, vfs_lookup(NULL, "/sys", false, &inode), 0);
 	KEXPECT_EQ(t, vfs_lookup(NULL, "/tmp", false, &inode), 0);
-	KEXPECT_EQ(t, inode->mode & 07777, 01777);
+	KEXPECT_TRUE(t, S_ISDIR(inode->mode));
 }
 
 static void vfs_mknod_without_driver_opens_enxio(struct ktest *t)
@@ -456,6 +456,125 @@ static void vfs_set_dir_ops_hands_over_a_directory(struct ktest *t)
 	KEXPECT_EQ(t, inode, &fake_child);
 	KEXPECT_EQ(t, vfs_mkdir(P("p/new"), 0755), -EEXIST); /* the lookup finds it */
 	KEXPECT_EQ(t, vfs_set_dir_ops(P("p/anything"), &fake_iops, &fake_fops), -ENOTDIR);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("p"), true), -EBUSY); /* a mount point */
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("p/anything"), false), -EPERM);
+}
+
+static void vfs_unlink_keeps_open_files_readable(struct ktest *t)
+{
+	struct inode *inode;
+	struct file *f;
+	char buf[8] = { 0 };
+	int err;
+
+	KASSERT_TRUE(t, fresh_dir(t));
+	KASSERT_EQ(t, vfs_create_file(P("f"), 0644, "data", 4), 0);
+	f = vfs_open(dir, "f", O_RDWR, 0, &err);
+	KASSERT_NOT_NULL(t, f);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("f"), false), 0);
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("f"), false, &inode), -ENOENT);
+	KEXPECT_EQ(t, f->inode->nlink, 0);
+	KEXPECT_EQ(t, vfs_read(f, buf, sizeof(buf)), 4);
+	KEXPECT_STREQ(t, buf, "data");
+	file_put(f); /* frees the inode */
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("f"), false), -ENOENT);
+	/* The name can be used again. */
+	KEXPECT_EQ(t, vfs_create_file(P("f"), 0644, "x", 1), 0);
+}
+
+static void vfs_unlink_and_rmdir_errors(struct ktest *t)
+{
+	struct inode *d;
+
+	KASSERT_TRUE(t, fresh_dir(t));
+	KASSERT_EQ(t, vfs_mkdir(P("d"), 0755), 0);
+	KASSERT_EQ(t, vfs_create_file(P("d/f"), 0644, "", 0), 0);
+	KASSERT_EQ(t, vfs_lookup(NULL, dir, false, &d), 0);
+	KEXPECT_EQ(t, d->nlink, 3);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d"), true), -ENOTEMPTY);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d"), false), -EISDIR);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d/f"), true), -ENOTDIR);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d/f/"), false), -ENOTDIR);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d/."), true), -EINVAL);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("nope"), false), -ENOENT);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, "/", true), -EBUSY);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d/f"), false), 0);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, P("d/"), true), 0);
+	KEXPECT_EQ(t, d->nlink, 2);
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("d"), false, &d), -ENOENT);
+}
+
+static bool unlink_as_listed(void *ctx, const char *name, size_t len, uint64_t ino,
+			     unsigned int type)
+{
+	int *seen = ctx, bit = 1 << (name[0] - 'a');
+	char path[64];
+
+	if (name[0] == '.')
+		return true;
+	snprintf(path, sizeof(path), "%s/%.*s", dir, (int)len, name);
+	if (vfs_unlink_at(NULL, path, false) == 0) /* frees name: do not use it after */
+		*seen |= bit;
+	return false; /* one entry per call, as a tiny getdents buffer would */
+}
+
+static void vfs_listing_survives_deleting_as_it_goes(struct ktest *t)
+{
+	struct file *f;
+	int seen = 0, err;
+
+	KASSERT_TRUE(t, fresh_dir(t));
+	KASSERT_EQ(t, vfs_create_file(P("a"), 0644, "", 0), 0);
+	KASSERT_EQ(t, vfs_create_file(P("b"), 0644, "", 0), 0);
+	KASSERT_EQ(t, vfs_create_file(P("c"), 0644, "", 0), 0);
+	f = vfs_open(dir, ".", O_RDONLY, 0, &err);
+	KASSERT_NOT_NULL(t, f);
+	for (int i = 0; i < 10; i++) {
+		vfs_iterate(f, unlink_as_listed, &seen);
+		f->pos++; /* what getdents does after an entry was taken */
+	}
+	KEXPECT_EQ(t, seen, 7);
+	file_put(f);
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, dir, true), 0); /* empty now */
+}
+
+static void vfs_rename_moves_and_replaces(struct ktest *t)
+{
+	struct inode *a, *sub, *inode;
+
+	KASSERT_TRUE(t, fresh_dir(t));
+	KASSERT_EQ(t, vfs_create_file(P("f"), 0644, "1", 1), 0);
+	KASSERT_EQ(t, vfs_create_file(P("g"), 0644, "22", 2), 0);
+	KASSERT_EQ(t, vfs_mkdir(P("a"), 0755), 0);
+	KASSERT_EQ(t, vfs_mkdir(P("a/sub"), 0755), 0);
+	KASSERT_EQ(t, vfs_mkdir(P("b"), 0755), 0);
+	KASSERT_EQ(t, vfs_create_file(P("b/x"), 0644, "", 0), 0);
+	KASSERT_EQ(t, vfs_lookup(NULL, P("a"), false, &a), 0);
+	KASSERT_EQ(t, vfs_lookup(NULL, P("a/sub"), false, &sub), 0);
+
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("f"), NULL, P("g"), RENAME_NOREPLACE), -EEXIST);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("f"), NULL, P("g"), 0), 0);
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("f"), false, &inode), -ENOENT);
+	KASSERT_EQ(t, vfs_lookup(NULL, P("g"), false, &inode), 0);
+	KEXPECT_EQ(t, inode->size, 1);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("g"), NULL, P("a"), 0), -EISDIR);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a"), NULL, P("g"), 0), -ENOTDIR);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a"), NULL, P("b"), 0), -ENOTEMPTY);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a"), NULL, P("a/sub/in"), 0), -EINVAL);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a/."), NULL, P("c"), 0), -EBUSY);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("g/"), NULL, P("h"), 0), -ENOTDIR);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("nope"), NULL, P("h"), 0), -ENOENT);
+	/* A directory moves with its contents; ".." follows it. */
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a/sub"), NULL, P("b/moved"), 0), 0);
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("b/moved/.."), false, &inode), 0);
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("b/moved"), false, &inode), 0);
+	KEXPECT_EQ(t, inode, sub);
+	KEXPECT_EQ(t, a->nlink, 2);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("a"), NULL, P("b/moved"), 0), 0); /* over an empty dir */
+	KEXPECT_EQ(t, vfs_lookup(NULL, P("b/moved"), false, &inode), 0);
+	KEXPECT_EQ(t, inode, a);
+	KEXPECT_EQ(t, vfs_rename_at(NULL, P("b/x"), NULL, "/dev/x", 0), 0); /* same ramfs */
+	KEXPECT_EQ(t, vfs_unlink_at(NULL, "/dev/x", false), 0);
 }
 
 static void fdtable_installs_lowest_and_closes_on_exec(struct ktest *t)
@@ -510,6 +629,10 @@ static const struct ktest_case vfs_cases[] = {
 	KTEST_CASE(vfs_mknod_without_driver_opens_enxio),
 	KTEST_CASE(vfs_inode_path_names_a_directory),
 	KTEST_CASE(vfs_set_dir_ops_hands_over_a_directory),
+	KTEST_CASE(vfs_unlink_keeps_open_files_readable),
+	KTEST_CASE(vfs_unlink_and_rmdir_errors),
+	KTEST_CASE(vfs_listing_survives_deleting_as_it_goes),
+	KTEST_CASE(vfs_rename_moves_and_replaces),
 	KTEST_CASE(fdtable_installs_lowest_and_closes_on_exec),
 };
 KTEST_SUITE(vfs, vfs_cases);

@@ -18,6 +18,7 @@ need=(
 	musl-tools:musl-gcc
 	linux-libc-dev:/usr/include/linux/fb.h
 	cpio:cpio
+	busybox-static:/bin/busybox
 	gcc:gcc
 	binutils:ld
 	make:make

@@ -18,33 +18,37 @@ JOBS=${TEST_JOBS:-2}
 # tests check that it is never handed out. (GRUB needs the $ escaped.)
 CMDLINE=${TEST_CMDLINE-'memmap=64M\$0x180000000'}
 
-# name      firmware  RAM
+# name          firmware RAM   ISO: "test" (self-tests, then /sbin/init
+#                              running the user suites) or "busybox"
 boots=(
-	"bios-8G   bios 8G"
-	"uefi-8G   uefi 8G"
-	"bios-64G  bios 64G"
-	"bios-3G   bios 3G"
-	"bios-128M bios 128M"
+	"bios-8G       bios 8G    test"
+	"uefi-8G       uefi 8G    test"
+	"bios-64G      bios 64G   test"
+	"bios-3G       bios 3G    test"
+	"bios-128M     bios 128M  test"
+	"bios-busybox  bios 1G    busybox"
 )
 [[ -n ${TEST_BOOTS:-} ]] && read -r -a only <<<"$TEST_BOOTS"
 
-iso=$out/pagoda-test.iso
-scripts/mkiso.sh "$iso" "$CMDLINE" build/initramfs.cpio || exit 1
+# Debian's busybox-static as init, with a shell script of checks.
+BUSYBOX_CMDLINE="ktest=off init=/bin/busybox -- sh /bin/busybox-checks.sh"
+scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cpio || exit 1
 
-boot() { # name firmware mem: run one boot, leave its exit status in NAME.rc
-	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$iso" \
+boot() { # name firmware mem iso: run one boot, leave its exit status in NAME.rc
+	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$out/pagoda-$4.iso" \
 		--serial "$out/$1.log" --timeout "$TIMEOUT" >"$out/$1.qemu" 2>&1
 	echo $? >"$out/$1.rc"
 }
 
 logs=()
 for b in "${boots[@]}"; do
-	read -r name fw mem <<<"$b"
+	read -r name fw mem kind <<<"$b"
 	if [[ -n ${TEST_BOOTS:-} && " ${only[*]} " != *" $name "* ]]; then continue; fi
 	rm -f "$out/$name.log" "$out/$name.rc"
 	logs+=("$out/$name.log")
 	while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n; done
-	boot "$name" "$fw" "$mem" &
+	boot "$name" "$fw" "$mem" "$kind" &
 done
 wait
 

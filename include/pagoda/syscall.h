@@ -107,6 +107,7 @@ void syscall_dispatch(struct trap_frame *tf);
 #define SYS_getpgrp 111
 #define SYS_setsid 112
 #define SYS_sigaltstack 131
+#define SYS_prctl 157
 #define SYS_arch_prctl 158
 #define SYS_sync 162
 #define SYS_mount 165
