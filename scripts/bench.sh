@@ -19,3 +19,7 @@ for mem in 8G 64G; do
 	grep -a '^kbench:' "$log" | tr -d '\r' | sed 's/^kbench: /  /'
 	grep -a '^mm: ' "$log" | tr -d '\r' | sed 's/^/  /'
 done
+
+echo
+echo "== user space, Pagoda and Linux 6.1 side by side (scripts/bench-compare.sh)"
+scripts/bench-compare.sh

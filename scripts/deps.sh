@@ -19,6 +19,7 @@ need=(
 	linux-libc-dev:/usr/include/linux/fb.h
 	cpio:cpio
 	busybox-static:/bin/busybox
+	gnuplot-nox:gnuplot
 	gcc:gcc
 	binutils:ld
 	make:make

@@ -24,27 +24,7 @@ log=$out/serial.log
 # Makefile includes user/Makefile.inc yet: the file guards itself).
 make -s -f Makefile -f user/Makefile.inc build/initramfs-linux.cpio
 
-pick_package() {
-	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' |
-		awk '{print $1}' | sort -V | tail -n 1
-}
-
-vmlinuz=$(ls "$out"/root/boot/vmlinuz-* 2>/dev/null | head -n 1 || true)
-if [[ -z $vmlinuz ]]; then
-	pkg=${LINUX_PKG:-$(pick_package)}
-	if [[ -z $pkg ]]; then
-		apt-get update -qq || true
-		pkg=$(pick_package)
-	fi
-	[[ -n $pkg ]] || { echo "linux-test: no linux-image-6.1.0-*-amd64-unsigned package" >&2; exit 1; }
-	echo "linux-test: downloading $pkg" >&2
-	rm -rf "$out/deb" "$out/root"
-	mkdir -p "$out/deb"
-	(cd "$out/deb" && apt-get download -q "$pkg" >/dev/null)
-	dpkg -x "$out"/deb/*.deb "$out/root"
-	rm -rf "$out/deb"
-	vmlinuz=$(ls "$out"/root/boot/vmlinuz-* | head -n 1)
-fi
+vmlinuz=$(scripts/linux-kernel.sh)
 echo "linux-test: booting $vmlinuz" >&2
 
 # quiet: no kernel chatter between the KTAP lines (segfault reports are
