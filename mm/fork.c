@@ -8,54 +8,36 @@
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/vma.h>
+#include <pagoda/x86.h>
 
-/* Copy one leaf at va (level as found) from old into new. */
-static int copy_leaf(struct mm_struct *old, struct mm_struct *new,
-		     const struct vm_area_struct *v, uintptr_t va,
-		     const struct pt_lookup_result *r)
+/* pt_copy_range() callback: the entry the child gets for one leaf.
+ * Private RAM pages become copy-on-write on both sides (the source entry
+ * is rewritten in place; mm_fork() flushes the parent's TLB once at the
+ * end) and the frame gains a reference; shared pages keep their entry
+ * and gain a reference; device entries are copied as they are. */
+static pte_t fork_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
 {
-	uint64_t size = pt_level_size(r->level), bits = r->pte & ~PTE_ADDR_MASK;
-	phys_addr_t pa = r->phys & ~(size - 1);
+	const struct vm_area_struct *v = arg;
+	pte_t e = *src;
+	struct page *p;
 
-	bits &= ~(PTE_PS | PTE_PAT_LARGE); /* pt_map() rebuilds these per level */
-	if (r->pte & PTE_PAT_LARGE)
-		bits |= PTE_PAT_4K;
-	if (!(r->pte & PTE_SPECIAL)) {
-		struct page *p = pfn_to_page(phys_to_pfn(pa));
-		if (!p)
-			return -EFAULT;
-		/* Every private page is shared copy-on-write, read-only ones too:
-		 * an mprotect(PROT_WRITE) later must not make them shared. */
-		if (!(v->vm_flags & VM_SHARED)) {
-			bits = (bits & ~PTE_WRITE) | PTE_COW;
-			if (pt_protect(old->pgd, va, size, __pgprot(bits)) < 0)
-				return -ENOMEM;
-		}
-		get_page(p);
-		if (pt_map(new->pgd, va, pa, size, __pgprot(bits), 0) < 0) {
-			put_page(p);
-			return -ENOMEM;
-		}
-		return 0;
+	if (e & PTE_SPECIAL)
+		return e;
+	p = pfn_to_page(phys_to_pfn(e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1)));
+	if (!p)
+		return e;
+	if (!(v->vm_flags & VM_SHARED)) {
+		e = (e & ~PTE_WRITE) | PTE_COW;
+		*src = e;
 	}
-	return pt_map(new->pgd, va, pa, size, __pgprot(bits), size > PAGE_SIZE ? PT_MAP_HUGE : 0);
+	get_page(p);
+	return e;
 }
 
 static int copy_vma_pages(struct mm_struct *old, struct mm_struct *new,
 			  const struct vm_area_struct *v)
 {
-	for (uintptr_t va = v->vm_start; va < v->vm_end;) {
-		struct pt_lookup_result r;
-		if (pt_lookup(old->pgd, va, &r) < 0) {
-			va += PAGE_SIZE;
-			continue;
-		}
-		int ret = copy_leaf(old, new, v, va, &r);
-		if (ret < 0)
-			return ret;
-		va = ALIGN_DOWN(va, pt_level_size(r.level)) + pt_level_size(r.level);
-	}
-	return 0;
+	return pt_copy_range(new->pgd, old->pgd, v->vm_start, v->vm_end, fork_leaf, (void *)v);
 }
 
 struct mm_struct *mm_fork(struct mm_struct *old)
@@ -82,8 +64,10 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 		if (copy_vma_pages(old, new, v) < 0)
 			goto fail;
 	}
+	write_cr3(read_cr3()); /* the parent's entries lost PTE_WRITE */
 	return new;
 fail:
+	write_cr3(read_cr3());
 	mm_destroy(new); /* drops every reference taken so far */
 	return NULL;
 }

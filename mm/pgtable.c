@@ -389,3 +389,44 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 	}
 	return -ENOENT;
 }
+
+static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uintptr_t end,
+		      pt_copy_fn fn, void *arg)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (uintptr_t next; va < end; va = next) {
+		uintptr_t base = ALIGN_DOWN(va, size);
+		unsigned int i = pt_index(va, level);
+		int ret;
+
+		next = end - base > size ? base + size : end;
+		if (!entry_used(s[i]))
+			continue;
+		if (is_leaf(s[i], level)) {
+			pte_t e = fn(&s[i], level, base, arg);
+			if (e)
+				d[i] = e;
+			continue;
+		}
+		if (!(d[i] & PTE_PRESENT)) {
+			phys_addr_t t = table_alloc();
+			if (!t)
+				return -ENOMEM;
+			d[i] = t | TABLE_BITS;
+		}
+		ret = copy_level(table_va(s[i] & PTE_ADDR_MASK), table_va(d[i] & PTE_ADDR_MASK),
+				 level - 1, va, next, fn, arg);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
+		  pt_copy_fn fn, void *arg)
+{
+	if (end <= start || !range_ok(start, end - start))
+		return -EINVAL;
+	return copy_level(table_va(src), table_va(dst), PT_LEVELS - 1, start, end, fn, arg);
+}

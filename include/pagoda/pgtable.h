@@ -106,6 +106,16 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res);
  * fail for lack of memory. Returns 0, or -ENOENT if va has no 4 KiB leaf. */
 int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte);
 
+/* Copy the mappings of [start, end) from the tables at src to those at
+ * dst, walking both trees once (fork). For each leaf, fn gets a pointer
+ * to the source entry (it may rewrite it: copy-on-write), its level and
+ * address, and returns the entry to install in dst, or 0 to skip it.
+ * dst tables are allocated as needed. The caller flushes src's TLB after.
+ * Returns 0 or -ENOMEM (dst then holds part of the copy). */
+typedef pte_t (*pt_copy_fn)(pte_t *src, unsigned int level, uintptr_t va, void *arg);
+int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
+		  pt_copy_fn fn, void *arg);
+
 /* Flush the TLB entries for [va, va + size): invlpg per page up to a
  * threshold, a full flush beyond it. */
 void pt_flush_range(uintptr_t va, uint64_t size);
