@@ -93,3 +93,17 @@ int cmdline_parse_size(const char *s, const char **end, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+bool cmdline_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p += len + (comma ? 1 : 0);
+	}
+	return false;
+}

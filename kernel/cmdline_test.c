@@ -81,7 +81,17 @@ static void cmdline_parse_size_rejects_garbage_and_overflow(struct ktest *t)
 	KEXPECT_EQ(t, v, 7); /* untouched on failure */
 }
 
+static void cmdline_list_has_matches_whole_words(struct ktest *t)
+{
+	KEXPECT_TRUE(t, cmdline_list_has("pmm,vma,mmap", "vma"));
+	KEXPECT_TRUE(t, cmdline_list_has("pmm,vma,mmap", "mmap"));
+	KEXPECT_FALSE(t, cmdline_list_has("pmm,vma,mmap", "mm")); /* not a prefix match */
+	KEXPECT_FALSE(t, cmdline_list_has("pmm,vmas", "vma"));
+	KEXPECT_FALSE(t, cmdline_list_has("", "vma"));
+}
+
 static const struct ktest_case cmdline_cases[] = {
+	KTEST_CASE(cmdline_list_has_matches_whole_words),
 	KTEST_CASE(cmdline_splits_keys_and_values),
 	KTEST_CASE(cmdline_last_option_wins),
 	KTEST_CASE(cmdline_ignores_linux_options_it_does_not_know),

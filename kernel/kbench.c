@@ -1,6 +1,7 @@
 /* Running the in-kernel microbenchmarks. Each reports TSC cycles per
  * operation: the median of several runs, so one timer interrupt in the
  * middle of a run does not decide the figure. */
+#include <pagoda/cmdline.h>
 #include <pagoda/kbench.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
@@ -13,18 +14,7 @@ extern const struct kbench *const __kbench_end[];
 
 static bool selected(const char *filter, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (!filter || !*filter || strcmp(filter, "all") == 0)
-		return true;
-	for (const char *p = filter; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		p += len + (comma ? 1 : 0);
-	}
-	return false;
+	return !filter || !*filter || strcmp(filter, "all") == 0 || cmdline_list_has(filter, name);
 }
 
 static uint64_t median(uint64_t *v, unsigned int n)

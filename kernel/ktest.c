@@ -4,6 +4,7 @@
  * The framebuffer gets the failures and a one-line summary, so that a run on
  * a real machine is readable without a serial cable. */
 #include <stdarg.h>
+#include <pagoda/cmdline.h>
 #include <pagoda/ktest.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
@@ -52,24 +53,9 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	printk_raw(KTAP_INDENT "# %s: %s\n", t->name, msg);
 }
 
-/* Is name in the comma-separated list? */
-static bool in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		p += len + (comma ? 1 : 0);
-	}
-	return false;
-}
-
 static bool suite_selected(const char *filter, const struct ktest_suite *s)
 {
-	return !filter || !*filter || strcmp(filter, "all") == 0 || in_list(filter, s->name);
+	return !filter || !*filter || strcmp(filter, "all") == 0 || cmdline_list_has(filter, s->name);
 }
 
 struct ktest_counts {

@@ -7,6 +7,7 @@
  * pmm_free_pages() is back where it started (no frame or table leaked). */
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
@@ -30,35 +31,6 @@ static bool mapped(struct mm_struct *mm, uintptr_t va)
 	return pt_lookup(mm->pgd, va, &r) == 0;
 }
 
-/* Run body in a fresh, active mm; then check that nothing leaked. A body
- * may return early (KASSERT): the teardown still runs. */
-static void run_in_mm(struct ktest *t, void (*body)(struct ktest *, struct mm_struct *))
-{
-	struct mm_struct *mm;
-	uint64_t before;
-
-	kmalloc_shrink();
-	before = pmm_free_pages();
-	mm = mm_create();
-	if (!mm) {
-		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
-		return;
-	}
-	mm_switch(mm);
-	body(t, mm);
-	pmm_fail_next(0);
-	pmm_fail_after(PMM_NO_FAIL);
-	mm_switch(NULL);
-	mm_destroy(mm);
-	kmalloc_shrink();
-	KEXPECT_EQ(t, pmm_free_pages(), before);
-}
-
-/* MM_CASE(name) { ... }: a case whose body runs inside run_in_mm(). */
-#define MM_CASE(name)                                                          \
-	static void name##_body(struct ktest *t, struct mm_struct *mm);        \
-	static void name(struct ktest *t) { run_in_mm(t, name##_body); }       \
-	static void name##_body(struct ktest *t, struct mm_struct *mm)
 
 MM_CASE(fault_fresh_anon_mapping_has_no_pte)
 {

@@ -10,6 +10,7 @@
  * mms gives pmm_free_pages() back exactly. */
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
@@ -62,34 +63,6 @@ static uint32_t refcount_of(struct mm_struct *mm, uintptr_t va)
 	return pte_of(mm, va) && p ? p->refcount : 0;
 }
 
-/* Run body with a fresh parent mm; then check that nothing leaked. The
- * body destroys the children it makes. */
-static void run_in_mm(struct ktest *t, void (*body)(struct ktest *, struct mm_struct *))
-{
-	struct mm_struct *mm;
-	uint64_t before;
-
-	kmalloc_shrink();
-	before = pmm_free_pages();
-	mm = mm_create();
-	if (!mm) {
-		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
-		return;
-	}
-	mm_switch(mm);
-	body(t, mm);
-	pmm_fail_next(0);
-	pmm_fail_after(PMM_NO_FAIL);
-	mm_switch(NULL);
-	mm_destroy(mm);
-	kmalloc_shrink();
-	KEXPECT_EQ(t, pmm_free_pages(), before);
-}
-
-#define MM_CASE(name)                                                          \
-	static void name##_body(struct ktest *t, struct mm_struct *mm);        \
-	static void name(struct ktest *t) { run_in_mm(t, name##_body); }       \
-	static void name##_body(struct ktest *t, struct mm_struct *mm)
 
 /* A parent with two written private pages at BASE and BASE + P. */
 static bool setup_private(struct ktest *t, struct mm_struct *mm)

@@ -15,6 +15,7 @@
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
@@ -30,43 +31,9 @@
 #define KERNEL_ADDR 0xffff800000000000UL
 #define PROT_UNKNOWN 0x10 /* no PROT_* bit, not PROT_SEM (0x8) either */
 
-typedef void (*mm_body_fn)(struct ktest *t, struct mm_struct *mm);
-
-/* Free frames once kmalloc has given back its spare slabs. */
-static uint64_t free_frames(void)
-{
-	kmalloc_shrink();
-	return pmm_free_pages();
-}
-
-/* Run body in a fresh, active mm; then destroy it and check for leaks. */
-static void run_in_mm(struct ktest *t, mm_body_fn body)
-{
-	uint64_t before = free_frames(), after;
-	struct mm_struct *mm = mm_create();
-
-	if (!mm) {
-		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
-		return;
-	}
-	mm_switch(mm);
-	body(t, mm);
-	pmm_fail_next(0);
-	pmm_fail_after(PMM_NO_FAIL);
-	mm_switch(NULL);
-	mm_destroy(mm);
-	after = free_frames();
-	if (after != before)
-		ktest_fail(t, __FILE__, __LINE__, "%lld frames leaked by the case",
-			   (long long)(before - after));
-}
-
-/* A case whose body gets a fresh, active mm: KASSERT_* may return early
- * from the body, and the mm is still destroyed and checked for leaks. */
-#define MM_TEST(name)                                                          \
-	static void name##_body(struct ktest *t, struct mm_struct *mm);        \
-	static void name(struct ktest *t) { run_in_mm(t, name##_body); }       \
-	static void name##_body(struct ktest *t, struct mm_struct *mm)
+/* A case whose body gets a fresh, active mm (include/pagoda/ktest_mm.h). */
+#define MM_TEST(name) MM_CASE(name)
+#define free_frames() ktest_free_frames()
 
 static long map_anon(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags)
 {

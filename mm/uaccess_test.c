@@ -9,6 +9,7 @@
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
@@ -36,31 +37,6 @@ static bool mapped(struct mm_struct *mm, uintptr_t va)
 
 static void *uptr(uintptr_t va) { return (void *)va; }
 
-static void run_in_mm(struct ktest *t, void (*body)(struct ktest *, struct mm_struct *))
-{
-	struct mm_struct *mm;
-	uint64_t before;
-
-	kmalloc_shrink();
-	before = pmm_free_pages();
-	mm = mm_create();
-	if (!mm) {
-		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
-		return;
-	}
-	mm_switch(mm);
-	body(t, mm);
-	mm_switch(NULL);
-	mm_destroy(mm);
-	kmalloc_shrink();
-	KEXPECT_EQ(t, pmm_free_pages(), before);
-}
-
-/* MM_CASE(name) { ... }: a case whose body runs in a fresh, active mm. */
-#define MM_CASE(name)                                                          \
-	static void name##_body(struct ktest *t, struct mm_struct *mm);        \
-	static void name(struct ktest *t) { run_in_mm(t, name##_body); }       \
-	static void name##_body(struct ktest *t, struct mm_struct *mm)
 
 MM_CASE(uaccess_round_trip_across_page_boundary)
 {

@@ -2,7 +2,7 @@
  * merge, and the bookkeeping (map_count, total_vm) that goes with them.
  *
  * Each case runs in a fresh mm from mm_create() and ends with
- * mm_destroy(); run_in_mm() then checks that every frame went back (the
+ * mm_destroy(); ktest_run_in_mm() then checks that every frame went back (the
  * VMAs are kmalloc objects, so a VMA lost by a split or merge shows up as
  * a frame that never returns once kmalloc_shrink() has dropped the spare
  * slabs). Most cases link VMAs by hand and never touch their memory, so no
@@ -12,6 +12,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/file.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/rbtree.h>
@@ -23,36 +24,13 @@
 #define ANON_FLAGS (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 #define RO_FLAGS (VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 
-typedef void (*mm_body_fn)(struct ktest *t, struct mm_struct *mm);
 
-/* Run body on a fresh mm, destroy it, and check that no frame leaked. */
-static void run_in_mm(struct ktest *t, mm_body_fn body)
-{
-	struct mm_struct *mm;
-	uint64_t before;
-
-	kmalloc_shrink();
-	before = pmm_free_pages();
-	mm = mm_create();
-	if (!mm) {
-		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
-		return;
-	}
-	body(t, mm);
-	pmm_fail_next(0);
-	pmm_fail_after(PMM_NO_FAIL);
-	mm_destroy(mm);
-	kmalloc_shrink();
-	if (pmm_free_pages() != before)
-		ktest_fail(t, __FILE__, __LINE__, "%lld frames leaked by the case",
-			   (long long)(before - pmm_free_pages()));
-}
 
 /* A case whose body gets a fresh mm: KASSERT_* may return early from the
  * body, and the mm is still destroyed and checked for leaks. */
 #define VMA_TEST(name)                                                         \
 	static void name##_body(struct ktest *t, struct mm_struct *mm);        \
-	static void name(struct ktest *t) { run_in_mm(t, name##_body); }       \
+	static void name(struct ktest *t) { ktest_run_in_mm(t, name##_body, false); } \
 	static void name##_body(struct ktest *t, struct mm_struct *mm)
 
 /* A VMA as do_mmap() makes one for private anonymous memory (vm_pgoff is

@@ -31,6 +31,9 @@ const char *cmdline_get(const struct cmdline *cl, const char *key);
  * Returns 0 or -EINVAL; *end gets the first character not parsed. */
 int cmdline_parse_size(const char *s, const char **end, uint64_t *out);
 
+/* Is name one of the comma-separated words of list ("pmm,vma")? */
+bool cmdline_list_has(const char *list, const char *name);
+
 /* The boot command line, parsed in kmain. */
 extern struct cmdline kernel_cmdline;
 static inline const char *kernel_param(const char *key)
