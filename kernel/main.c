@@ -10,6 +10,7 @@
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
+#include <pagoda/fbdev.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/kbench.h>
 #include <pagoda/ktest.h>
@@ -17,6 +18,7 @@
 #include <pagoda/mm_init.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
+#include <pagoda/pci.h>
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
@@ -172,8 +174,12 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	mm_init(&boot_info, &kernel_cmdline);
 	start_fbcon();
 	acpi_init(&boot_info);
+	pci_init();
 	vfs_init();
 	procfs_init();
+	pci_sysfs_init();
+	fbdev_init();
+	devmem_init();
 	initramfs_load_boot_module();
 	syscall_init();
 	if (timer_init() == 0)
