@@ -9,7 +9,9 @@
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
-# MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='extra kernel options'.
+# MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='kernel options' (the
+# ISO's command line; by default init is fbdemo, which animates the
+# framebuffer until you quit QEMU: CMDLINE= runs the test init instead).
 
 CROSS_COMPILE ?=
 ifeq ($(origin CC),default)
@@ -20,6 +22,7 @@ NM := $(CROSS_COMPILE)nm
 NASM ?= nasm
 PYTHON ?= python3
 FONT ?= /usr/share/consolefonts/Lat15-Terminus16.psf.gz
+CMDLINE ?= init=/bin/fbdemo -- 0
 
 # Quiet output ("  CC  kernel/main.c"); V=1 shows the full commands.
 ifeq ($(V),1)
@@ -103,7 +106,13 @@ $(B)/kernel.elf: $(OBJS) linker.ld scripts/ksyms.py
 	@rm -f $(B)/kernel.1 $(B)/kernel.2
 
 # The ISO: GRUB (BIOS and UEFI) + kernel + iso/grub.cfg with CMDLINE added.
-$(B)/pagoda.iso: $(B)/kernel.elf $(INITRAMFS) iso/grub.cfg scripts/mkiso.sh
+# Rebuild the ISO when CMDLINE changes, not only when files do.
+$(B)/cmdline.txt: FORCE
+	@mkdir -p $(B)
+	@printf '%s\n' '$(CMDLINE)' | cmp -s - $@ || printf '%s\n' '$(CMDLINE)' > $@
+FORCE:
+
+$(B)/pagoda.iso: $(B)/kernel.elf $(INITRAMFS) iso/grub.cfg scripts/mkiso.sh $(B)/cmdline.txt
 	$(call say,ISO,$@)
 	$(Q)scripts/mkiso.sh $@ "$(CMDLINE)" $(INITRAMFS)
 

@@ -201,12 +201,35 @@ static void cfg_write(const struct pci_dev *d, unsigned int off, unsigned int si
 	pci_bus_write_config(d->segment, d->bus, d->dev, d->fn, off, size, v);
 }
 
-uint8_t pci_read_config8(const struct pci_dev *d, unsigned int off) { return (uint8_t)cfg_read(d, off, 1); }
-uint16_t pci_read_config16(const struct pci_dev *d, unsigned int off) { return (uint16_t)cfg_read(d, off, 2); }
-uint32_t pci_read_config32(const struct pci_dev *d, unsigned int off) { return cfg_read(d, off, 4); }
-void pci_write_config8(const struct pci_dev *d, unsigned int off, uint8_t v) { cfg_write(d, off, 1, v); }
-void pci_write_config16(const struct pci_dev *d, unsigned int off, uint16_t v) { cfg_write(d, off, 2, v); }
-void pci_write_config32(const struct pci_dev *d, unsigned int off, uint32_t v) { cfg_write(d, off, 4, v); }
+uint8_t pci_read_config8(const struct pci_dev *d, unsigned int off)
+{
+	return (uint8_t)cfg_read(d, off, 1);
+}
+
+uint16_t pci_read_config16(const struct pci_dev *d, unsigned int off)
+{
+	return (uint16_t)cfg_read(d, off, 2);
+}
+
+uint32_t pci_read_config32(const struct pci_dev *d, unsigned int off)
+{
+	return cfg_read(d, off, 4);
+}
+
+void pci_write_config8(const struct pci_dev *d, unsigned int off, uint8_t v)
+{
+	cfg_write(d, off, 1, v);
+}
+
+void pci_write_config16(const struct pci_dev *d, unsigned int off, uint16_t v)
+{
+	cfg_write(d, off, 2, v);
+}
+
+void pci_write_config32(const struct pci_dev *d, unsigned int off, uint32_t v)
+{
+	cfg_write(d, off, 4, v);
+}
 
 /* --- the resource tree --- */
 

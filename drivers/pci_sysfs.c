@@ -41,12 +41,18 @@ struct pci_attr {
 	int (*show)(const struct pci_dev *d, char *buf, size_t size);
 };
 
-static int show_vendor(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%04x\n", d->vendor); }
-static int show_device(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%04x\n", d->device); }
-static int show_subsystem_vendor(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%04x\n", d->subsystem_vendor); }
-static int show_subsystem_device(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%04x\n", d->subsystem_device); }
-static int show_class(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%06x\n", d->class); }
-static int show_revision(const struct pci_dev *d, char *b, size_t n) { return snprintf(b, n, "0x%02x\n", d->revision); }
+/* show_FIELD(): FIELD of the device as Linux prints it, e.g. "0x1234\n". */
+#define PCI_SHOW(field, fmt)                                                   \
+	static int show_##field(const struct pci_dev *d, char *b, size_t n)    \
+	{                                                                      \
+		return snprintf(b, n, fmt "\n", d->field);                    \
+	}
+PCI_SHOW(vendor, "0x%04x")
+PCI_SHOW(device, "0x%04x")
+PCI_SHOW(subsystem_vendor, "0x%04x")
+PCI_SHOW(subsystem_device, "0x%04x")
+PCI_SHOW(class, "0x%06x")
+PCI_SHOW(revision, "0x%02x")
 
 static int show_line(char *b, size_t n, const struct pci_bar *r)
 {
@@ -61,13 +67,16 @@ static int show_line(char *b, size_t n, const struct pci_bar *r)
 static int show_resource(const struct pci_dev *d, char *b, size_t n)
 {
 	static const struct pci_bar none;
+	const unsigned int iov_end = PCI_NUM_RESOURCES + 6; /* 13 */
+	unsigned int lines = d->hdr_type == PCI_HEADER_TYPE_BRIDGE ? iov_end + 4 : iov_end;
 	size_t len = 0;
-	unsigned int lines = d->hdr_type == PCI_HEADER_TYPE_BRIDGE ? 17 : 13;
 
 	for (unsigned int i = 0; i < lines && len < n; i++) {
-		const struct pci_bar *r = i < PCI_NUM_RESOURCES ? &d->bar[i]
-					  : i >= 13		 ? &d->window[i - 13]
-								 : &none;
+		const struct pci_bar *r = &none;
+		if (i < PCI_NUM_RESOURCES)
+			r = &d->bar[i];
+		else if (i >= iov_end)
+			r = &d->window[i - iov_end];
 		len += show_line(b + len, n - len, r);
 	}
 	return (int)len;
@@ -252,8 +261,15 @@ static int pci_mmap_resource(struct file *f, struct vm_area_struct *vma, bool wc
 				  vma->vm_page_prot);
 }
 
-static int pci_mmap_uc(struct file *f, struct vm_area_struct *vma) { return pci_mmap_resource(f, vma, false); }
-static int pci_mmap_wc(struct file *f, struct vm_area_struct *vma) { return pci_mmap_resource(f, vma, true); }
+static int pci_mmap_uc(struct file *f, struct vm_area_struct *vma)
+{
+	return pci_mmap_resource(f, vma, false);
+}
+
+static int pci_mmap_wc(struct file *f, struct vm_area_struct *vma)
+{
+	return pci_mmap_resource(f, vma, true);
+}
 
 static const struct file_operations pci_resource_uc_fops = {
 	.read = pci_resource_read,
