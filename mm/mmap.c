@@ -20,7 +20,8 @@ static bool fits_user(uintptr_t addr, size_t len)
  * Linux places unhinted mappings), keeping STACK_GUARD_GAP below a stack.
  * Walks the list down from the top: O(VMAs above the gap). Returns the
  * address, or 0 if there is no room. */
-static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len)
+static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len, uint64_t align,
+					uint64_t phase)
 {
 	uintptr_t ceiling = mm->mmap_base;
 	struct vm_area_struct *v = vma_find(mm, ceiling);
@@ -35,8 +36,12 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len)
 	}
 	for (;;) {
 		uintptr_t floor = v ? v->vm_end : USER_SPACE_START;
-		if (ceiling >= floor + len)
-			return ALIGN_DOWN(ceiling - len, PAGE_SIZE);
+		if (ceiling >= floor + len && ceiling - len >= phase) {
+			/* The highest start in the gap with start % align == phase. */
+			uintptr_t a = ALIGN_DOWN(ceiling - len - phase, align) + phase;
+			if (a >= floor)
+				return a;
+		}
 		if (!v)
 			return 0;
 		ceiling = v->vm_start;
@@ -46,9 +51,24 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len)
 	}
 }
 
-/* Where a new mapping of len bytes goes: a free hint is honoured. */
-static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len)
+/* The alignment that lets a mapping of len bytes use huge page-table
+ * entries: device memory behind a file (a BAR, a framebuffer) is aligned
+ * to its size, so a 1 GiB BAR mapped at a 1 GiB-aligned address takes one
+ * entry (as Linux's thp_get_unmapped_area() does for files). */
+static uint64_t huge_align(size_t len, bool file)
 {
+	if (!file || len < (2UL << 20))
+		return PAGE_SIZE;
+	return len >= (1UL << 30) ? (1UL << 30) : (2UL << 20);
+}
+
+/* Where a new mapping of len bytes goes: a free hint is honoured; else the
+ * highest free gap, at an address whose offset within align matches the
+ * file offset's (pgoff, in pages). */
+static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, bool file,
+			      unsigned long pgoff)
+{
+	uint64_t align = huge_align(len, file);
 	uintptr_t addr;
 
 	hint = ALIGN_UP(hint, PAGE_SIZE);
@@ -57,7 +77,9 @@ static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len)
 	if (hint && fits_user(hint, len) &&
 	    !vma_intersect(mm, hint, hint + len))
 		return hint;
-	addr = unmapped_area_topdown(mm, len);
+	addr = unmapped_area_topdown(mm, len, align, (pgoff << PAGE_SHIFT) & (align - 1));
+	if (!addr && align > PAGE_SIZE)
+		addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 	return addr ? (long)addr : -ENOMEM;
 }
 
@@ -97,7 +119,7 @@ int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t
 
 long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
-	uintptr_t addr = unmapped_area_topdown(mm, len);
+	uintptr_t addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
 }
@@ -132,10 +154,11 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 
 /* Choose the range: MAP_FIXED replaces what is there, MAP_FIXED_NOREPLACE
  * refuses to, a hint is taken when free. */
-static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int flags)
+static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int flags,
+			 struct file *file, unsigned long pgoff)
 {
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		return get_unmapped_area(mm, addr, len);
+		return get_unmapped_area(mm, addr, len, file != NULL, pgoff);
 	if (!fits_user(addr, len))
 		return -ENOMEM;
 	if (addr < USER_SPACE_START)
@@ -169,7 +192,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 
 	if (ret < 0)
 		return ret;
-	start = choose_range(mm, addr, len, flags);
+	start = choose_range(mm, addr, len, flags, file, pgoff);
 	if (start < 0)
 		return start;
 	if (!(v = vma_alloc()))
