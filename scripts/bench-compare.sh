@@ -69,7 +69,7 @@ with open(f"{out}/table.md", "w") as f:
 with open(f"{out}/membench.dat", "w") as f:
     for o, pv, lv, r in rows:
         f.write(f"{o} {pv or 0} {lv or 0}\n")
-gp = f"""set terminal pngcairo size 1000,500
+gp = f"""set terminal pngcairo size 1000,500 noenhanced
 set output '{out}/membench.png'
 set title 'ns per operation under QEMU TCG (lower is better, log scale)'
 set style data histograms
