@@ -4,14 +4,23 @@
 #
 # usage: scripts/qemu.sh --iso FILE [--firmware bios|uefi] [--mem SIZE]
 #                        [--headless] [--test] [--gdb] [--serial FILE]
-#                        [--timeout SECONDS] [-- extra qemu args]
+#                        [--timeout SECONDS] [--ivshmem SIZE:FILE]
+#                        [--monitor SOCKET] [--pause-on-poweroff]
+#                        [-- extra qemu args]
 #   --test     headless, with isa-debug-exit so the kernel can report a
 #              verdict as QEMU's exit status ((code << 1) | 1)
+#   --ivshmem  an ivshmem-plain device at 00:05.0 whose BAR2 is FILE on
+#              the host (SIZE like 1G): what the guest writes there, the
+#              host can read after the run
+#   --monitor  QEMU's monitor on a Unix socket (screendump, quit)
+#   --pause-on-poweroff  ACPI power-off pauses QEMU instead of ending it,
+#              so a screendump can still be taken
 # KVM=1 in the environment uses KVM instead of TCG (TCG is the default:
 # see ../shared/NOTES.md, KVM does not work on our CI machines).
 set -euo pipefail
 
 iso= firmware=bios mem=${MEM:-8G} headless=0 test=0 gdb=0 serial=stdio timeout=0
+ivshmem= monitor= pause=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--iso) iso=$2; shift 2 ;;
@@ -22,6 +31,9 @@ while [[ $# -gt 0 ]]; do
 	--gdb) gdb=1; shift ;;
 	--serial) serial=file:$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--ivshmem) ivshmem=$2; shift 2 ;;
+	--monitor) monitor=$2; shift 2 ;;
+	--pause-on-poweroff) pause=1; shift ;;
 	--) shift; break ;;
 	*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -48,6 +60,12 @@ if [[ $headless == 1 || -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
 fi
 [[ $test == 1 ]] && args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [[ $gdb == 1 ]] && args+=(-s -S)
+if [[ -n $ivshmem ]]; then
+	args+=(-object "memory-backend-file,id=shm,share=on,mem-path=${ivshmem#*:},size=${ivshmem%%:*}"
+		-device ivshmem-plain,memdev=shm,addr=5)
+fi
+[[ -n $monitor ]] && args+=(-monitor "unix:$monitor,server,nowait")
+[[ $pause == 1 ]] && args+=(-action shutdown=pause)
 
 cmd=(qemu-system-x86_64 "${args[@]}" "$@")
 [[ $timeout != 0 ]] && cmd=(timeout --foreground -k 5 "$timeout" "${cmd[@]}")

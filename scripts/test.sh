@@ -34,6 +34,11 @@ boots=(
 BUSYBOX_CMDLINE="ktest=off init=/bin/busybox -- sh /bin/busybox-checks.sh"
 scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" build/initramfs.cpio || exit 1
 scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cpio || exit 1
+# Device memory proven from the host (scripts/devices.py): /bin/devcheck
+# as init after the kernel suites, with an ivshmem device (whose cases
+# the other boots skip) and the memmap= reservation.
+DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
+scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
 
 boot() { # name firmware mem iso: run one boot, leave its exit status in NAME.rc
 	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$out/pagoda-$4.iso" \
@@ -63,6 +68,11 @@ for log in "${logs[@]}"; do
 	*) echo "$log: QEMU exited with status $rc (triple fault or no verdict; see ${log%.log}.qemu)"; status=1 ;;
 	esac
 done
+
+if [[ -z ${TEST_BOOTS:-} || " ${only[*]} " == *" devices "* ]]; then
+	read -r -a device_logs <<<"$(scripts/devices.py "$out/pagoda-devices.iso" "$out")"
+	logs+=("${device_logs[@]}")
+fi
 
 scripts/ktap.py "${logs[@]}" || status=1
 exit $status
