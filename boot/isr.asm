@@ -7,6 +7,7 @@
 
 bits 64
 default rel
+%include "boot/trapframe.inc"
 
 extern trap_dispatch
 global isr_stub_table, trap_return
@@ -29,42 +30,14 @@ isr_stub_ %+ v:
 %endrep
 
 trap_common:
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	cld
 	mov rdi, rsp
 	call trap_dispatch
 ; Also where a new task first runs: kernel/task.c builds a trap frame at
 ; the top of its kernel stack, and context_switch() "returns" here.
 trap_return:
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16                     ; vector and error code
 	iretq
 

@@ -15,6 +15,7 @@
 
 bits 64
 default rel
+%include "boot/trapframe.inc"
 
 GDT_USER_CS equ 0x33
 GDT_USER_DS equ 0x2b
@@ -39,41 +40,13 @@ syscall_entry:
 	push rcx                        ; rip
 	push 0                          ; error code
 	push SYSCALL_VECTOR             ; vector
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	cld
 	sti                             ; a syscall may sleep: let the timer tick
 	mov rdi, rsp
 	call syscall_dispatch
 	cli
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16                     ; vector and error code
 	; [rsp] rip, [rsp+8] cs, [rsp+16] rflags, [rsp+24] rsp, [rsp+32] ss
 	; SYSRET only restores what the SYSCALL ABI lets it clobber: RCX and
