@@ -126,6 +126,17 @@ static void check_ivshmem(void)
 	expect_mmap_errno("bar_huge_length_enomem", NULL, 1UL << 50, PROT_READ, MAP_SHARED, fd, 0, ENOMEM);
 	expect_mmap_errno("map_fixed_over_kernel_enomem", (void *)0xffffffff80000000UL, PAGE,
 			  PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0, ENOMEM);
+	/* MAP_PRIVATE with write: allowed, and a write copies the page (as
+	 * Linux does for a private PFN mapping): the device never sees it. */
+	volatile uint64_t *priv = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (priv == MAP_FAILED) {
+		result(0, "bar_private_write_copies_the_page", strerror(errno));
+	} else {
+		priv[1] = 0x1234;
+		result(priv[1] == 0x1234 && priv[0] == MAGIC && bar[1] != 0x1234,
+		       "bar_private_write_copies_the_page", "a private write reached the device");
+		munmap((void *)priv, PAGE);
+	}
 	void *g = mremap((void *)bar, size, size + PAGE, MREMAP_MAYMOVE);
 	result(g == MAP_FAILED && errno == EFAULT, "bar_mremap_growth_efault", "mremap grew a device mapping");
 	result(madvise((void *)bar, PAGE, MADV_DONTNEED) < 0 && errno == EINVAL,
