@@ -5,6 +5,7 @@
  * /proc/self/maps checked after each step. Every expectation is Linux 6.x
  * behaviour: scripts/linux-test.sh runs this binary on Debian's kernel. */
 #include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -499,6 +500,28 @@ static void mremap_bad_arguments_fail(void)
 	EXPECT_ERRNO(mremap(p, PG, 2 * PG, MREMAP_MAYMOVE), EFAULT);
 }
 
+/* The scheduler is preemptive: a child spinning in user mode forever
+ * does not keep its parent from running. The parent sleeps, wakes on the
+ * timer, kills the child and reaps it; without preemption it would never
+ * run again. */
+static void sched_preempts_a_spinning_child(void)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		for (volatile unsigned long i = 0;; i++)
+			;
+	EXPECT_TRUE(pid > 0);
+	if (pid <= 0)
+		return;
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(kill(pid, SIGKILL), 0);
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 static void madvise_dontneed_zeroes_private_pages(void)
 {
 	char *p = map_pages(2);
@@ -568,6 +591,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(mremap_fixed_moves_to_address),
 	KTAP_CASE(mremap_bad_arguments_fail),
 	KTAP_CASE(madvise_dontneed_zeroes_private_pages),
+	KTAP_CASE(sched_preempts_a_spinning_child),
 };
 
 int main(void)
