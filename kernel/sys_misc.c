@@ -211,15 +211,18 @@ static int64_t rtc_read_seconds(void)
 	return days_from_civil(a.year, a.mon, a.day) * 86400 + a.hour * 3600 + a.min * 60 + a.sec;
 }
 
-/* Nanoseconds since power-on (the TSC starts at 0 at reset); from the
- * timer tick before the TSC is calibrated. */
+/* Nanoseconds since the kernel started (kmain's first TSC reading), as
+ * Linux's CLOCK_MONOTONIC counts from its early boot rather than from
+ * power-on: firmware and boot loader time is not included. From the timer
+ * tick before the TSC is calibrated. */
 static uint64_t clock_monotonic_ns(void)
 {
+	extern uint64_t kmain_tsc;
 	uint64_t hz = tsc_hz(), tsc;
 
 	if (!hz)
 		return timer_ticks() * (NSEC_PER_SEC / TIMER_HZ);
-	tsc = rdtsc();
+	tsc = rdtsc() - kmain_tsc;
 	/* Split so that the product stays below 2^64 for any TSC rate under
 	 * 18 GHz: (tsc % hz) * 10^9 < hz * 10^9. */
 	return tsc / hz * NSEC_PER_SEC + tsc % hz * NSEC_PER_SEC / hz;

@@ -48,7 +48,7 @@ def load(kernel):
                 vals.setdefault(parts[1], []).append(int(parts[2]))
     return {k: statistics.median(v) for k, v in vals.items()}
 p, l = load("pagoda"), load("linux")
-ops = [o for o in ["demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
+ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
                    "mmap_munmap_4KiB", "fault_among_10000_vmas", "bar_1GiB_map_touch_unmap"]
        if o in p or o in l]
 rows = []
