@@ -22,7 +22,7 @@
 #include <pagoda/ioremap.h>
 #include <pagoda/mm_types.h>
 #include <pagoda/multiboot2.h>
-#include <pagoda/pci_early.h>
+#include <pagoda/pci.h>
 #include <pagoda/printk.h>
 #include <pagoda/remap.h>
 #include <pagoda/string.h>
@@ -94,9 +94,9 @@ static void dispi_write(unsigned int index, uint16_t value)
  * Then *vram gets the size of its video memory. */
 static bool dispi_detect(phys_addr_t addr, uint64_t *vram)
 {
-	uint64_t bar0;
+	struct pci_dev *vga = pci_find_device(QEMU_VGA_VENDOR, QEMU_VGA_DEVICE, NULL);
 
-	if (pci_early_find_bar(QEMU_VGA_VENDOR, QEMU_VGA_DEVICE, 0, &bar0) < 0 || bar0 != addr)
+	if (!vga || vga->bar[0].start != addr)
 		return false;
 	if ((dispi_read(VBE_DISPI_INDEX_ID) & 0xfff0) != VBE_DISPI_ID0)
 		return false;

@@ -6,7 +6,7 @@
 #include <pagoda/fwcfg.h>
 #include <pagoda/ktest.h>
 #include <pagoda/multiboot2.h>
-#include <pagoda/pci_early.h>
+#include <pagoda/pci.h>
 #include <pagoda/string.h>
 
 #define GiB (1ULL << 30)
@@ -45,7 +45,7 @@ static void mb2_real_memory_map_has_ram_above_4g(struct ktest *t)
 static void mb2_real_framebuffer_tag_is_sane(struct ktest *t)
 {
 	const struct boot_framebuffer *fb = &boot_info.fb;
-	uint64_t bar;
+	struct pci_dev *vga;
 
 	if (!boot_info.has_framebuffer) {
 		ktest_skip(t, "the boot loader gave no framebuffer");
@@ -62,8 +62,9 @@ static void mb2_real_framebuffer_tag_is_sane(struct ktest *t)
 	KEXPECT_EQ(t, fb->height, 768);
 	KEXPECT_EQ(t, fb->bpp, 32);
 	KEXPECT_EQ(t, fb->pitch, 4096);
-	if (pci_early_find_bar(QEMU_VGA_VENDOR, QEMU_VGA_DEVICE, 0, &bar) == 0)
-		KEXPECT_EQ(t, fb->addr, bar);
+	vga = pci_find_device(QEMU_VGA_VENDOR, QEMU_VGA_DEVICE, NULL);
+	if (vga)
+		KEXPECT_EQ(t, fb->addr, vga->bar[0].start);
 }
 
 /* Build a synthetic boot information in a static buffer. */
