@@ -10,10 +10,15 @@ BUILD_BUG_ON(sizeof(struct page) != 32);
 struct mem_section mem_sections[MAX_SECTIONS];
 unsigned int nr_mem_sections;
 
-/* Binary search: sections are sorted and disjoint. */
+/* Binary search: sections are sorted and disjoint. The last section
+ * found is tried first: walks over a range stay in one section. */
 static struct mem_section *pfn_section(pfn_t pfn)
 {
+	static struct mem_section *last;
 	unsigned int lo = 0, hi = nr_mem_sections;
+
+	if (last && pfn >= last->start && pfn < last->end)
+		return last;
 
 	while (lo < hi) {
 		unsigned int mid = (lo + hi) / 2;
@@ -23,7 +28,7 @@ static struct mem_section *pfn_section(pfn_t pfn)
 		else if (pfn >= s->end)
 			lo = mid + 1;
 		else
-			return s;
+			return last = s;
 	}
 	return NULL;
 }

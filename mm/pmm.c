@@ -199,6 +199,11 @@ void get_page(struct page *p)
 
 void put_page(struct page *p)
 {
+	/* A shared frame only loses a holder: no checks of a free needed. */
+	if (p->refcount > 1 && !(p->flags & (PG_buddy | PG_reserved))) {
+		p->refcount--;
+		return;
+	}
 	free_pages(p, p->order);
 }
 

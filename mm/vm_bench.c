@@ -124,3 +124,31 @@ static uint64_t remap_pfn_range_1g_huge_entries(uint64_t iters)
 	return remap_1g(false);
 }
 KBENCH(remap_pfn_range_1g_huge_entries, 1);
+
+/* mm_fork() and mm_destroy() of the child, for an address space with
+ * 64 MiB touched: the memory part of fork+exit+wait. */
+static uint64_t vm_fork_destroy_64mib(uint64_t iters)
+{
+	struct mm_struct *mm = mm_create(), *child;
+	const uint64_t len = 64UL << 20;
+	uint64_t t0 = 0;
+	long addr;
+
+	if (!mm)
+		return 0;
+	mm_switch(mm);
+	addr = do_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+	for (uint64_t off = 0; addr > 0 && off < len; off += PAGE_SIZE)
+		clear_user((char *)addr + off, 1);
+	t0 = rdtsc();
+	for (uint64_t i = 0; i < iters; i++) {
+		if (!(child = mm_fork(mm)))
+			break;
+		mm_destroy(child);
+	}
+	t0 = rdtsc() - t0;
+	mm_switch(NULL);
+	mm_destroy(mm);
+	return t0;
+}
+KBENCH(vm_fork_destroy_64mib, 10);
