@@ -46,18 +46,20 @@ static int protect_both(const char *start, const char *end, pgprot_t prot)
 
 int kernel_protect_image(void)
 {
-	int ret = 0;
-
 	/* Everything below .text (the low 1 MiB and the 32-bit boot code) is
 	 * done with: read-only, not executable. The direct map keeps the low
 	 * 1 MiB writable for firmware-table users, so only the image side. */
-	ret |= pt_protect(kernel_pml4, KERNEL_VIRT_BASE,
-			  (uintptr_t)__text_start - KERNEL_VIRT_BASE, PAGE_KERNEL_RO);
-	ret |= protect_both(__text_start, __text_end, PAGE_KERNEL_RX);
-	ret |= protect_both(__rodata_start, __rodata_end, PAGE_KERNEL_RO);
-	ret |= pt_protect(kernel_pml4, (uintptr_t)__data_start,
-			  (uintptr_t)__kernel_end - (uintptr_t)__data_start, PAGE_KERNEL);
-	return ret < 0 ? -ENOMEM : 0;
+	int ret = pt_protect(kernel_pml4, KERNEL_VIRT_BASE,
+			     (uintptr_t)__text_start - KERNEL_VIRT_BASE, PAGE_KERNEL_RO);
+
+	if (ret == 0)
+		ret = protect_both(__text_start, __text_end, PAGE_KERNEL_RX);
+	if (ret == 0)
+		ret = protect_both(__rodata_start, __rodata_end, PAGE_KERNEL_RO);
+	if (ret == 0)
+		ret = pt_protect(kernel_pml4, (uintptr_t)__data_start,
+				 (uintptr_t)__kernel_end - (uintptr_t)__data_start, PAGE_KERNEL);
+	return ret;
 }
 
 void directmap_drop_identity(void)
