@@ -88,7 +88,7 @@ SYSCALL_DEFINE(SYS_arch_prctl, arch_prctl)
 {
 	switch (ARG(0)) {
 	case ARCH_SET_FS:
-		if (ARG(1) >= 0x0000800000000000UL)
+		if (ARG(1) >= USER_SPACE_END)
 			return -EPERM; /* Linux: a non-canonical or kernel address */
 		wrmsr(MSR_FS_BASE, ARG(1));
 		current->fs_base = ARG(1);

@@ -99,18 +99,17 @@ static pte_t make_leaf(phys_addr_t pa, uint64_t prot, unsigned int level)
 	return pa | prot | PTE_PS;
 }
 
-static phys_addr_t leaf_phys(pte_t e, unsigned int level)
+phys_addr_t pte_leaf_phys(pte_t e, unsigned int level)
 {
 	return e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1);
 }
 
-/* The protection bits of a leaf, back in 4 KiB format. */
-static uint64_t leaf_prot(pte_t e, unsigned int level)
+pgprot_t pte_leaf_prot(pte_t e, unsigned int level)
 {
 	if (level == 0)
-		return e & ~PTE_ADDR_MASK;
-	uint64_t prot = e & ~PTE_ADDR_MASK & ~PTE_PS;
-	return (e & PTE_PAT_LARGE) ? prot | PTE_PAT_4K : prot;
+		return __pgprot(e & ~PTE_ADDR_MASK);
+	uint64_t prot = e & ~PTE_ADDR_MASK & ~PTE_PS & ~PTE_PAT_LARGE;
+	return __pgprot((e & PTE_PAT_LARGE) ? prot | PTE_PAT_4K : prot);
 }
 
 enum cache_mode pte_cache_mode(pte_t pte, unsigned int level)
@@ -196,7 +195,7 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 	return 0;
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT };
 
 struct walk {
 	enum walk_op op;
@@ -216,8 +215,8 @@ static void walk_flush(struct walk *w, uintptr_t va)
  * map the same memory with the same protection. */
 static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
 {
-	phys_addr_t t = table_alloc(), pa = leaf_phys(*e, level);
-	uint64_t prot = leaf_prot(*e, level), child = pt_level_size(level - 1);
+	phys_addr_t t = table_alloc(), pa = pte_leaf_phys(*e, level);
+	uint64_t prot = pte_leaf_prot(*e, level).bits, child = pt_level_size(level - 1);
 	pte_t *tab;
 
 	if (!t)
@@ -242,6 +241,8 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 {
 	pte_t old = *e;
 
+	if (w->op == WALK_SPLIT)
+		return; /* a leaf inside the range stays whole */
 	if (w->op == WALK_UNMAP) {
 		*e = 0;
 		if (w->fn)
@@ -253,7 +254,7 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 		uint64_t prot = w->prot | (old & (PTE_SPECIAL | PTE_COW));
 		if (old & PTE_COW)
 			prot &= ~PTE_WRITE;
-		*e = make_leaf(leaf_phys(old, level), prot, level);
+		*e = make_leaf(pte_leaf_phys(old, level), prot, level);
 	}
 	walk_flush(w, base);
 }
@@ -285,7 +286,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
 		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
 			return ret;
-		if (w->op != WALK_PROTECT && table_empty(child) &&
+		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_empty(child) &&
 		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
@@ -317,6 +318,15 @@ int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void 
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 {
 	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
+
+	if (!range_ok(va, size))
+		return -EINVAL;
+	return walk_root(root, &w, va, size);
+}
+
+int pt_split(phys_addr_t root, uintptr_t va, uint64_t size)
+{
+	struct walk w = { .op = WALK_SPLIT };
 
 	if (!range_ok(va, size))
 		return -EINVAL;
@@ -382,7 +392,7 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 		if (is_leaf(e, l)) {
 			res->pte = e;
 			res->level = l;
-			res->phys = leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
+			res->phys = pte_leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
 			return 0;
 		}
 		table = table_va(e & PTE_ADDR_MASK);

@@ -296,6 +296,45 @@ static void remap_device_vma_refuses_growth_and_dontneed(struct ktest *t)
 	KEXPECT_TRUE(t, end_mm_no_leak(mm));
 }
 
+/* mremap moves a huge device entry whole, and with every bit it had: the
+ * PAT bit lives in bit 12 of a 2 MiB entry, not bit 7, and must survive
+ * (PAT index 4 is WB again under our layout, so a lost bit would only
+ * show as a different entry, which is what this checks). A move of the
+ * first 4 KiB out of the middle of a huge entry splits it first. */
+static void remap_mremap_moves_huge_entry_with_its_pat_bit(struct ktest *t)
+{
+	struct mm_struct *mm = test_mm();
+	struct vm_area_struct *v;
+	struct pt_lookup_result before, after;
+	const uintptr_t to = VA_BASE + GiB;
+
+	KASSERT_NOT_NULL(t, mm);
+	v = dev_vma(mm, VA_BASE, 4 * MiB, 0);
+	KASSERT_NOT_NULL(t, v);
+	KASSERT_EQ(t, remap_pfn_range(v, VA_BASE, PFN_8G, 4 * MiB,
+				      __pgprot(PROT_DEV.bits | PTE_PAT_4K)), 0);
+	KASSERT_EQ(t, pt_lookup(mm->pgd, VA_BASE, &before), 0);
+	KASSERT_EQ(t, before.level, 1);
+	KEXPECT_TRUE(t, before.pte & PTE_PAT_LARGE);
+	KASSERT_EQ(t, do_mremap(mm, VA_BASE, 2 * MiB, 2 * MiB, MREMAP_MAYMOVE | MREMAP_FIXED, to),
+		   (long)to);
+	KASSERT_EQ(t, pt_lookup(mm->pgd, to, &after), 0);
+	KEXPECT_EQ(t, after.level, 1);
+	KEXPECT_EQ(t, after.pte, before.pte);
+	KEXPECT_EQ(t, level_at(mm, VA_BASE, NULL), -1);
+	/* 4 KiB from inside the second huge entry: it is split, and the moved
+	 * page keeps its frame and its PAT bit (bit 7 in a 4 KiB entry). */
+	KASSERT_EQ(t, do_mremap(mm, VA_BASE + 3 * MiB, PAGE_SIZE, PAGE_SIZE,
+				MREMAP_MAYMOVE | MREMAP_FIXED, to + 4 * MiB), (long)(to + 4 * MiB));
+	KASSERT_EQ(t, pt_lookup(mm->pgd, to + 4 * MiB, &after), 0);
+	KEXPECT_EQ(t, after.level, 0);
+	KEXPECT_EQ(t, after.phys, ((PFN_8G << PAGE_SHIFT) + 3 * MiB));
+	KEXPECT_TRUE(t, after.pte & PTE_PAT_4K);
+	KEXPECT_EQ(t, level_at(mm, VA_BASE + 3 * MiB, NULL), -1);
+	KEXPECT_EQ(t, level_at(mm, VA_BASE + 3 * MiB + PAGE_SIZE, NULL), 0);
+	KEXPECT_TRUE(t, end_mm_no_leak(mm));
+}
+
 /* A driver whose mmap maps a fixed device window with vm_iomap_memory(). */
 static phys_addr_t fake_bar = 0xe000000000ULL; /* where OVMF puts 64-bit BARs */
 
@@ -358,6 +397,7 @@ static const struct ktest_case remap_cases[] = {
 	KTEST_CASE(remap_mprotect_of_part_keeps_frames_and_type),
 	KTEST_CASE(remap_fork_copies_device_mapping_without_refcounts),
 	KTEST_CASE(remap_device_vma_refuses_growth_and_dontneed),
+	KTEST_CASE(remap_mremap_moves_huge_entry_with_its_pat_bit),
 	KTEST_CASE(remap_through_driver_mmap_and_vm_iomap_memory),
 	KTEST_CASE(vm_iomap_memory_checks_length_and_offset),
 };

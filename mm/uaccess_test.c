@@ -281,7 +281,7 @@ MM_CASE(clear_user_zeroes_exactly_the_range)
 	kfree(buf);
 }
 
-static void access_ok_ends_at_128tib_and_not_beyond(struct ktest *t)
+static void access_ok_ends_at_user_space_end_and_not_beyond(struct ktest *t)
 {
 	KEXPECT_TRUE(t, access_ok(uptr(USER_SPACE_END - P), P));
 	KEXPECT_TRUE(t, access_ok(uptr(USER_SPACE_END - 1), 1));
@@ -341,7 +341,7 @@ static const struct ktest_case uaccess_cases[] = {
 	KTEST_CASE(strncpy_from_user_bad_pointer_returns_efault),
 	KTEST_CASE(strncpy_from_user_string_into_unmapped_page_returns_efault),
 	KTEST_CASE(clear_user_zeroes_exactly_the_range),
-	KTEST_CASE(access_ok_ends_at_128tib_and_not_beyond),
+	KTEST_CASE(access_ok_ends_at_user_space_end_and_not_beyond),
 	KTEST_CASE(uaccess_cr4_has_smep_and_smap_when_cpu_has_them),
 	KTEST_CASE(uaccess_smap_blocks_plain_kernel_read_of_user_page),
 };

@@ -29,13 +29,14 @@ echo "linux-test: booting $vmlinuz" >&2
 
 # quiet: no kernel chatter between the KTAP lines (segfault reports are
 # KERN_INFO); panic=-1: if init dies, reboot at once, which -no-reboot
-# turns into QEMU's exit.
+# turns into QEMU's exit; no5lvl: 4-level paging, as Pagoda, so that user
+# space ends at 2^47 - 4096 on both (-cpu max offers 5-level paging).
 rm -f "$log"
 rc=0
 timeout --foreground -k 5 "$TIMEOUT" \
 	qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 1 -m 1G \
 	-kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
-	-append 'console=ttyS0 quiet panic=-1 rdinit=/init' \
+	-append 'console=ttyS0 quiet panic=-1 no5lvl rdinit=/init' \
 	-display none -serial file:"$log" -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null || rc=$?
 case $rc in

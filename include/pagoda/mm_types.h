@@ -36,9 +36,46 @@
 #define VM_DONTEXPAND 0x00040000UL /* mremap may not grow it */
 #define VM_DONTDUMP 0x04000000UL   /* left out of core dumps */
 
-#define USER_SPACE_END 0x0000800000000000UL /* 128 TiB, 47-bit user addresses */
+/* User space is [USER_SPACE_START, USER_SPACE_END). The end is Linux's
+ * TASK_SIZE_MAX for 4-level paging: one page below the 128 TiB canonical
+ * boundary, so that no page a process can map ends at 2^47 and no SYSCALL
+ * can return to the non-canonical address just past it. */
+#define USER_SPACE_END 0x00007ffffffff000UL
 #define USER_SPACE_START 0x10000UL           /* mmap_min_addr, as Linux's default */
 #define STACK_GUARD_GAP (256UL * PAGE_SIZE)  /* Linux's stack_guard_gap */
+
+/* What is wrong with a user range [start, start + PAGE_ALIGN(len)), as
+ * user_range_check() finds it. Every memory system call checks each range
+ * it is given or computes with that one function before it changes
+ * anything, then turns the answer into its own errno, because Linux's
+ * calls disagree (munmap says EINVAL where mprotect says ENOMEM). */
+enum user_range {
+	URANGE_OK,
+	URANGE_UNALIGNED, /* start is not page-aligned */
+	URANGE_EMPTY,     /* len is 0 */
+	URANGE_WRAPS,     /* len rounds up past 2^64, or start + len does */
+	URANGE_BEYOND,    /* the range ends above USER_SPACE_END */
+};
+
+/* Classify [start, start + len) with len rounded up to whole pages; on
+ * URANGE_OK *end (if not NULL) is the rounded end. The checks run in the
+ * order listed in enum user_range. */
+static inline enum user_range user_range_check(uintptr_t start, size_t len, uintptr_t *end)
+{
+	size_t rounded = (len + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+
+	if (start & (PAGE_SIZE - 1))
+		return URANGE_UNALIGNED;
+	if (!len)
+		return URANGE_EMPTY;
+	if (!rounded || start + rounded < start)
+		return URANGE_WRAPS;
+	if (rounded > USER_SPACE_END || start > USER_SPACE_END - rounded)
+		return URANGE_BEYOND;
+	if (end)
+		*end = start + rounded;
+	return URANGE_OK;
+}
 
 struct mm_struct;
 struct vm_area_struct;

@@ -60,6 +60,13 @@ static inline pgprot_t pgprot_writecombine(pgprot_t p) { return pgprot_cache(p, 
 static inline pgprot_t pgprot_noncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC_MINUS); }
 static inline pgprot_t pgprot_uncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC); }
 
+/* Decode a leaf entry at level (0: 4 KiB, 1: 2 MiB, 2: 1 GiB): the
+ * physical address of the page it maps, and its protection in 4 KiB
+ * format (PAT back in bit 7, PS gone), ready for pt_map(). The one place
+ * that knows where a huge entry keeps its PAT bit. */
+phys_addr_t pte_leaf_phys(pte_t e, unsigned int level);
+pgprot_t pte_leaf_prot(pte_t e, unsigned int level);
+
 /* The memory type a PTE selects (for tests and /proc). */
 enum cache_mode pte_cache_mode(pte_t pte, unsigned int level);
 
@@ -90,6 +97,12 @@ int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void 
  * stays read-only). Splits straddling huge entries. Returns 0, -EINVAL or
  * -ENOMEM. */
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot);
+
+/* Split the huge leaves that straddle va or va + size, so that every leaf
+ * mapping part of [va, va + size) lies wholly inside it; leaves inside
+ * stay whole. Returns 0, -EINVAL, or -ENOMEM (a split already made maps
+ * the same memory, so nothing is lost). */
+int pt_split(phys_addr_t root, uintptr_t va, uint64_t size);
 
 struct pt_lookup_result {
 	pte_t pte;          /* the leaf entry */
