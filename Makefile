@@ -37,8 +37,10 @@ B := build
 OBJ := $(B)/obj
 GEN := $(B)/gen
 
+# Headers: include/pagoda/ for the kernel's own interfaces, and
+# arch/x86/include/asm/ for what only x86-64 has (#include <asm/x86.h>).
 CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
-	-isystem $(shell $(CC) -print-file-name=include) -Iinclude \
+	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -Iarch/x86/include \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
@@ -49,8 +51,10 @@ endif
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Iinclude
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
 
-CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
-ASMSRCS := $(sort $(wildcard boot/*.asm))
+# Sources by directory (docs/layout.md says what lives where).
+SRCDIRS := boot arch/x86 kernel mm fs lib drivers drivers/acpi
+CSRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRCDIRS))))
+ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
 .PHONY: all run run-uefi debug test bench clean deps

@@ -16,7 +16,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* The 16550 UART's receive side (National Semiconductor PC16550D data
  * sheet, "Line Status Register"). */

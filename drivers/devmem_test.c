@@ -4,7 +4,7 @@
  * first 1 MiB does (RAM there reads as zeros), and no frame is taken or
  * lost by any of it. */
 #include <pagoda/bootinfo.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbdev.h>
 #include <pagoda/ktest.h>

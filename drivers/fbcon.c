@@ -20,7 +20,7 @@
 #include <pagoda/multiboot2.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define FONT_MAX_WIDTH 32 /* a glyph row must fit a uint32_t */
 #define FONT_MAX_HEIGHT 64

@@ -28,7 +28,7 @@
 #include <pagoda/string.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define FB_MAJOR 29
 

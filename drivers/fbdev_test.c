@@ -16,7 +16,7 @@
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* The Bochs DISPI registers, read here to see that a mode really changed
  * (QEMU include/hw/display/bochs-vbe.h). */

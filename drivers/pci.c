@@ -20,7 +20,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* The legacy configuration mechanism #1 (PCI Local Bus Spec 3.0,
  * 3.2.2.3.2): write enable | bus | device | function | dword offset to

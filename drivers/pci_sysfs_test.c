@@ -292,7 +292,7 @@ static void pcisysfs_mmap_resource0_wc_is_write_combining(struct ktest *t)
 
 /* Every range outside the BAR fails with Linux's errno and leaves no VMA.
  * (An offset that is not page-aligned never gets here: the mmap system
- * call refuses it with -EINVAL before do_mmap, kernel/sys_mm.c.) */
+ * call refuses it with -EINVAL before do_mmap, mm/sys_mm.c.) */
 static void pcisysfs_mmap_out_of_range_fails_with_linux_errno(struct ktest *t)
 {
 	struct pci_dev *d = vga(t);

@@ -2,7 +2,7 @@
  * Register layout: the PC16550D data sheet (offsets from the base port). */
 #include <pagoda/printk.h>
 #include <pagoda/serial.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define COM1_BASE 0x3f8
 #define UART_THR 0 /* transmit holding (write), DLAB=0 */

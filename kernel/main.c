@@ -7,7 +7,7 @@
 #include <pagoda/bootinfo.h>
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
 #include <pagoda/fbdev.h>
@@ -27,9 +27,9 @@
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
 
@@ -167,6 +167,9 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	trap_init();
 	parse_boot_info(magic, mbi_phys);
 	cmdline_parse(&kernel_cmdline, boot_info.cmdline);
+	if (kernel_cmdline.nr_ignored)
+		pr_warn("cmdline: more than %d options; ignoring the last %u\n",
+			CMDLINE_MAX_PARAMS, kernel_cmdline.nr_ignored);
 	apply_params();
 	pat_init();
 	print_boot_info();

@@ -4,8 +4,8 @@
 #include <pagoda/ksyms.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
-#include <pagoda/trap.h>
-#include <pagoda/x86.h>
+#include <asm/trap.h>
+#include <asm/x86.h>
 
 #define BACKTRACE_MAX 24
 

@@ -7,7 +7,7 @@
  * another one. */
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define PRINTK_BUF 512
 #define DEFAULT_LOGLEVEL 7 /* print levels 0..6: everything but debug */

@@ -3,18 +3,17 @@
  * it sleeps, or on its way back to user mode after the tick asked for a
  * reschedule (return_to_user_work()). The boot context becomes the idle
  * task, which runs when nothing else can, halting until an interrupt. */
-#include <pagoda/gdt.h>
+#include <asm/gdt.h>
 #include <pagoda/mm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
-#define MSR_FS_BASE 0xc0000100
 
 extern void context_switch(uintptr_t *save_rsp, uintptr_t next_rsp);
-extern uint64_t syscall_kernel_rsp; /* boot/syscall.asm */
+extern uint64_t syscall_kernel_rsp; /* arch/x86/syscall.asm */
 extern char boot_stack_top[];
 
 static struct task idle_task;

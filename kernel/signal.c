@@ -5,12 +5,12 @@
  * which puts the registers back. The frame layout is Pagoda's own: enough
  * for handlers that look at the signal number and siginfo. */
 #include <pagoda/errno.h>
-#include <pagoda/gdt.h>
+#include <asm/gdt.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define SA_SIGINFO 0x00000004
 #define SA_RESTORER 0x04000000

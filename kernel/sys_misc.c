@@ -18,7 +18,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* Numbers syscall.h does not list yet (arch/x86/entry/syscalls/syscall_64.tbl). */
 #ifndef SYS_gettimeofday
@@ -472,7 +472,7 @@ struct rlimit64 {
 static struct rlimit64 rlimit_default(unsigned int resource)
 {
 	switch (resource) {
-	case RLIMIT_STACK: return (struct rlimit64){ 8ULL << 20, RLIM_INFINITY };
+	case RLIMIT_STACK: return (struct rlimit64){ STACK_LIMIT_DEFAULT, RLIM_INFINITY };
 	case RLIMIT_CORE: return (struct rlimit64){ 0, RLIM_INFINITY };
 	case RLIMIT_NOFILE: return (struct rlimit64){ TASK_MAX_FDS, TASK_MAX_FDS };
 	case RLIMIT_MEMLOCK: return (struct rlimit64){ 8ULL << 20, 8ULL << 20 };

@@ -5,7 +5,7 @@
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define CLONE_VM 0x00000100
 #define CLONE_FS 0x00000200
@@ -19,7 +19,6 @@
 #define CSIGNAL 0x000000ff
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define MSR_FS_BASE 0xc0000100
 #define NSEC_PER_SEC 1000000000ULL
 
 static long do_fork(struct trap_frame *tf)

@@ -11,12 +11,11 @@
 #include <pagoda/task.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
-#define MSR_FS_BASE 0xc0000100
 #define CALLEE_SAVED 6 /* what context_switch() pops: rbp rbx r12-r15 */
 
-extern char trap_return[]; /* boot/isr.asm */
+extern char trap_return[]; /* arch/x86/isr.asm */
 static pid_t next_pid = 1;
 
 static struct task *task_alloc(void)

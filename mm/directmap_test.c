@@ -3,14 +3,15 @@
  * and never user-accessible; the kernel image is W^X in its own mapping
  * and in the direct map's alias of it; the boot identity map is gone.
  * The fault probes check the hardware's view, not only the tables'. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <asm/uaccess.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>
 #include <pagoda/mm_init.h>
 #include <pagoda/pgtable.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 
 #define KiB4 0x1000ULL
 #define GiB (1ULL << 30)

@@ -7,9 +7,8 @@
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
-#define STACK_LIMIT (8UL << 20) /* RLIMIT_STACK's Linux default */
 
 static bool access_allowed(const struct vm_area_struct *vma, unsigned int flags)
 {
@@ -29,7 +28,7 @@ static int expand_stack(struct mm_struct *mm, struct vm_area_struct *vma, uintpt
 	uintptr_t start = ALIGN_DOWN(addr, PAGE_SIZE);
 	struct vm_area_struct *prev = vma_prev(mm, vma);
 
-	if (vma->vm_end - start > STACK_LIMIT || start < USER_SPACE_START)
+	if (vma->vm_end - start > STACK_LIMIT_DEFAULT || start < USER_SPACE_START)
 		return -ENOMEM;
 	if (prev && prev->vm_end + STACK_GUARD_GAP > start)
 		return -ENOMEM;
@@ -82,7 +81,7 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 
 	if (!copy)
 		return VM_FAULT_OOM;
-	if (copy_frame(copy, pte & PTE_ADDR_MASK, pte) < 0 ||
+	if (copy_frame(copy, pte_leaf_phys(pte, 0), pte) < 0 ||
 	    pt_set_leaf(mm->pgd, addr, page_to_phys(copy) | prot.bits) < 0) {
 		free_pages(copy, 0);
 		return VM_FAULT_OOM;
@@ -95,7 +94,7 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 			     pte_t pte)
 {
-	struct page *old = pfn_to_page(phys_to_pfn(pte & PTE_ADDR_MASK)), *copy;
+	struct page *old = pfn_to_page(phys_to_pfn(pte_leaf_phys(pte, 0))), *copy;
 
 	if (!(pte & PTE_COW))
 		return VM_FAULT_SIGSEGV;

@@ -16,7 +16,6 @@
 
 #define BASE 0x0000100000000000UL /* 16 TiB: a PML4 slot of its own */
 #define P PAGE_SIZE
-#define STACK_MAX (8UL << 20) /* RLIMIT_STACK's Linux default */
 
 static long map_anon(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags)
 {
@@ -184,18 +183,18 @@ MM_CASE(fault_growsdown_stops_at_guard_gap)
 
 MM_CASE(fault_growsdown_stops_at_8mib)
 {
-	uintptr_t top = BASE + 2 * STACK_MAX;
+	uintptr_t top = BASE + 2 * STACK_LIMIT_DEFAULT;
 	struct vm_area_struct *v;
 
 	KASSERT_EQ(t, map_anon(mm, top - P, P, PROT_READ | PROT_WRITE, MAP_GROWSDOWN),
 		   (long)(top - P));
 	KASSERT_NOT_NULL(t, v = vma_lookup(mm, top - P));
-	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_MAX, FAULT_FLAG_WRITE), VM_FAULT_OK);
-	KEXPECT_EQ(t, v->vm_start, top - STACK_MAX);
-	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_MAX - 1, FAULT_FLAG_WRITE),
+	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_LIMIT_DEFAULT, FAULT_FLAG_WRITE), VM_FAULT_OK);
+	KEXPECT_EQ(t, v->vm_start, top - STACK_LIMIT_DEFAULT);
+	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_LIMIT_DEFAULT - 1, FAULT_FLAG_WRITE),
 		   VM_FAULT_SIGSEGV);
-	KEXPECT_EQ(t, v->vm_start, top - STACK_MAX);
-	KEXPECT_FALSE(t, mapped(mm, top - STACK_MAX - P));
+	KEXPECT_EQ(t, v->vm_start, top - STACK_LIMIT_DEFAULT);
+	KEXPECT_FALSE(t, mapped(mm, top - STACK_LIMIT_DEFAULT - P));
 }
 
 MM_CASE(fault_oom_on_demand_page_returns_oom_and_maps_nothing)

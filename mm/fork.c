@@ -8,7 +8,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* pt_copy_range() callback: the entry the child gets for one leaf.
  * Private RAM pages become copy-on-write on both sides (the source entry
@@ -23,7 +23,7 @@ static pte_t fork_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
 
 	if (e & PTE_SPECIAL)
 		return e;
-	p = pfn_to_page(phys_to_pfn(e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1)));
+	p = pfn_to_page(phys_to_pfn(pte_leaf_phys(e, level)));
 	if (!p)
 		return e;
 	if (!(v->vm_flags & VM_SHARED)) {

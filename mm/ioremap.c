@@ -5,7 +5,7 @@
  * is chosen congruent to its physical address modulo the largest page size
  * it can use (va % 1 GiB == pa % 1 GiB for a 1 GiB BAR), so pt_map() can
  * use huge entries: a 1 GiB BAR costs one entry, not 262,144. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/layout.h>
@@ -15,7 +15,7 @@
 #include <pagoda/pgtable.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define MAX_AREAS 256
 #define GiB (1ULL << 30)

@@ -3,7 +3,7 @@
  * it names (two mappings of one memmap= range see each other's writes; a
  * pixel of the boot framebuffer reads back). */
 #include <pagoda/bootinfo.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/ktest.h>

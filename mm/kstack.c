@@ -10,7 +10,7 @@
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
 #include <pagoda/task.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define KSTACK_SLOT (2 * KSTACK_SIZE)
 #define NR_SLOTS ((KSTACK_AREA_END - KSTACK_AREA_BASE) / KSTACK_SLOT)

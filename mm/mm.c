@@ -2,14 +2,14 @@
  * copy of the kernel's, so every mm sees the same kernel; the user half is
  * the mm's own. Kernel-half entries never change after boot (mm/ioremap.c
  * creates its tables up front), so the copies stay valid. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define MMAP_BASE_GAP (128UL << 20) /* below the stack, as Linux's minimum gap */
 
@@ -45,7 +45,7 @@ static void put_user_frame(pte_t old, uintptr_t va, unsigned int level, void *ar
 
 	if (old & PTE_SPECIAL)
 		return;
-	p = pfn_to_page(phys_to_pfn(old & PTE_ADDR_MASK));
+	p = pfn_to_page(phys_to_pfn(pte_leaf_phys(old, level)));
 	if (p)
 		put_page(p);
 }

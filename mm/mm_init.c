@@ -15,7 +15,8 @@
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
+#include <asm/uaccess.h>
+#include <asm/x86.h>
 
 extern pte_t boot_pml4[PT_ENTRIES];
 extern uint64_t kmain_tsc;

@@ -83,7 +83,7 @@ static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, 
 	return addr ? (long)addr : -ENOMEM;
 }
 
-static unsigned long calc_vm_flags(int prot, int flags)
+unsigned long calc_vm_flags(int prot, int flags)
 {
 	unsigned long vf = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 

@@ -12,7 +12,7 @@
  *
  * Addresses are in PML4 slot 32 (16 TiB), away from where top-down
  * placement puts unhinted mappings (just below mm->mmap_base). */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
 #include <pagoda/ktest_mm.h>

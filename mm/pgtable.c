@@ -5,7 +5,7 @@
  * holds a given level's entry (creating tables on the way), and
  * walk_range() recurses over a range of any level, splitting a huge entry
  * that straddles the range, and freeing tables that end up empty. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
 #include <pagoda/panic.h>
@@ -13,11 +13,9 @@
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define TABLE_BITS (PTE_PRESENT | PTE_WRITE | PTE_USER) /* leaves decide */
-#define USER_END 0x0000800000000000ULL
-#define KERNEL_START 0xffff800000000000ULL
 #define KERNEL_HALF_INDEX 256 /* PML4 entries from here are shared by every mm */
 #define IDENTITY_LIMIT (4ULL << 30)
 
@@ -127,7 +125,7 @@ static bool range_ok(uintptr_t va, uint64_t size)
 
 	if (!size || end < va || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE))
 		return false;
-	return end <= USER_END || va >= KERNEL_START;
+	return end <= USER_HALF_END || va >= KERNEL_HALF_START;
 }
 
 void pt_flush_range(uintptr_t va, uint64_t size)
@@ -383,7 +381,7 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 {
 	pte_t *table = table_va(root);
 
-	if (va >= USER_END && va < KERNEL_START)
+	if (va >= USER_HALF_END && va < KERNEL_HALF_START)
 		return -ENOENT; /* non-canonical: the CPU would #GP */
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];

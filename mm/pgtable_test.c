@@ -8,7 +8,7 @@
  * different address. Each case ends by unmapping the whole user half and
  * checking that the root is empty again and that pt_table_pages() is back
  * where it started (no table page leaked). */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>

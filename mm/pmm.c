@@ -11,7 +11,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define POISON_FREE 0x6b /* written over freed frames, as Linux's POISON_FREE */
 

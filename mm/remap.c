@@ -5,9 +5,9 @@
  * memmap= hole), and even where it has one, the mapping holds no reference
  * on it. So unmap, exit and fork never touch a reference count for them,
  * and never free device memory (see put_user_frame() in mm/mm.c and
- * copy_leaf() in mm/fork.c). Unlike Linux, which maps 4 KiB at a time, a
+ * fork_leaf() in mm/fork.c). Unlike Linux, which maps 4 KiB at a time, a
  * 1 GiB BAR aligned in both spaces takes one 1 GiB entry. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
 #include <pagoda/remap.h>

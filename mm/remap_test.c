@@ -3,7 +3,7 @@
  * aligned and smaller ones when not, and the promise that device frames
  * are never reference counted nor freed: the free-frame count is the same
  * before a device mapping and after its address space is gone. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/file.h>
 #include <pagoda/ktest.h>

@@ -51,7 +51,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define POISON_FREE 0x6b /* Linux's SLUB value, also what mm/pmm.c writes */
 #define KMALLOC_LARGE_MAGIC 0x6b6d616c6c6f634bULL /* an arbitrary tag in ->private */

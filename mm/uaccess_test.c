@@ -6,17 +6,18 @@
  * no fault taken at all (last_fixup.count unchanged): a copy that reached
  * the memory would have faulted or, for a kernel address, succeeded. Every
  * case ends by checking that pmm_free_pages() is back where it started. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <asm/uaccess.h>
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define BASE 0x0000100000000000UL /* 16 TiB */
 #define P PAGE_SIZE

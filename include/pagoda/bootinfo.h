@@ -1,5 +1,5 @@
 /* What the boot loader told us, parsed once from the multiboot2 info into
- * plain structures (kernel/multiboot2.c). Everything else reads this, never
+ * plain structures (boot/multiboot2.c). Everything else reads this, never
  * the raw tags. */
 #ifndef PAGODA_BOOTINFO_H
 #define PAGODA_BOOTINFO_H

@@ -1,4 +1,4 @@
-/* A task's file descriptors (kernel/fdtable.c): fd N is task->files[N],
+/* A task's file descriptors (fs/fdtable.c): fd N is task->files[N],
  * a counted reference to an open file, with its close-on-exec bit in
  * task->cloexec. fork copies the table (both tasks then share each open
  * file, position included); execve closes the close-on-exec ones. */

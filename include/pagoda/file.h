@@ -1,4 +1,4 @@
-/* Open files and the operations behind them (kernel/vfs.c).
+/* Open files and the operations behind them (fs/vfs.c).
  *
  * A struct file is an open instance of an inode: a position, flags and a
  * reference count (dup and fork share one file). Its operations come from

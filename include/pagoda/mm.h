@@ -4,7 +4,7 @@
 #define PAGODA_MM_H
 
 #include <pagoda/mm_types.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 
 /* A new, empty address space sharing the kernel half, or NULL. The caller
  * owns it and ends it with mm_destroy(). */
@@ -28,6 +28,10 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
  * handler: true when the fault was resolved and the access can be
  * retried. */
 bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+
+/* The vm_flags of a new mapping with PROT_* prot and MAP_* flags (Linux's
+ * calc_vm_prot_bits() | calc_vm_flag_bits() | VM_MAY*). */
+unsigned long calc_vm_flags(int prot, int flags);
 
 /* The PTE bits for a VMA with vm_flags (user, present, W, NX as asked). */
 pgprot_t vm_get_page_prot(unsigned long vm_flags);

@@ -43,6 +43,7 @@
 #define USER_SPACE_END 0x00007ffffffff000UL
 #define USER_SPACE_START 0x10000UL           /* mmap_min_addr, as Linux's default */
 #define STACK_GUARD_GAP (256UL * PAGE_SIZE)  /* Linux's stack_guard_gap */
+#define STACK_LIMIT_DEFAULT (8UL << 20)      /* RLIMIT_STACK's default, Linux's _STK_LIM */
 
 /* What is wrong with a user range [start, start + PAGE_ALIGN(len)), as
  * user_range_check() finds it. Every memory system call checks each range

@@ -3,6 +3,7 @@
 #define PAGODA_PANIC_H
 
 #include <pagoda/compiler.h>
+#include <pagoda/types.h>
 
 struct trap_frame;
 

@@ -13,7 +13,10 @@
  * A request names the highest zone it can use and falls back to lower ones
  * (GFP_KERNEL: NORMAL, then DMA32, then DMA).
  *
- * Locking: one CPU for now; interrupts are disabled inside. */
+ * Locking: one CPU for now. alloc_pages() and free_pages() change the
+ * free lists with interrupts disabled; get_page()/put_page() and the
+ * counters are not protected against an interrupt handler that allocates
+ * (none does). */
 #ifndef PAGODA_PMM_H
 #define PAGODA_PMM_H
 

@@ -1,4 +1,4 @@
-/* Ending a run: power off the machine (kernel/power.c). */
+/* Ending a run: power off the machine (drivers/acpi/power.c). */
 #ifndef PAGODA_POWER_H
 #define PAGODA_POWER_H
 

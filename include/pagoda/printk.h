@@ -6,6 +6,7 @@
 #ifndef PAGODA_PRINTK_H
 #define PAGODA_PRINTK_H
 
+#include <pagoda/format.h>
 #include <stdarg.h>
 #include <pagoda/compiler.h>
 #include <pagoda/types.h>
@@ -58,7 +59,5 @@ void printk_set_loglevel(int level);
  * went wrong. Returns the previous setting. */
 bool printk_set_quiet(bool on);
 
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-__printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
 
 #endif

@@ -13,7 +13,7 @@
 
 #include <pagoda/list.h>
 #include <pagoda/mm_types.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/types.h>
 
 #define KSTACK_SIZE (16 * 1024)
@@ -77,7 +77,7 @@ struct task {
 	uint8_t fpu[512] __attribute__((aligned(16)));
 };
 
-/* The FPU/SSE state a new program starts with (kernel/fpu.c). */
+/* The FPU/SSE state a new program starts with (arch/x86/fpu.c). */
 void fpu_init(void);
 void fpu_init_state(struct task *t);
 void fpu_save(struct task *t);

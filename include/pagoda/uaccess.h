@@ -24,9 +24,4 @@ long strncpy_from_user(char *dst, const char *usrc, long count);
 /* Zero n bytes of user memory; 0 or -EFAULT. */
 int clear_user(void *udst, size_t n);
 
-/* Turn on SMEP and SMAP where the CPU has them (CR4, Intel SDM Vol. 3A,
- * 4.6): the kernel can then neither run user code nor touch user data
- * outside these helpers. */
-void uaccess_init(void);
-
 #endif

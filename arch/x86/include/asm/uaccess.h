@@ -1,0 +1,26 @@
+/* The x86 layer under the user copies (arch/x86/uaccess.c): SMEP/SMAP,
+ * and the fault-handled instructions that every copy, and every probe of
+ * memory that may not be mapped, is made of. The checked interface is
+ * <pagoda/uaccess.h>. */
+#ifndef ASM_X86_UACCESS_H
+#define ASM_X86_UACCESS_H
+
+#include <pagoda/types.h>
+
+/* Turn on SMEP and SMAP where the CPU has them (CR4, Intel SDM Vol. 3A,
+ * 4.6): the kernel can then neither run user code nor touch user data
+ * outside these helpers. Called on each CPU. */
+void uaccess_init(void);
+
+/* Copy or zero n bytes with user access allowed (STAC/CLAC around one
+ * REP MOVSB/STOSB): 0, or -EFAULT if a fault stopped it (some bytes may
+ * have been copied). The caller checked the range with access_ok(). */
+int raw_copy_user(void *dst, const void *src, size_t n);
+int raw_clear_user(void *dst, size_t n);
+
+/* Read or write one byte of kernel memory that may not be mapped: 0, or
+ * -EFAULT if the access faulted (used by tests of the fault paths). */
+int probe_read_u8(const volatile void *addr, uint8_t *out);
+int probe_write_u8(volatile void *addr, uint8_t v);
+
+#endif

@@ -1,0 +1,32 @@
+; context_switch(uintptr_t *save_rsp, uintptr_t next_rsp)
+;
+; Switch kernel stacks: push the callee-saved registers (the System V ABI
+; says the caller saved the rest), store RSP for the task going out, load
+; the next task's RSP, pop its registers and return into whatever it was
+; doing when it called context_switch() itself. A new task's stack is
+; built by kernel/task.c so that this returns into trap_return
+; (arch/x86/isr.asm), which drops to user mode through its trap frame.
+
+bits 64
+default rel
+global context_switch
+
+section .text
+context_switch:
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	mov [rdi], rsp
+	mov rsp, rsi
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbx
+	pop rbp
+	ret
+
+section .note.GNU-stack noalloc noexec nowrite progbits
