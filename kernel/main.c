@@ -19,6 +19,7 @@
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/pci.h>
+#include <pagoda/percpu.h>
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
@@ -34,6 +35,7 @@
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
 
 void kmain(uint32_t magic, uint32_t mbi_phys);
+extern char df_stack_top[]; /* boot/entry.asm, with a guard page below */
 uint64_t kmain_tsc; /* TSC at kmain entry, for boot-time figures */
 
 static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
@@ -162,6 +164,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	unsigned int failures;
 
 	kmain_tsc = rdtsc();
+	percpu_init(0, 0); /* the APIC ID is filled in when the APIC is up */
+	this_cpu()->arch.df_stack_top = (uintptr_t)df_stack_top;
 	serial_init();
 	cpu_init();
 	trap_init();

@@ -13,17 +13,16 @@
 
 
 extern void context_switch(uintptr_t *save_rsp, uintptr_t next_rsp);
-extern uint64_t syscall_kernel_rsp; /* arch/x86/syscall.asm */
 extern char boot_stack_top[];
 
 static struct task idle_task;
-struct task *current = &idle_task;
 static LIST_HEAD(run_queue); /* runnable tasks, except current and idle */
 LIST_HEAD(task_list);        /* every task but idle */
 static bool need_resched;
 
 void sched_init(void)
 {
+	this_cpu()->idle = this_cpu()->curr = &idle_task;
 	idle_task.pid = 0;
 	strlcpy(idle_task.comm, "idle", sizeof(idle_task.comm));
 	idle_task.state = TASK_RUNNABLE;
@@ -67,8 +66,8 @@ static void switch_to(struct task *prev, struct task *next)
 {
 	if (next->mm != prev->mm)
 		mm_switch(next->mm);
-	kernel_tss.rsp[0] = next->kstack_top;
-	syscall_kernel_rsp = next->kstack_top;
+	this_cpu()->arch.tss.rsp[0] = next->kstack_top;
+	this_cpu()->arch.kernel_rsp = next->kstack_top;
 	prev->fs_base = rdmsr(MSR_FS_BASE);
 	wrmsr(MSR_FS_BASE, next->fs_base);
 	fpu_save(prev);

@@ -4,6 +4,7 @@
  * the stacks the CPU switches to: RSP0 for entry from ring 3, and the IST
  * stacks for exceptions that must not trust the current stack (#DF). */
 #include <asm/gdt.h>
+#include <asm/percpu.h>
 #include <pagoda/string.h>
 
 /* Descriptor bits: access byte in 47:40, flags in 55:52. */
@@ -22,7 +23,7 @@
 #define KCODE32 (SEG_PRESENT | SEG_CODE_DATA | SEG_CODE | SEG_RW | SEG_DB32 | SEG_GRAN4K | SEG_LIMIT_MAX)
 #define KDATA (SEG_PRESENT | SEG_CODE_DATA | SEG_RW | SEG_DB32 | SEG_GRAN4K | SEG_LIMIT_MAX)
 
-static uint64_t gdt[10] __aligned(16) = {
+static const uint64_t gdt_template[GDT_ENTRIES] = {
 	[GDT_KERNEL32_CS >> 3] = KCODE32,
 	[GDT_KERNEL_CS >> 3] = KCODE,
 	[GDT_KERNEL_DS >> 3] = KDATA,
@@ -32,29 +33,28 @@ static uint64_t gdt[10] __aligned(16) = {
 	/* [8], [9]: the 16-byte TSS descriptor, filled at run time */
 };
 
-struct tss kernel_tss __aligned(16);
-extern char df_stack_top[]; /* boot/entry.asm, with a guard page below */
-
-static void gdt_set_tss(void)
+/* The 16-byte TSS descriptor (Vol. 3A, 8.2.3) for the TSS at tss. */
+static void gdt_set_tss(uint64_t *gdt, const struct tss *tss)
 {
-	uint64_t base = (uintptr_t)&kernel_tss, limit = sizeof(kernel_tss) - 1;
+	uint64_t base = (uintptr_t)tss, limit = sizeof(*tss) - 1;
 
 	gdt[GDT_TSS >> 3] = SEG_PRESENT | TSS_TYPE_AVAILABLE | (limit & 0xffff) |
 			    ((base & 0xffffff) << 16) | ((base >> 24 & 0xff) << 56);
 	gdt[(GDT_TSS >> 3) + 1] = base >> 32;
 }
 
-void gdt_init(void)
+void gdt_init(struct arch_percpu *area)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __packed gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
+	} __packed gdtr = { sizeof(area->gdt) - 1, (uintptr_t)area->gdt };
 
-	memset(&kernel_tss, 0, sizeof(kernel_tss));
-	kernel_tss.ist[IST_DOUBLE_FAULT - 1] = (uintptr_t)df_stack_top;
-	kernel_tss.iomap_base = sizeof(kernel_tss); /* no I/O bitmap */
-	gdt_set_tss();
+	memcpy(area->gdt, gdt_template, sizeof(area->gdt));
+	memset(&area->tss, 0, sizeof(area->tss));
+	area->tss.ist[IST_DOUBLE_FAULT - 1] = area->df_stack_top;
+	area->tss.iomap_base = sizeof(area->tss); /* no I/O bitmap */
+	gdt_set_tss(area->gdt, &area->tss);
 
 	__asm__ __volatile__(
 		"lgdt %0\n\t"

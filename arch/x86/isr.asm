@@ -29,7 +29,14 @@ isr_stub_ %+ v:
 %assign v v + 1
 %endrep
 
+; The stack now holds: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+FRAME_CS equ 24                 ; offset of the saved CS from RSP here
+
 trap_common:
+	test qword [rsp + FRAME_CS], 3  ; from user mode? then GS is the user's:
+	jz .kernel_gs
+	swapgs                          ; take this CPU's per-CPU area
+.kernel_gs:
 	PUSH_GPRS
 	cld
 	mov rdi, rsp
@@ -39,6 +46,10 @@ trap_common:
 trap_return:
 	POP_GPRS
 	add rsp, 16                     ; vector and error code
+	test qword [rsp + 8], 3         ; back to user mode? give GS back
+	jz .iret
+	swapgs
+.iret:
 	iretq
 
 section .rodata

@@ -3,9 +3,11 @@
 ; bits in MSR_FMASK (IF among them: interrupts are off here), and left
 ; RSP alone: we are still on the user stack. (Intel SDM Vol. 2B, SYSCALL.)
 ;
-; One CPU, so two globals replace per-CPU data: the user RSP is parked in
-; syscall_user_rsp while we switch to the task's kernel stack, whose top
-; kernel/sched.c keeps in syscall_kernel_rsp (and in TSS.RSP0).
+; SWAPGS first: the GS base becomes this CPU's per-CPU area
+; (arch/x86/include/asm/percpu.h), where the user RSP is parked while we
+; switch to the running task's kernel stack, whose top kernel/sched.c
+; keeps at %gs:PERCPU_KERNEL_RSP (and in TSS.RSP0). Interrupts stay off
+; until both are done, and are off again from before the SWAPGS back.
 ;
 ; The stub builds the same struct trap_frame an interrupt would (vector
 ; SYSCALL_VECTOR), so the C side, fork and signals treat both alike, calls
@@ -21,20 +23,19 @@ GDT_USER_CS equ 0x33
 GDT_USER_DS equ 0x2b
 SYSCALL_VECTOR equ 0x100
 
-extern syscall_dispatch
-global syscall_entry, syscall_user_rsp, syscall_kernel_rsp
+PERCPU_KERNEL_RSP equ 8           ; asm/percpu.h
+PERCPU_USER_RSP equ 16
 
-section .bss
-align 8
-syscall_user_rsp:   resq 1
-syscall_kernel_rsp: resq 1
+extern syscall_dispatch
+global syscall_entry
 
 section .text
 syscall_entry:
-	mov [syscall_user_rsp], rsp
-	mov rsp, [syscall_kernel_rsp]
+	swapgs
+	mov [gs:PERCPU_USER_RSP], rsp
+	mov rsp, [gs:PERCPU_KERNEL_RSP]
 	push GDT_USER_DS                ; ss
-	push qword [syscall_user_rsp]   ; rsp
+	push qword [gs:PERCPU_USER_RSP] ; rsp
 	push r11                        ; rflags
 	push GDT_USER_CS                ; cs
 	push rcx                        ; rip
@@ -66,8 +67,13 @@ syscall_entry:
 	jne .iret
 	mov r11, [rsp + 16]             ; rflags for SYSRET
 	mov rsp, [rsp + 24]             ; user stack
+	swapgs
 	o64 sysret
 .iret:
+	test qword [rsp + 8], 3         ; a frame rewritten to kernel mode keeps
+	jz .iret_kernel                 ; the kernel's GS
+	swapgs
+.iret_kernel:
 	iretq
 
 section .note.GNU-stack noalloc noexec nowrite progbits

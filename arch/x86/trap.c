@@ -6,6 +6,7 @@
  * and we panic with the decoded cause. Interrupts go to the handler
  * registered for their vector. */
 #include <asm/gdt.h>
+#include <pagoda/percpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>   /* against the direction: a #PF is resolved by mm */
 #include <pagoda/task.h> /* against the direction: faults become signals */
@@ -59,17 +60,22 @@ static void idt_set_gate(unsigned int vector, uint64_t handler, uint8_t ist)
 	};
 }
 
-void trap_init(void)
+void trap_cpu_init(void)
 {
 	struct {
 		uint16_t limit;
 		uint64_t base;
 	} __packed idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
-	gdt_init();
+	gdt_init(&this_cpu()->arch);
+	__asm__ __volatile__("lidt %0" ::"m"(idtr));
+}
+
+void trap_init(void)
+{
 	for (unsigned int v = 0; v < NR_VECTORS; v++)
 		idt_set_gate(v, isr_stub_table[v], v == X86_TRAP_DF ? IST_DOUBLE_FAULT : 0);
-	__asm__ __volatile__("lidt %0" ::"m"(idtr));
+	trap_cpu_init();
 }
 
 void trap_set_irq_handler(unsigned int vector, irq_handler_t handler)

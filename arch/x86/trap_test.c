@@ -4,6 +4,7 @@
 #include <pagoda/errno.h>
 #include <asm/gdt.h>
 #include <pagoda/ktest.h>
+#include <pagoda/percpu.h>
 #include <asm/uaccess.h>
 #include <pagoda/string.h>
 #include <asm/trap.h>
@@ -80,7 +81,7 @@ static void trap_double_fault_runs_on_ist_stack(struct ktest *t)
 	__asm__ __volatile__("sidt %0" : "=m"(idtr));
 	gate = (const uint8_t *)idtr.base + 16 * X86_TRAP_DF;
 	KEXPECT_EQ(t, gate[4] & 7, IST_DOUBLE_FAULT);
-	KEXPECT_EQ(t, kernel_tss.ist[IST_DOUBLE_FAULT - 1], (uint64_t)(uintptr_t)df_stack_top);
+	KEXPECT_EQ(t, this_cpu()->arch.tss.ist[IST_DOUBLE_FAULT - 1], (uint64_t)(uintptr_t)df_stack_top);
 	/* And the stack below it ends in an unmapped guard page. */
 	uint8_t v;
 	KEXPECT_EQ(t, probe_read_u8(df_stack_guard, &v), -EFAULT);

@@ -13,6 +13,7 @@
 
 #include <pagoda/list.h>
 #include <pagoda/mm_types.h>
+#include <pagoda/percpu.h>
 #include <asm/trap.h>
 #include <pagoda/types.h>
 
@@ -83,8 +84,8 @@ void fpu_init_state(struct task *t);
 void fpu_save(struct task *t);
 void fpu_restore(const struct task *t);
 
-/* The task running on this CPU. */
-extern struct task *current;
+/* The task running on this CPU (in its per-CPU area). */
+#define current (this_cpu()->curr)
 
 /* Set up the scheduler with the boot context as the idle task. */
 void sched_init(void);

@@ -16,6 +16,7 @@
 #define GDT_USER_DS 0x2b
 #define GDT_USER_CS 0x33
 #define GDT_TSS 0x40
+#define GDT_ENTRIES 10 /* 8 segments and the 16-byte TSS descriptor */
 
 #define IST_DOUBLE_FAULT 1 /* IST slot of the #DF handler's stack */
 
@@ -30,9 +31,10 @@ struct tss {
 	uint16_t iomap_base;
 } __packed;
 
-extern struct tss kernel_tss;
+struct arch_percpu;
 
-/* Load the GDT and the TSS, reload the segment registers. */
-void gdt_init(void);
+/* Build this CPU's GDT and TSS in its per-CPU area (IST1 is
+ * area->df_stack_top), load them and reload the segment registers. */
+void gdt_init(struct arch_percpu *area);
 
 #endif

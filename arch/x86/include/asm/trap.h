@@ -38,8 +38,12 @@ struct trap_frame {
 #define PF_RSVD (1U << 3)
 #define PF_INSTR (1U << 4)
 
-/* Install the IDT and the GDT/TSS (with the #DF IST stack) on this CPU. */
+/* Build the IDT (once, on the boot CPU) and load it with this CPU's GDT
+ * and TSS (trap_cpu_init()). */
 void trap_init(void);
+/* Load this CPU's GDT and TSS (with its #DF IST stack) from its per-CPU
+ * area, and the shared IDT: on every CPU that starts. */
+void trap_cpu_init(void);
 
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 /* Route interrupt vector (>= IRQ_VECTOR_BASE) to handler. The handler runs
