@@ -80,7 +80,6 @@ static struct termios console_termios = {
 static char line[256];
 static size_t line_len;
 static bool line_done; /* a newline or ^D ended it: readers may take it */
-static int console_channel; /* sleep_on() channel of readers */
 
 static bool signal_pending(void)
 {
@@ -114,9 +113,7 @@ static int console_getc(struct file *f)
 			return -EAGAIN;
 		if (signal_pending())
 			return -EINTR;
-		current->wake_tick = timer_ticks() + 1;
-		sleep_on(&console_channel);
-		current->wake_tick = 0;
+		task_sleep_until(timer_ticks() + 1); /* the UART is polled per tick */
 	}
 }
 

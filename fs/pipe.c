@@ -8,8 +8,10 @@
  * left: end of file). A writer waits while the pipe is full; a write of
  * at most PIPE_BUF bytes waits until it fits whole, so that it is never
  * interleaved with another (POSIX atomicity). Writing with no reader left
- * is -EPIPE and SIGPIPE. Both ends sleep on the pipe and every transfer
- * wakes it. One CPU, no preemption in the kernel: no locks. */
+ * is -EPIPE and SIGPIPE. Both ends sleep on the pipe's wait queue and
+ * every transfer wakes it. The data moves between the ring and the
+ * system call's kernel buffer, so the pipe's lock (a spinlock) is never
+ * held across a user copy. */
 #include <pagoda/errno.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
@@ -20,9 +22,11 @@
 #define PIPE_SIZE (64 * 1024)
 
 struct pipe {
+	spinlock_t lock;     /* guards the four fields below */
 	char *buf;           /* PIPE_SIZE bytes */
 	size_t head, count;  /* [head, head + count) holds data, modulo PIPE_SIZE */
 	unsigned int readers, writers; /* open files of each end */
+	struct wait_queue_head wait; /* readers and writers waiting for a change */
 };
 
 static const struct file_operations pipe_read_fops, pipe_write_fops;
@@ -37,39 +41,58 @@ static bool signal_pending(void)
 	return current && (current->sig_pending & ~current->sig_blocked);
 }
 
-static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+/* Take up to n bytes into buf; the pipe is locked and not empty. */
+static size_t pipe_take_locked(struct pipe *p, char *buf, size_t n)
 {
-	struct pipe *p = f->private_data;
 	size_t done = 0;
 
-	if (!n)
-		return 0;
-	while (!p->count) {
-		if (!p->writers)
-			return 0;
-		if (f->flags & O_NONBLOCK)
-			return -EAGAIN;
-		if (signal_pending())
-			return -EINTR;
-		sleep_on(p);
-	}
+	assert_spin_locked(&p->lock);
 	n = MIN(n, p->count);
 	while (done < n) {
 		size_t chunk = MIN(n - done, PIPE_SIZE - p->head);
-		memcpy((char *)buf + done, p->buf + p->head, chunk);
+		memcpy(buf + done, p->buf + p->head, chunk);
 		p->head = (p->head + chunk) % PIPE_SIZE;
 		p->count -= chunk;
 		done += chunk;
 	}
-	wakeup(p);
 	return done;
 }
 
+static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	struct pipe *p = f->private_data;
+	struct wait_entry w = { 0 };
+	ssize_t ret;
+
+	if (!n)
+		return 0;
+	for (;;) {
+		prepare_to_wait(&p->wait, &w);
+		spin_lock(&p->lock);
+		if (p->count) {
+			ret = (ssize_t)pipe_take_locked(p, buf, n);
+			break;
+		}
+		ret = !p->writers ? 0 : (f->flags & O_NONBLOCK) ? -EAGAIN
+					: signal_pending() ? -EINTR : 1;
+		if (ret != 1)
+			break;
+		spin_unlock(&p->lock);
+		schedule();
+	}
+	spin_unlock(&p->lock);
+	finish_wait(&p->wait, &w);
+	if (ret > 0)
+		wake_up(&p->wait); /* room for writers */
+	return ret;
+}
+
 /* Copy as much of buf as fits; returns the byte count. */
-static size_t pipe_put(struct pipe *p, const char *buf, size_t n)
+static size_t pipe_put_locked(struct pipe *p, const char *buf, size_t n)
 {
 	size_t done = 0;
 
+	assert_spin_locked(&p->lock);
 	n = MIN(n, PIPE_SIZE - p->count);
 	while (done < n) {
 		size_t tail = (p->head + p->count) % PIPE_SIZE;
@@ -90,40 +113,65 @@ static ssize_t pipe_broken(size_t done)
 	return done ? (ssize_t)done : -EPIPE;
 }
 
+/* One step of a write: put what may go in now. Returns the bytes put,
+ * 0 to wait for room, or a final answer (-EPIPE, -EAGAIN, -EINTR). */
+static ssize_t pipe_write_step_locked(struct pipe *p, struct file *f, const char *buf,
+				      size_t n, size_t done)
+{
+	size_t room = PIPE_SIZE - p->count;
+
+	if (!p->readers)
+		return -EPIPE;
+	if (room && (n > PIPE_BUF || room >= n - done))
+		return (ssize_t)pipe_put_locked(p, buf + done, n - done);
+	if (f->flags & O_NONBLOCK)
+		return -EAGAIN;
+	if (signal_pending())
+		return -EINTR;
+	return 0;
+}
+
 static ssize_t pipe_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
 	struct pipe *p = f->private_data;
+	struct wait_entry w = { 0 };
 	size_t done = 0;
+	ssize_t r = 0;
 
 	while (done < n) {
-		size_t room = PIPE_SIZE - p->count;
-
-		if (!p->readers)
-			return pipe_broken(done);
-		if (room && (n > PIPE_BUF || room >= n)) {
-			done += pipe_put(p, (const char *)buf + done, n - done);
-			wakeup(p);
+		prepare_to_wait(&p->wait, &w);
+		spin_lock(&p->lock);
+		r = pipe_write_step_locked(p, f, buf, n, done);
+		spin_unlock(&p->lock);
+		if (r > 0) {
+			done += (size_t)r;
+			wake_up(&p->wait); /* data for readers */
 			continue;
 		}
-		if (f->flags & O_NONBLOCK)
-			return done ? (ssize_t)done : -EAGAIN;
-		if (signal_pending())
-			return done ? (ssize_t)done : -EINTR;
-		sleep_on(p);
+		if (r < 0)
+			break;
+		schedule();
 	}
-	return done;
+	finish_wait(&p->wait, &w);
+	if (r == -EPIPE)
+		return pipe_broken(done);
+	return done || r == 0 ? (ssize_t)done : r;
 }
 
 static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->private_data;
+	bool last;
 
+	spin_lock(&p->lock);
 	if (f->f_op == &pipe_read_fops)
 		p->readers--;
 	else
 		p->writers--;
-	if (p->readers || p->writers) {
-		wakeup(p);
+	last = !p->readers && !p->writers;
+	spin_unlock(&p->lock);
+	if (!last) {
+		wake_up(&p->wait); /* end of file, or a broken pipe */
 		return;
 	}
 	kfree(p->buf);
@@ -146,6 +194,8 @@ int pipe_create(unsigned int flags, struct file **rd, struct file **wr)
 		return -ENOMEM;
 	}
 	p->readers = p->writers = 1;
+	spin_lock_init(&p->lock, "pipe");
+	wait_queue_init(&p->wait, "pipe.wait");
 	(*rd)->flags = O_RDONLY | (flags & O_NONBLOCK);
 	(*wr)->flags = O_WRONLY | (flags & O_NONBLOCK);
 	(*rd)->name = (*wr)->name = "pipe";

@@ -184,11 +184,12 @@ static uint64_t slab_pages(void)
 
 static uint64_t nr_tasks(void)
 {
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock), n = 0;
 	struct list_head *pos;
-	uint64_t n = 0;
 
 	list_for_each(pos, &task_list)
 		n++;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return n;
 }
 
@@ -321,6 +322,7 @@ static void show_loadavg(struct seq_buf *s, struct task *t)
 	struct list_head *pos;
 	int running = 0, total = 0;
 	pid_t last = 0;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 
 	list_for_each(pos, &task_list) {
 		struct task *p = list_entry(pos, struct task, all_list);
@@ -328,6 +330,7 @@ static void show_loadavg(struct seq_buf *s, struct task *t)
 		running += p->state == TASK_RUNNABLE;
 		last = MAX(last, p->pid);
 	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	seq_printf(s, "0.00 0.00 0.00 %d/%d %d\n", running, total, last);
 }
 
@@ -756,9 +759,11 @@ static int proc_file_open(struct inode *inode, struct file *f)
 
 	if ((f->flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
-	if (pi->pid && !(t = task_find(pi->pid)))
+	if (pi->pid && !(t = task_get_pid(pi->pid)))
 		return -ESRCH;
 	f->private_data = proc_buf_make(pi->entry->show, t);
+	if (t)
+		task_put(t);
 	return f->private_data ? 0 : -ENOMEM;
 }
 
@@ -797,10 +802,14 @@ static int proc_readlink(struct inode *inode, char *buf, size_t size)
 {
 	struct proc_inode *pi = inode->i_private;
 	struct task *t = NULL;
+	int ret;
 
-	if (pi->pid && !(t = task_find(pi->pid)))
+	if (pi->pid && !(t = task_get_pid(pi->pid)))
 		return -ENOENT;
-	return pi->entry->link(t, buf, size);
+	ret = pi->entry->link(t, buf, size);
+	if (t)
+		task_put(t);
+	return ret;
 }
 
 /* ---- Directories ---- */
@@ -849,7 +858,7 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 	for (set = pid_inode_sets; set; set = set->next) {
 		if (set->dir.pid == pid)
 			return set;
-		if (!reuse && !task_find(set->dir.pid))
+		if (!reuse && !task_exists(set->dir.pid))
 			reuse = set;
 	}
 	set = reuse;
@@ -879,23 +888,25 @@ static struct inode *proc_root_lookup(struct inode *dir, const char *name, size_
 		return &root_inodes[i].inode;
 	}
 	pid = name_to_pid(name, len);
-	if (pid <= 0 || !task_find(pid) || !(set = pid_inodes_get(pid)))
+	if (pid <= 0 || !task_exists(pid) || !(set = pid_inodes_get(pid)))
 		return NULL;
 	set->dir.inode.parent = dir;
 	return &set->dir.inode;
 }
 
-/* The live task with the smallest pid >= from, or NULL. */
-static struct task *task_from_pid(pid_t from)
+/* The smallest pid >= from of a live task, or 0 if none. */
+static pid_t pid_from(pid_t from)
 {
-	struct task *best = NULL;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct list_head *pos;
+	pid_t best = 0;
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->pid >= from && (!best || t->pid < best->pid))
-			best = t;
+		if (t->pid >= from && (!best || t->pid < best))
+			best = t->pid;
 	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return best;
 }
 
@@ -917,14 +928,14 @@ static int proc_root_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 			more = emit(ctx, e->name, strlen(e->name), root_inodes[pos - 2].inode.ino,
 				    vfs_dtype(e->mode));
 		} else {
-			struct task *t = task_from_pid((pid_t)MIN(pos - PID_POS, (uint64_t)INT32_MAX));
+			pid_t pid = pid_from((pid_t)MIN(pos - PID_POS, (uint64_t)INT32_MAX));
 			char name[16];
 
-			if (!t)
+			if (!pid)
 				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", t->pid),
-				    pid_dir_ino(t->pid), DT_DIR);
-			pos = PID_POS + t->pid;
+			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
+				    pid_dir_ino(pid), DT_DIR);
+			pos = PID_POS + pid;
 		}
 		if (!more)
 			return 0;
@@ -938,7 +949,7 @@ static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t
 	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
 	size_t i;
 
-	if (!task_find(pi->pid) ||
+	if (!task_exists(pi->pid) ||
 	    !entry_by_name(pid_entries, ARRAY_SIZE(pid_entries), name, len, &i))
 		return NULL;
 	return &set->files[i].inode;
@@ -949,7 +960,7 @@ static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	struct proc_inode *pi = f->inode->i_private;
 	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
 
-	if (!task_find(pi->pid))
+	if (!task_exists(pi->pid))
 		return -ENOENT;
 	for (;;) {
 		uint64_t pos = f->pos;

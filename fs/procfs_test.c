@@ -326,7 +326,7 @@ static struct task *fake_task_add(struct mm_struct *mm)
 
 	if (!t)
 		return NULL;
-	while (task_find(pid))
+	while (task_exists(pid))
 		pid++;
 	t->pid = t->tgid = pid;
 	t->state = TASK_RUNNABLE; /* never on the run queue: nothing runs it */
@@ -337,18 +337,19 @@ static struct task *fake_task_add(struct mm_struct *mm)
 	list_init(&t->children);
 	list_init(&t->sibling);
 	list_init(&t->run_list);
-	flags = irq_save();
+	t->refs = 1;
+	flags = spin_lock_irqsave(&tasklist_lock);
 	list_add_tail(&t->all_list, &task_list);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return t;
 }
 
 static void fake_task_remove(struct task *t)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 
 	list_del(&t->all_list);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	kfree(t);
 }
 

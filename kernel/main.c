@@ -24,6 +24,7 @@
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
 #include <pagoda/serial.h>
+#include <pagoda/smp.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
@@ -189,6 +190,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	devmem_init();
 	initramfs_load_boot_module();
 	syscall_init();
+	smp_ipi_init();
 	if (timer_init() == 0)
 		sti();
 

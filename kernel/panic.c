@@ -22,25 +22,44 @@ static void print_symbol(const char *prefix, uintptr_t addr)
 		printk(KERN_EMERG "%s[<%016lx>] ?\n", prefix, addr);
 }
 
+/* The next frame of the frame-pointer chain, or 0 at its end. Only
+ * kernel-half, aligned frame pointers are followed, and each must be
+ * above the last, so a corrupt chain ends the walk instead of faulting. */
+static uintptr_t next_frame(uintptr_t rbp, uintptr_t last)
+{
+	if (rbp < 0xffff800000000000UL || (rbp & 7) || rbp <= last)
+		return 0;
+	return rbp;
+}
+
+int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max)
+{
+	uintptr_t last = 0;
+	int n = 0;
+
+	while (n < max && (rbp = next_frame(rbp, last))) {
+		uintptr_t ret = ((uintptr_t *)rbp)[1];
+		if (!ret)
+			break;
+		out[n++] = ret;
+		last = rbp;
+		rbp = ((uintptr_t *)rbp)[0];
+	}
+	return n;
+}
+
 /* Follow the frame-pointer chain (every function is compiled with
  * -fno-omit-frame-pointer: [rbp] = caller's rbp, [rbp+8] = return address).
  * Only kernel-half, aligned frame pointers are followed, and each must be
  * above the last, so a corrupt chain ends the walk instead of faulting. */
 void dump_backtrace(uintptr_t rbp)
 {
-	uintptr_t last = 0;
+	uintptr_t chain[BACKTRACE_MAX];
+	int n = backtrace_collect(rbp, chain, BACKTRACE_MAX);
 
 	printk(KERN_EMERG "Call trace:\n");
-	for (int depth = 0; depth < BACKTRACE_MAX; depth++) {
-		if (rbp < 0xffff800000000000UL || (rbp & 7) || rbp <= last)
-			break;
-		uintptr_t ret = ((uintptr_t *)rbp)[1];
-		if (!ret)
-			break;
-		print_symbol("  ", ret);
-		last = rbp;
-		rbp = ((uintptr_t *)rbp)[0];
-	}
+	for (int i = 0; i < n; i++)
+		print_symbol("  ", chain[i]);
 }
 
 static void dump_registers(const struct trap_frame *tf)

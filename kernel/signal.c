@@ -4,6 +4,7 @@
  * is the sa_restorer that libc supplies (a stub calling rt_sigreturn),
  * which puts the registers back. The frame layout is Pagoda's own: enough
  * for handlers that look at the signal number and siginfo. */
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <asm/gdt.h>
 #include <pagoda/string.h>
@@ -42,9 +43,8 @@ int task_send_signal(struct task *t, int sig)
 {
 	if (sig < 1 || sig > NSIG)
 		return -EINVAL;
-	t->sig_pending |= SIGBIT(sig);
-	if (t->state == TASK_SLEEPING)
-		sched_enqueue(t); /* interrupted: it re-checks and sees the signal */
+	atomic_fetch_or(&t->sig_pending, SIGBIT(sig));
+	sched_wake(t); /* a sleeper is interrupted: it re-checks and sees it */
 	return 0;
 }
 
@@ -84,7 +84,7 @@ void signal_deliver(struct trap_frame *tf)
 		int sig = __builtin_ctzll(ready) + 1;
 		struct k_sigaction *act = &current->sig_actions[sig - 1];
 
-		current->sig_pending &= ~SIGBIT(sig);
+		atomic_fetch_and(&current->sig_pending, ~SIGBIT(sig));
 		ready &= ~SIGBIT(sig);
 		if (act->handler == SIG_IGN || (act->handler == SIG_DFL && ignored_by_default(sig)))
 			continue;
@@ -169,12 +169,17 @@ SYSCALL_DEFINE(SYS_kill, kill)
 {
 	int pid = (int)ARG(0), sig = (int)ARG(1), sent = 0;
 	struct list_head *pos;
+	uint64_t flags;
+	long ret;
 
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
+	flags = spin_lock_irqsave(&tasklist_lock);
 	if (pid > 0) {
-		struct task *t = task_find(pid);
-		return t && t->state != TASK_ZOMBIE ? kill_one(t, sig) : -ESRCH;
+		struct task *t = task_find_locked(pid);
+		ret = t && t->state != TASK_ZOMBIE ? kill_one(t, sig) : -ESRCH;
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		return ret;
 	}
 	/* 0 (our group) and -1 (everyone we may signal) alike: no groups here. */
 	list_for_each(pos, &task_list) {
@@ -184,18 +189,26 @@ SYSCALL_DEFINE(SYS_kill, kill)
 		kill_one(t, sig);
 		sent++;
 	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return sent ? 0 : -ESRCH;
 }
 
 SYSCALL_DEFINE(SYS_tgkill, tgkill)
 {
-	struct task *t = task_find((int)ARG(1));
+	uint64_t flags;
+	struct task *t;
+	long ret;
 
 	if ((int)ARG(2) < 0 || (int)ARG(2) > NSIG)
 		return -EINVAL;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	t = task_find_locked((int)ARG(1));
 	if (!t || t->tgid != (int)ARG(0) || t->state == TASK_ZOMBIE)
-		return -ESRCH;
-	return kill_one(t, (int)ARG(2));
+		ret = -ESRCH;
+	else
+		ret = kill_one(t, (int)ARG(2));
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
 }
 
 SYSCALL_DEFINE(SYS_sigaltstack, sigaltstack)

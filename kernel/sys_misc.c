@@ -81,26 +81,38 @@ SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 /* There are no process groups or sessions yet: every process is the
  * leader of its own, whose id is its pid. */
 
-/* pid 0 means the caller; -ESRCH for no such process. */
-static struct task *task_or_current(pid_t pid)
+/* pid 0 means the caller: does the process exist? */
+static bool task_or_current(pid_t pid)
 {
-	return pid == 0 ? current : task_find(pid);
+	return pid == 0 || task_exists(pid);
+}
+
+/* The thread-group id of pid (0: the caller), or -ESRCH. */
+static long tgid_of(pid_t pid)
+{
+	uint64_t flags;
+	struct task *t;
+	long ret;
+
+	if (pid == 0)
+		return current->tgid;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	t = task_find_locked(pid);
+	ret = t ? t->tgid : -ESRCH;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
 }
 
 SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->tgid; }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
-	struct task *t = task_or_current((pid_t)ARG(0));
-
-	return t ? t->tgid : -ESRCH;
+	return tgid_of((pid_t)ARG(0));
 }
 
 SYSCALL_DEFINE(SYS_getsid, getsid)
 {
-	struct task *t = task_or_current((pid_t)ARG(0));
-
-	return t ? t->tgid : -ESRCH;
+	return tgid_of((pid_t)ARG(0));
 }
 
 /* Accepted for the caller and its children, as Linux allows; the group is
@@ -108,13 +120,19 @@ SYSCALL_DEFINE(SYS_getsid, getsid)
 SYSCALL_DEFINE(SYS_setpgid, setpgid)
 {
 	pid_t pid = (pid_t)ARG(0), pgid = (pid_t)ARG(1);
-	struct task *t = task_or_current(pid);
+	uint64_t flags;
+	struct task *t;
+	bool ok;
 
 	if (pgid < 0)
 		return -EINVAL;
-	if (!t || (t != current && t->parent != current))
-		return -ESRCH;
-	return 0;
+	if (pid == 0)
+		return 0;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	t = task_find_locked(pid);
+	ok = t && (t == current || t->parent == current);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ok ? 0 : -ESRCH;
 }
 
 SYSCALL_DEFINE(SYS_setsid, setsid) { return current->tgid; }
@@ -265,7 +283,7 @@ static int clock_read_cpu_ns(int32_t id, uint64_t *ns)
 {
 	pid_t pid = ~(id >> 3);
 
-	if ((id & CPUCLOCK_TYPE_MASK) == CPUCLOCK_FD || (pid && !task_find(pid)))
+	if ((id & CPUCLOCK_TYPE_MASK) == CPUCLOCK_FD || (pid && !task_exists(pid)))
 		return -EINVAL;
 	*ns = clock_monotonic_ns();
 	return 0;
@@ -553,13 +571,16 @@ SYSCALL_DEFINE(SYS_sysinfo, sysinfo)
 {
 	struct sysinfo si;
 	struct list_head *pos;
+	uint64_t flags;
 
 	memset(&si, 0, sizeof(si));
 	si.uptime = clock_monotonic_ns() / NSEC_PER_SEC;
 	si.totalram = pmm_total_pages() * PAGE_SIZE;
 	si.freeram = pmm_free_pages() * PAGE_SIZE;
+	flags = spin_lock_irqsave(&tasklist_lock);
 	list_for_each(pos, &task_list)
 		si.procs++;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	si.mem_unit = 1;
 	return copy_to_user((void *)ARG(0), &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }

@@ -118,16 +118,7 @@ static long sleep_timespec(const void *ureq)
 	if (ts[0] < 0 || ts[1] < 0 || (uint64_t)ts[1] >= NSEC_PER_SEC)
 		return -EINVAL;
 	ticks = ts[0] * TIMER_HZ + (ts[1] * TIMER_HZ + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
-	current->wake_tick = timer_ticks() + ticks + 1;
-	while (timer_ticks() < current->wake_tick) {
-		if (current->sig_pending & ~current->sig_blocked) {
-			current->wake_tick = 0;
-			return -EINTR;
-		}
-		sleep_on(&current->wake_tick);
-	}
-	current->wake_tick = 0;
-	return 0;
+	return task_sleep_until(timer_ticks() + ticks + 1);
 }
 
 SYSCALL_DEFINE(SYS_nanosleep, nanosleep) { return sleep_timespec((void *)ARG(0)); }

@@ -1,26 +1,38 @@
-/* Tasks: creation, fork, exit and wait, and the first process. */
+/* Tasks: creation, fork, exit and wait, and the first process.
+ *
+ * tasklist_lock guards task_list, next_pid, and every task's parent,
+ * children and sibling links. The timer interrupt takes it (timed
+ * sleepers), so it is always taken with interrupts off; under it only a
+ * run-queue lock (a wakeup) or a wait queue's may be taken. */
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/exec.h>
 #include <pagoda/fdtable.h>
 #include <pagoda/kstack.h>
 #include <pagoda/mm.h>
 #include <pagoda/power.h>
+#include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/timer.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 #include <asm/x86.h>
 
 #define CALLEE_SAVED 6 /* what context_switch() pops: rbp rbx r12-r15 */
 
-extern char trap_return[]; /* arch/x86/isr.asm */
-static pid_t next_pid = 1;
+extern char ret_from_fork[]; /* arch/x86/switch.asm */
+
+DEFINE_SPINLOCK(tasklist_lock);
+LIST_HEAD(task_list); /* every task but the idle ones; under tasklist_lock */
+static pid_t next_pid = 1; /* under tasklist_lock */
 
 static struct task *task_alloc(void)
 {
 	struct task *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	uint64_t flags;
 
 	if (!t)
 		return NULL;
@@ -29,7 +41,12 @@ static struct task *task_alloc(void)
 		kfree(t);
 		return NULL;
 	}
+	flags = spin_lock_irqsave(&tasklist_lock);
 	t->pid = t->tgid = next_pid++;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	t->cpus_allowed = ~0ULL;
+	t->refs = 1; /* the parent's, dropped when it reaps the task */
+	wait_queue_init(&t->child_exit, "task.child_exit");
 	list_init(&t->children);
 	list_init(&t->sibling);
 	list_init(&t->run_list);
@@ -43,15 +60,47 @@ static void task_free(struct task *t)
 	kfree(t);
 }
 
+void task_get(struct task *t)
+{
+	atomic_inc(&t->refs);
+}
+
+void task_put(struct task *t)
+{
+	if (atomic_sub_return(&t->refs, 1) == 0)
+		task_free(t);
+}
+
+struct task *task_get_pid(pid_t pid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find_locked(pid);
+
+	if (t)
+		task_get(t);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return t;
+}
+
+bool task_exists(pid_t pid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	bool found = task_find_locked(pid) != NULL;
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return found;
+}
+
 /* Lay out a new task's kernel stack so that its first context_switch()
- * returns into trap_return with tf on the stack: into user mode. */
+ * returns into ret_from_fork, which lets go of the run-queue lock and goes
+ * on into trap_return with tf on the stack: into user mode. */
 static void task_setup_stack(struct task *t, const struct trap_frame *tf)
 {
 	struct trap_frame *frame = (void *)(t->kstack_top - sizeof(*frame));
 	uint64_t *sp = (uint64_t *)frame;
 
 	*frame = *tf;
-	*--sp = (uintptr_t)trap_return;
+	*--sp = (uintptr_t)ret_from_fork;
 	for (int i = 0; i < CALLEE_SAVED; i++)
 		*--sp = 0;
 	t->saved_rsp = (uintptr_t)sp;
@@ -59,20 +108,21 @@ static void task_setup_stack(struct task *t, const struct trap_frame *tf)
 
 static void task_link(struct task *t, struct task *parent)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 
 	t->parent = parent;
 	if (parent)
 		list_add_tail(&t->sibling, &parent->children);
 	list_add_tail(&t->all_list, &task_list);
-	sched_enqueue(t);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	sched_add_new(t);
 }
 
-struct task *task_find(pid_t pid)
+struct task *task_find_locked(pid_t pid)
 {
 	struct list_head *pos;
 
+	assert_spin_locked(&tasklist_lock);
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
 		if (t->pid == pid)
@@ -100,6 +150,7 @@ struct task *task_fork(struct trap_frame *tf)
 	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
 	c->sig_blocked = current->sig_blocked;
 	c->fs_base = rdmsr(MSR_FS_BASE);
+	c->cpus_allowed = current->cpus_allowed;
 	fpu_save(c); /* the parent's live registers, as the child's start */
 	child_tf.rax = 0; /* fork() returns 0 in the child */
 	task_setup_stack(c, &child_tf);
@@ -111,9 +162,9 @@ fail:
 }
 
 /* Children of an exiting task go to init, as on Linux (no subreapers). */
-static void reparent_children(struct task *t)
+static void reparent_children_locked(struct task *t)
 {
-	struct task *init = task_find(1);
+	struct task *init = task_find_locked(1);
 	struct list_head *pos, *n;
 
 	list_for_each_safe(pos, n, &t->children) {
@@ -124,7 +175,7 @@ static void reparent_children(struct task *t)
 			list_add_tail(&c->sibling, &init->children);
 	}
 	if (init)
-		wakeup(init);
+		wake_up(&init->child_exit);
 }
 
 static __attribute__((noreturn)) void init_exited(int status)
@@ -150,56 +201,115 @@ void task_exit(int wait_status)
 		t->mm = NULL;
 		mm_destroy(mm);
 	}
-	flags = irq_save();
-	reparent_children(t);
+	flags = spin_lock_irqsave(&tasklist_lock);
+	reparent_children_locked(t);
 	t->exit_code = wait_status;
-	t->state = TASK_ZOMBIE;
+	/* A zombie is never queued again: schedule() below leaves for good,
+	 * and the parent frees the stack once it is off this CPU. */
+	WRITE_ONCE(t->state, TASK_ZOMBIE);
 	if (t->parent) {
 		task_send_signal(t->parent, SIGCHLD);
-		wakeup(t->parent);
+		wake_up(&t->parent->child_exit);
 	}
-	schedule(); /* a zombie is never scheduled again */
-	irq_restore(flags);
-	for (;;)
-		hlt();
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	schedule();
+	panic("task %d: a zombie ran again", t->pid);
 }
 
-/* Reap the zombie child c: its status, then its memory. */
-static pid_t reap(struct task *c, int *status)
+/* Reap the zombie child c, unlinked already: its memory, once its last
+ * schedule() has left its stack. */
+static void reap(struct task *c)
 {
-	pid_t pid = c->pid;
-	uint64_t flags = irq_save();
+	sched_wait_off_cpu(c);
+	task_put(c);
+}
 
-	*status = c->exit_code;
-	list_del(&c->sibling);
-	list_del(&c->all_list);
-	irq_restore(flags);
-	task_free(c);
-	return pid;
+/* Look for a child matching pid: a zombie is unlinked and returned; else
+ * NULL, with *have_child saying whether any child matched. */
+static struct task *find_zombie_locked(pid_t pid, bool *have_child)
+{
+	struct list_head *pos;
+
+	assert_spin_locked(&tasklist_lock);
+	*have_child = false;
+	list_for_each(pos, &current->children) {
+		struct task *c = list_entry(pos, struct task, sibling);
+		if (pid > 0 && c->pid != pid)
+			continue;
+		*have_child = true;
+		if (READ_ONCE(c->state) == TASK_ZOMBIE) {
+			list_del(&c->sibling);
+			list_del(&c->all_list);
+			return c;
+		}
+	}
+	return NULL;
 }
 
 long task_wait(pid_t pid, int *status, int options)
 {
-	for (;;) {
-		bool have_child = false;
-		struct list_head *pos;
+	struct wait_entry w = { 0 };
+	struct task *z = NULL;
+	bool have_child;
+	long ret;
 
-		list_for_each(pos, &current->children) {
-			struct task *c = list_entry(pos, struct task, sibling);
-			if (pid > 0 && c->pid != pid)
-				continue;
-			have_child = true;
-			if (c->state == TASK_ZOMBIE)
-				return reap(c, status);
-		}
-		if (!have_child)
-			return -ECHILD;
-		if (options & WNOHANG)
-			return 0;
+	for (;;) {
+		uint64_t flags;
+
+		prepare_to_wait(&current->child_exit, &w);
+		flags = spin_lock_irqsave(&tasklist_lock);
+		z = find_zombie_locked(pid, &have_child);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		if (z || !have_child || (options & WNOHANG))
+			break;
 		if (current->sig_pending & ~current->sig_blocked & ~(1ULL << (SIGCHLD - 1)))
-			return -EINTR;
-		sleep_on(current);
+			break;
+		schedule();
 	}
+	finish_wait(&current->child_exit, &w);
+	if (z) {
+		*status = z->exit_code;
+		ret = z->pid;
+		reap(z);
+		return ret;
+	}
+	if (!have_child)
+		return -ECHILD;
+	return (options & WNOHANG) ? 0 : -EINTR;
+}
+
+void task_wake_timeouts(uint64_t now)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct list_head *pos;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		uint64_t when = READ_ONCE(t->wake_tick);
+		if (when && when <= now && READ_ONCE(t->state) == TASK_SLEEPING)
+			sched_wake(t);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+}
+
+int task_sleep_until(uint64_t tick)
+{
+	int ret = 0;
+
+	WRITE_ONCE(current->wake_tick, tick);
+	for (;;) {
+		sched_set_sleeping(current);
+		if (timer_ticks() >= tick)
+			break;
+		if (current->sig_pending & ~current->sig_blocked) {
+			ret = -EINTR;
+			break;
+		}
+		schedule();
+	}
+	sched_set_running(current);
+	WRITE_ONCE(current->wake_tick, 0);
+	return ret;
 }
 
 static int open_console_fds(struct task *t)
@@ -221,6 +331,7 @@ int task_start_init(const char *path, const char *const argv[], const char *cons
 {
 	struct trap_frame tf = { 0 };
 	struct task *t = task_alloc(), *prev = current;
+	uint64_t flags;
 	int ret;
 
 	if (!t)
@@ -242,7 +353,9 @@ int task_start_init(const char *path, const char *const argv[], const char *cons
 fail:
 	files_close_all(t);
 	task_free(t);
+	flags = spin_lock_irqsave(&tasklist_lock);
 	next_pid = 1;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
 

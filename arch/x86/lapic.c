@@ -11,13 +11,16 @@
  * 16-byte strides in a 4 KiB page that must be mapped uncached. */
 #define pr_fmt(fmt) "timer: " fmt
 
+#include <pagoda/atomic.h>
 #include <pagoda/compiler.h>
 #include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fixmap.h>
+#include <pagoda/percpu.h>
 #include <pagoda/printk.h>
 #include <pagoda/task.h> /* against the direction: the tick preempts the task */
 #include <pagoda/timer.h>
+#include <asm/apic.h>
 #include <asm/trap.h>
 #include <asm/x86.h>
 
@@ -26,9 +29,12 @@
 #define APIC_MMIO_SIZE 0x1000
 
 /* Register offsets (Intel SDM Vol. 3A, 11.4.1, Table 11-1). */
+#define LAPIC_ID 0x020
 #define LAPIC_TPR 0x080
 #define LAPIC_EOI 0x0b0
 #define LAPIC_SVR 0x0f0
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_TIMER_INIT 0x380
@@ -36,6 +42,14 @@
 #define LAPIC_TIMER_DIV 0x3e0
 
 #define SVR_APIC_ENABLE (1U << 8) /* software enable (11.9, Figure 11-23) */
+/* Interrupt command register (11.6.1, Figure 11-12). */
+#define ICR_FIXED 0x000
+#define ICR_INIT 0x500
+#define ICR_STARTUP 0x600
+#define ICR_DELIVERY_PENDING (1U << 12)
+#define ICR_LEVEL_ASSERT (1U << 14)
+#define ICR_TRIGGER_LEVEL (1U << 15)
+#define ICR_DEST_SHIFT 24 /* in ICR_HIGH: the destination APIC ID */
 /* Local vector table entries (11.5.1, Figure 11-8). */
 #define LVT_MASKED (1U << 16)
 #define LVT_TIMER_PERIODIC (1U << 17) /* bits 18:17 = 01; 00 is one-shot */
@@ -67,6 +81,44 @@ void lapic_eoi(void)
 {
 	if (lapic)
 		lapic_write(LAPIC_EOI, 0);
+}
+
+uint32_t lapic_id(void)
+{
+	return lapic ? lapic_read(LAPIC_ID) >> 24 : 0;
+}
+
+/* Send one message through the ICR. Interrupts are off between the two
+ * writes: an interrupt handler sending its own IPI in between would
+ * change the destination. The previous message must have left. */
+static void lapic_icr(uint32_t apic_id, uint32_t low)
+{
+	uint64_t flags = irq_save();
+
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
+		cpu_relax();
+	lapic_write(LAPIC_ICR_HIGH, apic_id << ICR_DEST_SHIFT);
+	lapic_write(LAPIC_ICR_LOW, low);
+	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
+		cpu_relax();
+	irq_restore(flags);
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	if (lapic)
+		lapic_icr(apic_id, ICR_FIXED | vector);
+}
+
+void lapic_send_init(uint32_t apic_id)
+{
+	lapic_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
+	lapic_icr(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint8_t page)
+{
+	lapic_icr(apic_id, ICR_STARTUP | page);
 }
 
 /* Turn the APIC on in xAPIC mode and map its registers. x2APIC cannot go
@@ -162,11 +214,16 @@ static int calibrate(struct calib_sample *best)
 	return 0;
 }
 
+/* Every CPU's tick: the boot CPU keeps time and wakes timed sleepers;
+ * each asks for a switch if others wait for its CPU. */
 static void timer_irq(struct trap_frame *tf __unused)
 {
-	WRITE_ONCE(ticks, ticks + 1);
 	lapic_eoi();
-	sched_tick(); /* wake sleepers; preempt on the way back to user mode */
+	if (cpu_id() == 0) {
+		WRITE_ONCE(ticks, ticks + 1);
+		task_wake_timeouts(ticks);
+	}
+	sched_tick(); /* preempt on the way back to user mode */
 }
 
 /* Start periodic interrupts on TIMER_VECTOR every count timer counts. */
@@ -201,6 +258,17 @@ int timer_init(void)
 		(unsigned long long)(tsc_rate / 1000000),
 		(unsigned long long)(tsc_rate / 1000 % 1000), counts_per_tick, TIMER_HZ);
 	return 0;
+}
+
+void lapic_cpu_init(void)
+{
+	uint64_t msr = rdmsr(MSR_IA32_APIC_BASE);
+
+	if (msr & APIC_BASE_EXTD)
+		wrmsr(MSR_IA32_APIC_BASE, msr & ~(APIC_BASE_EN | APIC_BASE_EXTD));
+	wrmsr(MSR_IA32_APIC_BASE, (msr & ~APIC_BASE_EXTD) | APIC_BASE_EN);
+	lapic_setup();
+	lapic_timer_start(counts_per_tick);
 }
 
 uint64_t timer_ticks(void)

@@ -4,12 +4,15 @@
 ; says the caller saved the rest), store RSP for the task going out, load
 ; the next task's RSP, pop its registers and return into whatever it was
 ; doing when it called context_switch() itself. A new task's stack is
-; built by kernel/task.c so that this returns into trap_return
-; (arch/x86/isr.asm), which drops to user mode through its trap frame.
+; built by kernel/task.c so that this returns into ret_from_fork, which
+; lets go of the run-queue lock the switch was made under and goes on into
+; trap_return (arch/x86/isr.asm), which drops to user mode through its
+; trap frame, with interrupts still off until IRETQ.
 
 bits 64
 default rel
-global context_switch
+global context_switch, ret_from_fork
+extern sched_finish_switch, trap_return
 
 section .text
 context_switch:
@@ -28,5 +31,9 @@ context_switch:
 	pop rbx
 	pop rbp
 	ret
+
+ret_from_fork:
+	call sched_finish_switch
+	jmp trap_return
 
 section .note.GNU-stack noalloc noexec nowrite progbits

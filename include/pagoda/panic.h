@@ -29,4 +29,8 @@ __printf(2, 3) __noreturn void panic_frame(const struct trap_frame *tf, const ch
 /* Print a backtrace starting from frame pointer rbp. */
 void dump_backtrace(uintptr_t rbp);
 
+/* The return addresses of the frame-pointer chain from rbp, innermost
+ * first: at most max into out; returns how many. */
+int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max);
+
 #endif

@@ -9,19 +9,23 @@
 #ifndef PAGODA_PERCPU_H
 #define PAGODA_PERCPU_H
 
+#include <pagoda/sched.h>
 #include <pagoda/types.h>
 #include <asm/percpu.h>
 
 #define MAX_CPUS 64
 
 struct task;
+struct mm_struct;
 
 struct percpu {
-	struct arch_percpu arch; /* first: %gs:0 is its self pointer */
-	unsigned int id;         /* 0 .. nr_cpus - 1; 0 is the boot CPU */
-	struct task *curr;       /* the task running here (task.h: current) */
-	struct task *idle;       /* this CPU's idle task */
-	bool online;             /* written once by the CPU itself, read by all */
+	struct arch_percpu arch;     /* first: %gs:0 is its self pointer */
+	unsigned int id;             /* 0 .. nr_cpus - 1; 0 is the boot CPU */
+	struct task *curr;           /* the task running here (task.h: current) */
+	struct task *idle;           /* this CPU's idle task */
+	struct runqueue rq;          /* read by other CPUs under rq.lock */
+	struct mm_struct *active_mm; /* whose tables CR3 holds (lazily, for idle) */
+	bool online;                 /* written once by the CPU itself */
 };
 
 extern struct percpu percpu_areas[MAX_CPUS];

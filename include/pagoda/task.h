@@ -12,8 +12,12 @@
 #define PAGODA_TASK_H
 
 #include <pagoda/list.h>
+#include <pagoda/lockdep.h>
 #include <pagoda/mm_types.h>
 #include <pagoda/percpu.h>
+#include <pagoda/sched.h>
+#include <pagoda/spinlock.h>
+#include <pagoda/wait.h>
 #include <asm/trap.h>
 #include <pagoda/types.h>
 
@@ -51,7 +55,11 @@ struct task {
 	struct task *parent;
 	struct list_head children; /* of this task, linked by sibling */
 	struct list_head sibling;
-	struct list_head run_list; /* on the run queue while runnable */
+	struct list_head run_list; /* on a run queue while runnable, not running */
+	unsigned int cpu;          /* the CPU whose run queue it belongs to */
+	bool on_cpu;               /* running on a CPU, or switching off it */
+	uint64_t cpus_allowed;     /* affinity: a bit per CPU */
+	uint32_t refs;             /* task_get()/task_put(); the struct goes at 0 */
 	struct list_head all_list; /* every task, for /proc and kill */
 
 	struct mm_struct *mm;      /* NULL for kernel tasks (idle) */
@@ -69,8 +77,10 @@ struct task {
 	uint64_t sig_blocked;
 	struct k_sigaction sig_actions[NSIG];
 
-	uint64_t wake_tick;        /* nanosleep: wake at this timer tick */
-	void *wait_channel;        /* what a sleeping task waits for */
+	uint64_t wake_tick;        /* a timed sleep ends at this tick (0: none) */
+	struct wait_queue_head child_exit; /* wait4() sleeps here for children */
+
+	struct lockdep_held lockdep; /* the locks this task holds */
 
 	/* The x87/SSE registers while switched out (FXSAVE image, Intel SDM
 	 * Vol. 1, 10.5.1). The kernel itself never touches them: it is
@@ -87,27 +97,29 @@ void fpu_restore(const struct task *t);
 /* The task running on this CPU (in its per-CPU area). */
 #define current (this_cpu()->curr)
 
-/* Set up the scheduler with the boot context as the idle task. */
-void sched_init(void);
-
-/* Give up the CPU to the next runnable task (or idle). Interrupts may be
- * on or off; they are restored. */
-void schedule(void);
-
-/* Sleep on channel until wakeup(channel); the caller re-checks its
- * condition in a loop. */
-void sleep_on(void *channel);
-void wakeup(void *channel);
-
-/* The timer tick: wakes sleepers whose time came, asks for a reschedule. */
-void sched_tick(void);
-
 /* Called on every return to user mode: reschedule if asked, deliver
  * pending signals. */
 void return_to_user_work(struct trap_frame *tf);
 
-/* Look a task up by pid (NULL if none). */
-struct task *task_find(pid_t pid);
+/* Guards task_list, pids, and the parent/children links (kernel/task.c). */
+extern spinlock_t tasklist_lock;
+
+/* Look a task up by pid (NULL if none), with tasklist_lock held. */
+struct task *task_find_locked(pid_t pid);
+
+/* A task by pid with a reference the caller drops with task_put(), so
+ * that it stays readable after it is reaped; NULL if none. */
+struct task *task_get_pid(pid_t pid);
+void task_get(struct task *t);
+void task_put(struct task *t);
+/* Is there a task with this pid right now? */
+bool task_exists(pid_t pid);
+
+/* From the timer tick: wake the timed sleepers whose tick has come. */
+void task_wake_timeouts(uint64_t now);
+
+/* Sleep until the timer reaches tick, or a signal comes: 0 or -EINTR. */
+int task_sleep_until(uint64_t tick);
 
 /* Start the first user process: pid 1 running path with argv/envp, with
  * /dev/console as fds 0, 1 and 2. Returns 0 or a negative errno. */
@@ -128,11 +140,6 @@ int task_send_signal(struct task *t, int sig);
 /* Iterate over all tasks (for /proc). */
 extern struct list_head task_list;
 
-/* Scheduler internals used by kernel/task.c. */
-void sched_enqueue(struct task *t);
-struct task *sched_idle_task(void);
-bool sched_need_resched(void);
-__attribute__((noreturn)) void sched_idle_loop(void);
 
 /* fork(): a copy of the current task returning 0 in the child through the
  * trap frame tf. Returns the child or NULL (-ENOMEM, nothing leaked). */
