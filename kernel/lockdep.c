@@ -157,12 +157,17 @@ static void add_edge_locked(unsigned int held, unsigned int taking, const uintpt
 		e->chain[i] = chain[i];
 }
 
-/* Which held classes have no recorded edge to taking yet? */
+/* Has every held class a recorded edge to taking already? Edges are only
+ * ever added, so a racy read that sees one is right; one that misses it
+ * just sends us the slow way, under the graph lock. A class with no id yet
+ * is never "known". */
 static bool all_known(const struct lockdep_held *h, unsigned int taking)
 {
+	if (!taking)
+		return false;
 	for (unsigned int i = 0; i < MIN(h->depth, LOCKDEP_MAX_HELD); i++) {
-		unsigned int id = h->held[i]->id;
-		if (id && id != taking && !(after[id] & (1ULL << (taking - 1))))
+		unsigned int id = READ_ONCE(h->held[i]->id);
+		if (!id || (id != taking && !(READ_ONCE(after[id]) & (1ULL << (taking - 1)))))
 			return false;
 	}
 	return true;
@@ -173,6 +178,8 @@ static void check_order(struct lockdep_held *h, struct lock_class *c)
 	uintptr_t chain[LOCKDEP_CHAIN];
 	unsigned int taking;
 
+	if (all_known(h, READ_ONCE(c->id)))
+		return; /* the common case: no global lock */
 	graph_enter();
 	taking = class_id_locked(c);
 	if (taking && !all_known(h, taking)) {

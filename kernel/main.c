@@ -191,8 +191,10 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	initramfs_load_boot_module();
 	syscall_init();
 	smp_ipi_init();
-	if (timer_init() == 0)
+	if (timer_init() == 0) {
 		sti();
+		smp_boot_cpus();
+	}
 
 	failures = run_self_tests();
 	if (kernel_param("kbench"))

@@ -31,6 +31,12 @@ extern char boot_stack_top[];
 
 static struct task boot_idle_task;
 uint64_t cpu_online_mask = 1; /* the boot CPU */
+static bool balance_on; /* may idle CPUs take work from others yet? */
+
+void sched_enable_balance(void)
+{
+	WRITE_ONCE(balance_on, true);
+}
 
 unsigned int nr_cpus_online(void)
 {
@@ -309,6 +315,8 @@ static bool pull_task(void)
 	struct task *got = NULL;
 	uint64_t flags;
 
+	if (!READ_ONCE(balance_on))
+		return false;
 	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++) {
 		if (cpu == self || !(READ_ONCE(cpu_online_mask) & (1ULL << cpu)))
 			continue;

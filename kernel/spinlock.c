@@ -3,6 +3,7 @@
 #include <pagoda/lockdep.h>
 #include <pagoda/panic.h>
 #include <pagoda/percpu.h>
+#include <pagoda/smp.h>
 #include <pagoda/spinlock.h>
 #include <asm/x86.h>
 
@@ -28,8 +29,14 @@ void spin_lock(spinlock_t *lock)
 	if (READ_ONCE(lock->holder) == (int32_t)cpu_id() && lock->holder >= 0)
 		panic("spinlock %s: taken twice on CPU %u", lock->class->name, cpu_id());
 	ticket = atomic_fetch_add(&lock->next, 1);
-	while (atomic_load_acquire(&lock->serving) != ticket)
+	while (atomic_load_acquire(&lock->serving) != ticket) {
+		/* With interrupts off this CPU cannot take a cross-call IPI;
+		 * run the calls by hand, or the caller (maybe the holder)
+		 * would wait for us forever. */
+		if (!(read_rflags() & X86_RFLAGS_IF))
+			smp_poll_calls();
 		cpu_relax();
+	}
 	acquired(lock);
 }
 

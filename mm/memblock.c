@@ -116,6 +116,17 @@ phys_addr_t memblock_alloc(uint64_t size, uint64_t align, phys_addr_t limit)
 	return 0;
 }
 
+phys_addr_t memblock_low_page(void)
+{
+	for (unsigned int i = memblock_memory.nr; i-- > 0;) {
+		phys_addr_t end = MIN(memblock_memory.r[i].end, (phys_addr_t)LOW_RESERVED_END);
+		phys_addr_t pa = ALIGN_DOWN(end, PAGE_SIZE) - PAGE_SIZE;
+		if (end >= 2 * PAGE_SIZE && pa >= memblock_memory.r[i].base && pa >= PAGE_SIZE)
+			return pa;
+	}
+	return 0;
+}
+
 /* memmap=SIZE$ADDR[,SIZE$ADDR...]: reserve [ADDR, ADDR + SIZE), as Linux
  * does (Documentation/admin-guide/kernel-parameters.txt): the range leaves
  * usable memory and becomes "Reserved". Page-aligned outward. */

@@ -2,7 +2,7 @@
 # Boot a Pagoda ISO under QEMU. Every QEMU option Pagoda uses lives here,
 # so make run, make test and the device tests boot the same machine.
 #
-# usage: scripts/qemu.sh --iso FILE [--firmware bios|uefi] [--mem SIZE]
+# usage: scripts/qemu.sh --iso FILE [--firmware bios|uefi] [--mem SIZE] [--smp N]
 #                        [--headless] [--test] [--gdb] [--serial FILE]
 #                        [--timeout SECONDS] [--ivshmem SIZE:FILE]
 #                        [--monitor SOCKET] [--pause-on-poweroff]
@@ -19,13 +19,14 @@
 # see ../shared/NOTES.md, KVM does not work on our CI machines).
 set -euo pipefail
 
-iso= firmware=bios mem=${MEM:-8G} headless=0 test=0 gdb=0 serial=stdio timeout=0
+iso= firmware=bios mem=${MEM:-8G} smp=${SMP:-1} headless=0 test=0 gdb=0 serial=stdio timeout=0
 ivshmem= monitor= pause=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--iso) iso=$2; shift 2 ;;
 	--firmware) firmware=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
 	--headless) headless=1; shift ;;
 	--test) test=1; headless=1; shift ;;
 	--gdb) gdb=1; shift ;;
@@ -42,7 +43,7 @@ done
 
 # Guest RAM is reserved lazily (MAP_NORESERVE), so a 64 GiB guest boots on
 # a host with less memory: only what the guest touches is ever allocated.
-args=(-machine q35,memory-backend=ram -cpu max -smp 1 -m "$mem" -no-reboot
+args=(-machine q35,memory-backend=ram -cpu max -smp "$smp" -m "$mem" -no-reboot
 	-object memory-backend-ram,id=ram,size="$mem",reserve=off
 	-cdrom "$iso" -boot d -serial "$serial")
 if [[ ${KVM:-0} == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi

@@ -19,14 +19,16 @@ JOBS=${TEST_JOBS:-2}
 CMDLINE=${TEST_CMDLINE-'memmap=64M\$0x180000000'}
 
 # name          firmware RAM   ISO: "test" (self-tests, then /sbin/init
-#                              running the user suites) or "busybox"
+#                              running the user suites) or "busybox"   CPUs
 boots=(
-	"bios-8G       bios 8G    test"
-	"uefi-8G       uefi 8G    test"
-	"bios-64G      bios 64G   test"
-	"bios-3G       bios 3G    test"
-	"bios-128M     bios 128M  test"
-	"bios-busybox  bios 1G    busybox"
+	"bios-8G       bios 8G    test     1"
+	"bios-8G-smp4  bios 8G    test     4"
+	"uefi-8G-smp4  uefi 8G    test     4"
+	"bios-64G      bios 64G   test     1"
+	"bios-3G       bios 3G    test     1"
+	"bios-128M     bios 128M  test     1"
+	"bios-1G-smp8  bios 1G    test     8"
+	"bios-busybox  bios 1G    busybox  2"
 )
 [[ -n ${TEST_BOOTS:-} ]] && read -r -a only <<<"$TEST_BOOTS"
 
@@ -40,20 +42,20 @@ scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cp
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
 scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
 
-boot() { # name firmware mem iso: run one boot, leave its exit status in NAME.rc
-	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$out/pagoda-$4.iso" \
+boot() { # name firmware mem iso cpus: run one boot, leave its exit status in NAME.rc
+	scripts/qemu.sh --test --firmware "$2" --mem "$3" --smp "$5" --iso "$out/pagoda-$4.iso" \
 		--serial "$out/$1.log" --timeout "$TIMEOUT" >"$out/$1.qemu" 2>&1
 	echo $? >"$out/$1.rc"
 }
 
 logs=()
 for b in "${boots[@]}"; do
-	read -r name fw mem kind <<<"$b"
+	read -r name fw mem kind cpus <<<"$b"
 	if [[ -n ${TEST_BOOTS:-} && " ${only[*]} " != *" $name "* ]]; then continue; fi
 	rm -f "$out/$name.log" "$out/$name.rc"
 	logs+=("$out/$name.log")
 	while [[ $(jobs -rp | wc -l) -ge $JOBS ]]; do wait -n; done
-	boot "$name" "$fw" "$mem" "$kind" &
+	boot "$name" "$fw" "$mem" "$kind" "$cpus" &
 done
 wait
 

@@ -18,12 +18,17 @@
 
 static uint8_t initial_state[512] __attribute__((aligned(16)));
 
+void fpu_cpu_init(void)
+{
+	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
 void fpu_init(void)
 {
 	uint32_t mxcsr = MXCSR_DEFAULT;
 
-	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
-	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	fpu_cpu_init();
 	__asm__ __volatile__("fninit\n\tldmxcsr %0\n\tfxsave64 %1"
 			     : : "m"(mxcsr), "m"(initial_state) : "memory");
 }

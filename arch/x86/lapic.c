@@ -271,6 +271,14 @@ void lapic_cpu_init(void)
 	lapic_timer_start(counts_per_tick);
 }
 
+void udelay(uint64_t us)
+{
+	uint64_t start = rdtsc(), cycles = tsc_rate / 1000000 * us;
+
+	while (rdtsc() - start < cycles)
+		cpu_relax();
+}
+
 uint64_t timer_ticks(void)
 {
 	return READ_ONCE(ticks);

@@ -14,7 +14,7 @@
 
 static bool smap_on;
 
-void uaccess_init(void)
+void uaccess_cpu_init(void)
 {
 	uint64_t cr4 = read_cr4();
 
@@ -23,6 +23,11 @@ void uaccess_init(void)
 	if (cpu.smap)
 		cr4 |= CR4_SMAP;
 	write_cr4(cr4);
+}
+
+void uaccess_init(void)
+{
+	uaccess_cpu_init();
 	smap_on = cpu.smap;
 	pr_info("uaccess: SMEP %s, SMAP %s\n", cpu.smep ? "on" : "absent",
 		cpu.smap ? "on" : "absent");

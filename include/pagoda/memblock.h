@@ -43,6 +43,11 @@ int memblock_remove(struct memblock_list *l, phys_addr_t base, uint64_t size);
 /* True when [base, base + size) overlaps any range of l. */
 bool memblock_overlaps(const struct memblock_list *l, phys_addr_t base, uint64_t size);
 
+/* A page of firmware-usable RAM below 1 MiB, other than page 0, or 0 if
+ * none: where a start-up IPI can send the other CPUs. The whole first MiB
+ * stays reserved, so the page is never handed out. */
+phys_addr_t memblock_low_page(void);
+
 /* Allocate size bytes aligned to align from free memory below limit
  * (highest address first) and reserve them. Returns the physical address
  * or 0 when nothing fits. Only before the buddy allocator takes over. */

@@ -56,6 +56,10 @@ void sched_tick(void);
 /* Is a switch asked for on this CPU? */
 bool sched_need_resched(void);
 
+/* Let idle CPUs take queued work from busy ones (once the kernel is ready
+ * for several CPUs running tasks). */
+void sched_enable_balance(void);
+
 /* The idle loop of a CPU: pull work from busy CPUs, else halt. */
 __attribute__((noreturn)) void sched_idle_loop(void);
 struct task *sched_idle_task(void);

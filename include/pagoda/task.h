@@ -90,6 +90,7 @@ struct task {
 
 /* The FPU/SSE state a new program starts with (arch/x86/fpu.c). */
 void fpu_init(void);
+void fpu_cpu_init(void); /* CR0/CR4 for SSE on another CPU */
 void fpu_init_state(struct task *t);
 void fpu_save(struct task *t);
 void fpu_restore(const struct task *t);

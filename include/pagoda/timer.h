@@ -13,6 +13,9 @@
 int timer_init(void);
 #define TIMER_VECTOR 0x20
 
+/* Spin for at least us microseconds (TSC-timed; after timer_init()). */
+void udelay(uint64_t us);
+
 /* Ticks since timer_init(). */
 uint64_t timer_ticks(void);
 /* TSC frequency in Hz as measured at boot (0 before timer_init). */

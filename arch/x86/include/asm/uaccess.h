@@ -11,6 +11,8 @@
  * 4.6): the kernel can then neither run user code nor touch user data
  * outside these helpers. Called on each CPU. */
 void uaccess_init(void);
+/* The same CR4 bits on another CPU, once uaccess_init() has run. */
+void uaccess_cpu_init(void);
 
 /* Copy or zero n bytes with user access allowed (STAC/CLAC around one
  * REP MOVSB/STOSB): 0, or -EFAULT if a fault stopped it (some bytes may
