@@ -196,11 +196,16 @@ static vm_fault_t exec_fault(struct vm_fault *vmf)
 			return VM_FAULT_SIGBUS;
 		}
 	}
-	if (pt_map(v->vm_mm->pgd, vmf->address, page_to_phys(p), PAGE_SIZE, v->vm_page_prot, 0) < 0) {
+	switch (mm_install_page(v->vm_mm, vmf->address, p, v->vm_page_prot)) {
+	case 0:
+		return VM_FAULT_OK;
+	case -EEXIST: /* another thread mapped it first */
+		free_pages(p, 0);
+		return VM_FAULT_OK;
+	default:
 		free_pages(p, 0);
 		return VM_FAULT_OOM;
 	}
-	return VM_FAULT_OK;
 }
 
 static const struct vm_operations_struct exec_vm_ops = {
@@ -480,10 +485,10 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 
 	mm->start_stack = sp;
 	mm->start_brk = mm->brk = img->end;
-	t->mm = mm;
+	task_set_mm(t, mm);
 	if (t == current)
 		mm_switch(mm);
-	mm_destroy(old);
+	mm_put(old);
 	strlcpy(t->exe, img->file->path, sizeof(t->exe));
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <asm/cpu.h>
 #include <pagoda/errno.h>
+#include <pagoda/mm.h>
 #include <pagoda/layout.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -42,6 +43,11 @@ struct seq_buf {
 	char *buf;
 	size_t size;
 	size_t len;
+	/* The process's address space, pinned and read-locked while its
+	 * files are generated (NULL for a kernel task, a zombie, or a file
+	 * outside /proc/PID): use it, never the task's mm field, which exec
+	 * and exit change under us. */
+	struct mm_struct *mm;
 };
 
 static void seq_write(struct seq_buf *s, const void *p, size_t n)
@@ -151,7 +157,7 @@ static void show_maps_mm(struct seq_buf *s, struct mm_struct *mm)
 
 int procfs_format_maps(struct mm_struct *mm, char *buf, size_t size)
 {
-	struct seq_buf s = { buf, size, 0 };
+	struct seq_buf s = { buf, size, 0, NULL };
 
 	show_maps_mm(&s, mm);
 	return seq_finish(&s);
@@ -159,7 +165,7 @@ int procfs_format_maps(struct mm_struct *mm, char *buf, size_t size)
 
 static void show_maps(struct seq_buf *s, struct task *t)
 {
-	show_maps_mm(s, t->mm);
+	show_maps_mm(s, s->mm);
 }
 
 /* ---- /proc/meminfo ---- */
@@ -225,7 +231,7 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 
 int procfs_format_meminfo(char *buf, size_t size)
 {
-	struct seq_buf s = { buf, size, 0 };
+	struct seq_buf s = { buf, size, 0, NULL };
 
 	show_meminfo(&s, NULL);
 	return seq_finish(&s);
@@ -284,7 +290,7 @@ static void show_mounts(struct seq_buf *s, struct task *t)
 
 int procfs_format_mounts(char *buf, size_t size)
 {
-	struct seq_buf s = { buf, size, 0 };
+	struct seq_buf s = { buf, size, 0, NULL };
 
 	show_mounts(&s, NULL);
 	return seq_finish(&s);
@@ -488,9 +494,9 @@ static void show_status(struct seq_buf *s, struct task *t)
 		   "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n",
 		   t->comm, task_state_name(t), t->tgid, t->pid, t->parent ? t->parent->tgid : 0,
 		   TASK_MAX_FDS);
-	if (t->mm)
+	if (s->mm)
 		seq_printf(s, "VmSize:\t%8llu kB\n",
-			   (unsigned long long)(mm_vm_pages(t->mm) * (PAGE_SIZE / 1024)));
+			   (unsigned long long)(mm_vm_pages(s->mm) * (PAGE_SIZE / 1024)));
 	seq_printf(s, "Threads:\t1\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
 		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)t->sig_pending,
 		   0ULL, (unsigned long long)t->sig_blocked, (unsigned long long)ign,
@@ -500,7 +506,7 @@ static void show_status(struct seq_buf *s, struct task *t)
 /* Linux's do_task_stat(): 52 fields; the ones with no meaning here are 0. */
 static void show_stat(struct seq_buf *s, struct task *t)
 {
-	struct mm_struct *mm = t->mm;
+	struct mm_struct *mm = s->mm;
 	uint64_t ign, cgt;
 
 	task_sig_masks(t, &ign, &cgt);
@@ -517,7 +523,7 @@ static void show_stat(struct seq_buf *s, struct task *t)
 
 static void show_statm(struct seq_buf *s, struct task *t)
 {
-	seq_printf(s, "%llu 0 0 0 0 0 0\n", (unsigned long long)mm_vm_pages(t->mm));
+	seq_printf(s, "%llu 0 0 0 0 0 0\n", (unsigned long long)mm_vm_pages(s->mm));
 }
 
 static void show_comm(struct seq_buf *s, struct task *t)
@@ -577,7 +583,7 @@ static size_t cmdline_string(struct seq_buf *s, struct mm_struct *mm, uintptr_t 
  * create_elf_tables() leaves it). Kernel tasks and zombies show nothing. */
 static void show_cmdline(struct seq_buf *s, struct task *t)
 {
-	struct mm_struct *mm = t->mm;
+	struct mm_struct *mm = s->mm;
 	uint64_t argc;
 	size_t budget = PROC_CMDLINE_MAX;
 
@@ -727,7 +733,8 @@ struct proc_buf {
 /* Run show into a buffer big enough for its whole output: try a page,
  * then the size the first run asked for (show is run again). NULL when
  * out of memory or past PROC_BUF_MAX. The caller owns the buffer. */
-static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
+static struct proc_buf *proc_buf_make_mm(proc_show_fn show, struct task *t,
+					  struct mm_struct *mm)
 {
 	size_t alloc = PAGE_SIZE;
 
@@ -737,7 +744,7 @@ static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
 
 		if (!pb)
 			return NULL;
-		s = (struct seq_buf){ pb->data, alloc - sizeof(*pb), 0 };
+		s = (struct seq_buf){ pb->data, alloc - sizeof(*pb), 0, mm };
 		show(&s, t);
 		if (s.len < s.size) {
 			pb->len = s.len;
@@ -751,27 +758,61 @@ static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
 	}
 }
 
-/* Files are read-only snapshots; a process's file needs its task. */
+/* Generate with t's address space pinned and read-locked. */
+static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
+{
+	struct mm_struct *mm = t ? task_get_mm(t) : NULL;
+	struct proc_buf *pb;
+
+	if (mm)
+		down_read(&mm->mmap_lock);
+	pb = proc_buf_make_mm(show, t, mm);
+	if (mm) {
+		up_read(&mm->mmap_lock);
+		mm_put(mm);
+	}
+	return pb;
+}
+
+/* An open /proc file: what it shows, for whom, and the snapshot the
+ * first read takes. */
+struct proc_open {
+	proc_show_fn show;
+	struct task *task;     /* a reference, or NULL outside /proc/PID */
+	struct proc_buf *snap; /* NULL until the first read */
+};
+
+/* Files are read-only snapshots, taken at the first read: not at open,
+ * which runs under the VFS lock, while a snapshot may need a process's
+ * mmap_lock (which comes before the VFS lock). A process's file holds
+ * its task from open on. */
 static int proc_file_open(struct inode *inode, struct file *f)
 {
 	struct proc_inode *pi = inode->i_private;
-	struct task *t = NULL;
+	struct proc_open *po;
 
 	if ((f->flags & O_ACCMODE) != O_RDONLY)
 		return -EACCES;
-	if (pi->pid && !(t = task_get_pid(pi->pid)))
+	if (!(po = kzalloc(sizeof(*po), GFP_KERNEL)))
+		return -ENOMEM;
+	po->show = pi->entry->show;
+	if (pi->pid && !(po->task = task_get_pid(pi->pid))) {
+		kfree(po);
 		return -ESRCH;
-	f->private_data = proc_buf_make(pi->entry->show, t);
-	if (t)
-		task_put(t);
-	return f->private_data ? 0 : -ENOMEM;
+	}
+	f->private_data = po;
+	return 0;
 }
 
 static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
-	const struct proc_buf *pb = f->private_data;
+	struct proc_open *po = f->private_data;
+	const struct proc_buf *pb;
 
-	if (!pb || *pos >= pb->len)
+	if (!po->snap && !(po->snap = proc_buf_make(po->show, po->task)))
+		return -ENOMEM;
+	pb = po->snap;
+	if (*pos >= pb->len)
 		return 0;
 	n = MIN((uint64_t)n, pb->len - *pos);
 	memcpy(buf, pb->data + *pos, n);
@@ -794,7 +835,12 @@ static int64_t proc_file_llseek(struct file *f, int64_t off, int whence)
 
 static void proc_file_release(struct file *f)
 {
-	kfree(f->private_data);
+	struct proc_open *po = f->private_data;
+
+	if (po->task)
+		task_put(po->task);
+	kfree(po->snap);
+	kfree(po);
 	f->private_data = NULL;
 }
 

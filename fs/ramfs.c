@@ -207,8 +207,10 @@ static int ramfs_open(struct inode *inode, struct file *f)
 
 static void ramfs_release(struct file *f)
 {
+	vfs_lock(); /* a file is closed outside the VFS's calls */
 	RI(f->inode)->opens--;
 	ramfs_evict(f->inode);
+	vfs_unlock();
 }
 
 static int ramfs_create(struct inode *dir, const char *name, size_t len, uint32_t mode,
@@ -287,7 +289,7 @@ static int ramfs_reserve(struct ramfs_inode *ri, size_t nr)
 	return 0;
 }
 
-static ssize_t ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+static ssize_t __ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	struct ramfs_inode *ri = RI(f->inode);
 	uint64_t size = f->inode->size;
@@ -312,7 +314,7 @@ static ssize_t ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 	return done;
 }
 
-static ssize_t ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+static ssize_t __ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
 	struct ramfs_inode *ri = RI(inode);
@@ -344,7 +346,7 @@ static ssize_t ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *
 	return done;
 }
 
-int ramfs_truncate(struct inode *inode, uint64_t size)
+static int __ramfs_truncate(struct inode *inode, uint64_t size)
 {
 	struct ramfs_inode *ri = RI(inode);
 	size_t keep;
@@ -372,6 +374,37 @@ int ramfs_truncate(struct inode *inode, uint64_t size)
 		       PAGE_SIZE - size % PAGE_SIZE);
 	inode->size = size;
 	return 0;
+}
+
+/* File data is guarded by the VFS lock (fs/vfs.c). */
+static ssize_t ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
+{
+	ssize_t r;
+
+	vfs_lock();
+	r = __ramfs_read(f, buf, n, pos);
+	vfs_unlock();
+	return r;
+}
+
+static ssize_t ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
+{
+	ssize_t r;
+
+	vfs_lock();
+	r = __ramfs_write(f, buf, n, pos);
+	vfs_unlock();
+	return r;
+}
+
+int ramfs_truncate(struct inode *inode, uint64_t size)
+{
+	int r;
+
+	vfs_lock();
+	r = __ramfs_truncate(inode, size);
+	vfs_unlock();
+	return r;
 }
 
 /* --- symlinks --- */

@@ -17,7 +17,9 @@
  * sleep. One CPU, and kernel code only switches tasks where it sleeps:
  * lookups and the file table need no locks. */
 #include <pagoda/compiler.h>
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
+#include <pagoda/mutex.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -26,6 +28,39 @@
 static struct inode *root;
 static uint64_t next_ino = 1;
 
+/* The file system's one lock: it guards every directory tree (ramfs,
+ * /proc's process directories, sysfs), and the contents of ramfs inodes
+ * and their lifetime. A mutex, so its holder may sleep (allocate), and
+ * recursive for its owner, because the path walk calls into file systems
+ * that call back into the VFS. It is never held across a user copy: the
+ * system calls move data through kernel buffers. Lock order: a fault
+ * takes mmap_lock, then (reading a mapped file) this lock; so nothing
+ * may take an mmap_lock while holding this one (docs/smp.md). */
+static struct mutex vfs_mutex;
+static unsigned int vfs_depth; /* the owner's nesting; guarded by vfs_mutex */
+
+void vfs_lock(void)
+{
+	if (mutex_held(&vfs_mutex)) {
+		vfs_depth++;
+		return;
+	}
+	mutex_lock(&vfs_mutex);
+	vfs_depth = 1;
+}
+
+void vfs_unlock(void)
+{
+	BUG_ON(!mutex_held(&vfs_mutex));
+	if (--vfs_depth == 0)
+		mutex_unlock(&vfs_mutex);
+}
+
+bool vfs_locked(void)
+{
+	return mutex_held(&vfs_mutex);
+}
+
 struct inode *vfs_root(void)
 {
 	return root;
@@ -33,7 +68,7 @@ struct inode *vfs_root(void)
 
 uint64_t vfs_next_ino(void)
 {
-	return next_ino++;
+	return atomic_fetch_add(&next_ino, 1);
 }
 
 static bool is_dot(const char *name, size_t len)
@@ -131,7 +166,7 @@ static int walk_path(struct walk *w, struct inode *cur, bool nofollow, struct in
 	}
 }
 
-int vfs_lookup_at(struct inode *base, const char *path, bool nofollow, struct inode **out)
+static int __vfs_lookup_at(struct inode *base, const char *path, bool nofollow, struct inode **out)
 {
 	size_t n = strnlen(path, PATH_MAX);
 	struct walk w = { 0 };
@@ -155,6 +190,16 @@ int vfs_lookup_at(struct inode *base, const char *path, bool nofollow, struct in
 	return err;
 }
 
+int vfs_lookup_at(struct inode *base, const char *path, bool nofollow, struct inode **out)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_lookup_at(base, path, nofollow, out);
+	vfs_unlock();
+	return r;
+}
+
 /* The directory a relative path starts from: cwd, or / when cwd is empty. */
 static int cwd_inode(const char *cwd, const char *path, struct inode **out)
 {
@@ -164,12 +209,22 @@ static int cwd_inode(const char *cwd, const char *path, struct inode **out)
 	return vfs_lookup_at(root, cwd, false, out);
 }
 
-int vfs_lookup(const char *cwd, const char *path, bool nofollow, struct inode **out)
+static int __vfs_lookup(const char *cwd, const char *path, bool nofollow, struct inode **out)
 {
 	struct inode *base;
 	int err = cwd_inode(cwd, path, &base);
 
 	return err ? err : vfs_lookup_at(base, path, nofollow, out);
+}
+
+int vfs_lookup(const char *cwd, const char *path, bool nofollow, struct inode **out)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_lookup(cwd, path, nofollow, out);
+	vfs_unlock();
+	return r;
 }
 
 /* The last component of path and the directory that holds it. */
@@ -234,7 +289,7 @@ static int create_at(struct inode *base, const char *path, uint32_t mode, struct
 	return pp.dir->i_op->create(pp.dir, pp.name, pp.len, mode, out);
 }
 
-int vfs_mkdir_at(struct inode *base, const char *path, uint32_t mode)
+static int __vfs_mkdir_at(struct inode *base, const char *path, uint32_t mode)
 {
 	struct inode *inode;
 
@@ -243,12 +298,32 @@ int vfs_mkdir_at(struct inode *base, const char *path, uint32_t mode)
 	return create_at(base, path, S_IFDIR | (mode & 07777), &inode);
 }
 
-int vfs_mkdir(const char *path, uint32_t mode)
+int vfs_mkdir_at(struct inode *base, const char *path, uint32_t mode)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_mkdir_at(base, path, mode);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_mkdir(const char *path, uint32_t mode)
 {
 	return vfs_mkdir_at(NULL, path, mode);
 }
 
-int vfs_mknod_rdev(const char *path, uint32_t mode, uint32_t rdev,
+int vfs_mkdir(const char *path, uint32_t mode)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_mkdir(path, mode);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_mknod_rdev(const char *path, uint32_t mode, uint32_t rdev,
 		   const struct file_operations *fops, void *private_data)
 {
 	struct inode *inode;
@@ -265,18 +340,50 @@ int vfs_mknod_rdev(const char *path, uint32_t mode, uint32_t rdev,
 	return 0;
 }
 
-int vfs_mknod(const char *path, uint32_t mode, const struct file_operations *fops,
+int vfs_mknod_rdev(const char *path, uint32_t mode, uint32_t rdev,
+		   const struct file_operations *fops, void *private_data)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_mknod_rdev(path, mode, rdev, fops, private_data);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_mknod(const char *path, uint32_t mode, const struct file_operations *fops,
 	      void *private_data)
 {
 	return vfs_mknod_rdev(path, mode, 0, fops, private_data);
 }
 
-int vfs_symlink(const char *path, const char *target)
+int vfs_mknod(const char *path, uint32_t mode, const struct file_operations *fops,
+	      void *private_data)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_mknod(path, mode, fops, private_data);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_symlink(const char *path, const char *target)
 {
 	return vfs_symlink_at(NULL, path, target);
 }
 
-int vfs_symlink_at(struct inode *base, const char *path, const char *target)
+int vfs_symlink(const char *path, const char *target)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_symlink(path, target);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_symlink_at(struct inode *base, const char *path, const char *target)
 {
 	struct inode *inode;
 	int err;
@@ -292,9 +399,19 @@ int vfs_symlink_at(struct inode *base, const char *path, const char *target)
 				 : -EPERM;
 }
 
+int vfs_symlink_at(struct inode *base, const char *path, const char *target)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_symlink_at(base, path, target);
+	vfs_unlock();
+	return r;
+}
+
 /* Make path a regular file holding exactly data: created, or truncated and
  * rewritten when it exists. 0, -EISDIR, -ENOSPC, or a lookup error. */
-int vfs_create_file(const char *path, uint32_t mode, const void *data, size_t len)
+static int __vfs_create_file(const char *path, uint32_t mode, const void *data, size_t len)
 {
 	struct inode *inode;
 	struct file tmp = { 0 };
@@ -327,7 +444,17 @@ int vfs_create_file(const char *path, uint32_t mode, const void *data, size_t le
 	return n < 0 ? (int)n : -ENOSPC;
 }
 
-int vfs_unlink_at(struct inode *base, const char *path, bool rmdir)
+int vfs_create_file(const char *path, uint32_t mode, const void *data, size_t len)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_create_file(path, mode, data, len);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_unlink_at(struct inode *base, const char *path, bool rmdir)
 {
 	struct parent pp;
 	struct inode *child = NULL;
@@ -349,7 +476,17 @@ int vfs_unlink_at(struct inode *base, const char *path, bool rmdir)
 	return pp.dir->i_op->unlink(pp.dir, pp.name, pp.len, rmdir);
 }
 
-int vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *new_base,
+int vfs_unlink_at(struct inode *base, const char *path, bool rmdir)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_unlink_at(base, path, rmdir);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *new_base,
 		  const char *new_path, unsigned int flags)
 {
 	struct parent op, np;
@@ -377,7 +514,18 @@ int vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *ne
 	return op.dir->i_op->rename(op.dir, op.name, op.len, np.dir, np.name, np.len);
 }
 
-int vfs_chmod(struct inode *inode, uint32_t mode)
+int vfs_rename_at(struct inode *old_base, const char *old_path, struct inode *new_base,
+		  const char *new_path, unsigned int flags)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_rename_at(old_base, old_path, new_base, new_path, flags);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_chmod(struct inode *inode, uint32_t mode)
 {
 	if (!ramfs_owns(inode))
 		return -EPERM;
@@ -385,7 +533,17 @@ int vfs_chmod(struct inode *inode, uint32_t mode)
 	return 0;
 }
 
-int vfs_readlink_at(struct inode *base, const char *path, char *buf, size_t size)
+int vfs_chmod(struct inode *inode, uint32_t mode)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_chmod(inode, mode);
+	vfs_unlock();
+	return r;
+}
+
+static int __vfs_readlink_at(struct inode *base, const char *path, char *buf, size_t size)
 {
 	struct inode *inode;
 	char *tmp;
@@ -405,6 +563,16 @@ int vfs_readlink_at(struct inode *base, const char *path, char *buf, size_t size
 	}
 	kfree(tmp);
 	return err;
+}
+
+int vfs_readlink_at(struct inode *base, const char *path, char *buf, size_t size)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_readlink_at(base, path, buf, size);
+	vfs_unlock();
+	return r;
 }
 
 /* --- the path of a directory --- */
@@ -445,7 +613,7 @@ static int inode_name(struct inode *parent, struct inode *child, struct name_sea
 	return s->found ? 0 : -ENOENT;
 }
 
-int vfs_inode_path(struct inode *dir, char *buf, size_t size)
+static int __vfs_inode_path(struct inode *dir, char *buf, size_t size)
 {
 	struct name_search *s;
 	size_t at = size;
@@ -478,6 +646,16 @@ int vfs_inode_path(struct inode *dir, char *buf, size_t size)
 	return size - at - 1;
 }
 
+int vfs_inode_path(struct inode *dir, char *buf, size_t size)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_inode_path(dir, buf, size);
+	vfs_unlock();
+	return r;
+}
+
 /* --- open files --- */
 
 struct file *file_alloc(const struct file_operations *fop, void *private_data)
@@ -494,18 +672,18 @@ struct file *file_alloc(const struct file_operations *fop, void *private_data)
 
 void file_get(struct file *f)
 {
-	f->refcount++;
+	atomic_inc(&f->refcount);
 }
 
 void file_put(struct file *f)
 {
 	if (!f)
 		return;
-	if (f->refcount == 0) {
+	if (READ_ONCE(f->refcount) == 0) {
 		pr_err("vfs: file_put on a released file %p (%s)\n", f, f->path);
 		return;
 	}
-	if (--f->refcount)
+	if (atomic_sub_return(&f->refcount, 1))
 		return;
 	if (f->f_op && f->f_op->release)
 		f->f_op->release(f);
@@ -579,7 +757,7 @@ static void file_set_path(struct file *f, struct inode *base, const char *path)
 	f->name = f->path;
 }
 
-struct file *vfs_open_at(struct inode *base, const char *path, unsigned int flags,
+static struct file *__vfs_open_at(struct inode *base, const char *path, unsigned int flags,
 			 uint32_t mode, int *err)
 {
 	struct inode *inode;
@@ -609,13 +787,35 @@ struct file *vfs_open_at(struct inode *base, const char *path, unsigned int flag
 	return f;
 }
 
-struct file *vfs_open(const char *cwd, const char *path, unsigned int flags, uint32_t mode,
+struct file *vfs_open_at(struct inode *base, const char *path, unsigned int flags,
+			 uint32_t mode, int *err)
+{
+	struct file *r;
+
+	vfs_lock();
+	r = __vfs_open_at(base, path, flags, mode, err);
+	vfs_unlock();
+	return r;
+}
+
+static struct file *__vfs_open(const char *cwd, const char *path, unsigned int flags, uint32_t mode,
 		      int *err)
 {
 	struct inode *base;
 
 	*err = root ? cwd_inode(cwd, path, &base) : -ENOENT;
 	return *err ? NULL : vfs_open_at(base, path, flags, mode, err);
+}
+
+struct file *vfs_open(const char *cwd, const char *path, unsigned int flags, uint32_t mode,
+		      int *err)
+{
+	struct file *r;
+
+	vfs_lock();
+	r = __vfs_open(cwd, path, flags, mode, err);
+	vfs_unlock();
+	return r;
 }
 
 /* --- reading, writing, seeking --- */
@@ -701,14 +901,19 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
 
 int vfs_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
+	int r;
+
 	if (!f->inode || !S_ISDIR(f->inode->mode) || !f->f_op || !f->f_op->iterate)
 		return -ENOTDIR;
-	return f->f_op->iterate(f, emit, ctx);
+	vfs_lock(); /* the directory must not change under the listing */
+	r = f->f_op->iterate(f, emit, ctx);
+	vfs_unlock();
+	return r;
 }
 
 /* --- setup --- */
 
-int vfs_set_dir_ops(const char *path, const struct inode_operations *iop,
+static int __vfs_set_dir_ops(const char *path, const struct inode_operations *iop,
 		    const struct file_operations *fop)
 {
 	struct inode *dir;
@@ -723,8 +928,20 @@ int vfs_set_dir_ops(const char *path, const struct inode_operations *iop,
 	return 0;
 }
 
+int vfs_set_dir_ops(const char *path, const struct inode_operations *iop,
+		    const struct file_operations *fop)
+{
+	int r;
+
+	vfs_lock();
+	r = __vfs_set_dir_ops(path, iop, fop);
+	vfs_unlock();
+	return r;
+}
+
 void vfs_init(void)
 {
+	mutex_init(&vfs_mutex, "vfs_lock");
 	static const struct {
 		const char *path;
 		uint32_t mode;

@@ -92,8 +92,9 @@ static void panic_header(const char *fmt, va_list ap)
 
 	cli();
 	if (in_panic)
-		halt_forever(); /* a panic while panicking: say nothing more */
+		halt_forever(); /* a panic while panicking (or on two CPUs): say nothing more */
 	in_panic = true;
+	console_lock_for_panic();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	printk(KERN_EMERG "Kernel panic: %s\n", msg);
 }

@@ -5,7 +5,9 @@
  * One CPU for now: interrupts are disabled while a message is written so
  * that a message from an interrupt handler never lands in the middle of
  * another one. */
+#include <pagoda/atomic.h>
 #include <pagoda/printk.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/string.h>
 #include <asm/x86.h>
 
@@ -14,7 +16,12 @@
 
 #define LOG_BUF_SIZE (32 * 1024)
 
-static struct console *consoles; /* guarded by disabling interrupts */
+/* Guards the console list, the log buffer, and each console's output, so
+ * that lines from several CPUs do not interleave. Taken with interrupts
+ * off: anything may print, interrupt handlers included. A panic takes it
+ * by force (console_lock_for_panic()). */
+DEFINE_STATIC_SPINLOCK(console_lock);
+static struct console *consoles;
 
 /* The log so far, replayed to a console registered late with CON_REPLAY
  * (the framebuffer console starts after memory management). Keeps the
@@ -33,7 +40,7 @@ static bool quiet; /* only the raw channel gets messages (printk_set_quiet) */
 
 void console_register(struct console *con)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&console_lock);
 	struct console **pp = &consoles;
 
 	while (*pp)
@@ -42,12 +49,12 @@ void console_register(struct console *con)
 	*pp = con;
 	if (con->flags & CON_REPLAY)
 		con->write(con, log_buf, log_len);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_unregister(struct console *con)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&console_lock);
 
 	for (struct console **pp = &consoles; *pp; pp = &(*pp)->next) {
 		if (*pp == con) {
@@ -55,7 +62,7 @@ void console_unregister(struct console *con)
 			break;
 		}
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 }
 
 bool printk_set_quiet(bool on)
@@ -94,11 +101,11 @@ int vprintk(const char *fmt, va_list ap)
 		n = sizeof(buf) - 1;
 	if (level >= console_loglevel)
 		return n;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&console_lock);
 	if (!quiet)
 		log_store(buf, n);
 	emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 	return n;
 }
 
@@ -125,8 +132,16 @@ int printk_raw(const char *fmt, ...)
 	va_end(ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&console_lock);
 	emit(buf, n, CON_RAW_CHANNEL);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 	return n;
+}
+
+void console_lock_for_panic(void)
+{
+	/* Another CPU (or this one, if the panic came from inside a console)
+	 * may hold it and never let go: the panic message matters more. */
+	WRITE_ONCE(console_lock.holder, -1);
+	atomic_store(&console_lock.serving, atomic_load(&console_lock.next));
 }

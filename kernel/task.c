@@ -82,6 +82,25 @@ struct task *task_get_pid(pid_t pid)
 	return t;
 }
 
+struct mm_struct *task_get_mm(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct mm_struct *mm = t->mm;
+
+	if (mm)
+		mm_get(mm);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return mm;
+}
+
+void task_set_mm(struct task *t, struct mm_struct *mm)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+
+	t->mm = mm;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+}
+
 bool task_exists(pid_t pid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
@@ -198,8 +217,8 @@ void task_exit(int wait_status)
 	if (t->mm) {
 		struct mm_struct *mm = t->mm;
 		mm_switch(NULL);
-		t->mm = NULL;
-		mm_destroy(mm);
+		task_set_mm(t, NULL);
+		mm_put(mm);
 	}
 	flags = spin_lock_irqsave(&tasklist_lock);
 	reparent_children_locked(t);

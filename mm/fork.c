@@ -6,6 +6,7 @@
  * sees the same device memory, and no reference count is involved. */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
 #include <pagoda/vma.h>
 #include <asm/x86.h>
@@ -47,6 +48,9 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 
 	if (!new)
 		return NULL;
+	/* No other thread of the parent may change its VMAs or fault in its
+	 * pages while they are shared; its tables are write-protected here. */
+	down_write(&old->mmap_lock);
 	new->mmap_base = old->mmap_base;
 	new->start_brk = old->start_brk;
 	new->brk = old->brk;
@@ -64,10 +68,12 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 		if (copy_vma_pages(old, new, v) < 0)
 			goto fail;
 	}
-	write_cr3(read_cr3()); /* the parent's entries lost PTE_WRITE */
+	flush_tlb_mm(old); /* the parent's entries lost PTE_WRITE, on every CPU */
+	up_write(&old->mmap_lock);
 	return new;
 fail:
-	write_cr3(read_cr3());
+	flush_tlb_mm(old);
+	up_write(&old->mmap_lock);
 	mm_destroy(new); /* drops every reference taken so far */
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/string.h>
+#include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -288,9 +289,16 @@ static int mprotect_vma(struct mm_struct *mm, struct vm_area_struct *v, int prot
 
 	if ((vf & VM_WRITE) && !(vf & VM_MAYWRITE))
 		return -EACCES;
+	struct mmu_gather tlb;
+	int ret;
+
 	v->vm_flags = vf;
 	v->vm_page_prot = __pgprot(vm_get_page_prot(vf).bits | cache);
-	return pt_protect(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot);
+	tlb_gather_init(&tlb, mm);
+	ret = pt_protect_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot,
+				&tlb);
+	tlb_finish(&tlb); /* a CPU may hold the old, more permissive entries */
+	return ret;
 }
 
 int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)

@@ -11,6 +11,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
+#include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
 /* ---- moving page-table entries ---- */
@@ -19,7 +20,7 @@
  * frame and protection; the frames' references now belong to both places
  * until move_commit() or move_abort(). A huge leaf moves whole when both
  * addresses are aligned for it, else as 4 KiB entries. The source must
- * hold no leaf that straddles its edges (pt_split()). Returns 0 or
+ * hold no leaf that straddles its edges (pt_split_gather()). Returns 0 or
  * -ENOMEM, with nothing left mapped at new. */
 static int move_map_dest(struct mm_struct *mm, uintptr_t old, uintptr_t new, size_t len)
 {
@@ -49,12 +50,14 @@ static int move_map_dest(struct mm_struct *mm, uintptr_t old, uintptr_t new, siz
 	return 0;
 }
 
-/* The second half of a move: take the entries away from the source. It
- * cannot fail: pt_split() left no leaf to split at the edges, and
- * unmapping frees tables but never allocates one. */
-static void move_commit(struct mm_struct *mm, uintptr_t old, size_t len)
+/* The second half of a move: take the entries away from the source (the
+ * frames keep their references: they just moved). It cannot fail:
+ * pt_split_gather() left no leaf to split at the edges, and unmapping
+ * frees tables but never allocates one. tlb flushes every CPU of mm. */
+static void move_commit(struct mm_struct *mm, uintptr_t old, size_t len,
+			struct mmu_gather *tlb)
 {
-	int ret = pt_unmap(mm->pgd, old, len, NULL, NULL);
+	int ret = pt_unmap_gather(mm->pgd, old, len, tlb);
 
 	BUG_ON(ret < 0);
 }
@@ -71,12 +74,14 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 {
 	size_t old_len = vma->vm_end - vma->vm_start;
 	struct vm_area_struct *nv = vma_dup(vma);
+	struct mmu_gather tlb;
 
 	if (!nv)
 		return -ENOMEM;
+	tlb_gather_init(&tlb, mm);
 	nv->vm_start = new;
 	nv->vm_end = new + new_len;
-	if (pt_split(mm->pgd, vma->vm_start, old_len) < 0 ||
+	if (pt_split_gather(mm->pgd, vma->vm_start, old_len, &tlb) < 0 ||
 	    move_map_dest(mm, vma->vm_start, new, old_len) < 0)
 		goto fail;
 	if (new_len > old_len && (nv->vm_flags & VM_SHARED) && !nv->vm_file &&
@@ -84,7 +89,8 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 		pt_unmap(mm->pgd, new, old_len, NULL, NULL);
 		goto fail;
 	}
-	move_commit(mm, vma->vm_start, old_len);
+	move_commit(mm, vma->vm_start, old_len, &tlb);
+	tlb_finish(&tlb);
 	vma_unlink(mm, vma);
 	vma_free(vma);
 	vma_link(mm, nv); /* cannot fail: the destination was checked free */
@@ -92,6 +98,7 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 		vma_merge_neighbours(mm, nv);
 	return new;
 fail:
+	tlb_finish(&tlb);
 	vma_free(nv);
 	return -ENOMEM;
 }

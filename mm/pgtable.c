@@ -6,6 +6,7 @@
  * walk_range() recurses over a range of any level, splitting a huge entry
  * that straddles the range, and freeing tables that end up empty. */
 #include <asm/cpu.h>
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
 #include <pagoda/panic.h>
@@ -13,6 +14,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
+#include <pagoda/tlb.h>
 #include <asm/x86.h>
 
 #define TABLE_BITS (PTE_PRESENT | PTE_WRITE | PTE_USER) /* leaves decide */
@@ -21,11 +23,11 @@
 
 phys_addr_t kernel_pml4;
 static bool tables_from_pmm, direct_map_ready;
-static uint64_t nr_table_pages;
+static uint64_t nr_table_pages; /* atomic */
 
 void pt_use_pmm(void) { tables_from_pmm = true; }
 void pt_set_direct_map_ready(void) { direct_map_ready = true; }
-uint64_t pt_table_pages(void) { return nr_table_pages; }
+uint64_t pt_table_pages(void) { return atomic_load(&nr_table_pages); }
 
 /* A table page as the kernel sees it: through the direct map once it
  * exists, before that through the boot identity map of the low 4 GiB. */
@@ -52,18 +54,18 @@ static phys_addr_t table_alloc(void)
 			return 0;
 		memset(table_va(pa), 0, PAGE_SIZE);
 	}
-	nr_table_pages++;
+	atomic_inc(&nr_table_pages);
 	return pa;
 }
 
 /* Tables from memblock or in the kernel image are reserved: never freed. */
-static void table_free(phys_addr_t pa)
+void pt_table_free(phys_addr_t pa)
 {
 	struct page *p = pfn_to_page(phys_to_pfn(pa));
 
 	if (tables_from_pmm && p && !(p->flags & PG_reserved)) {
 		free_pages(p, 0);
-		nr_table_pages--;
+		atomic_dec(&nr_table_pages);
 	}
 }
 
@@ -128,17 +130,7 @@ static bool range_ok(uintptr_t va, uint64_t size)
 	return end <= USER_HALF_END || va >= KERNEL_HALF_START;
 }
 
-void pt_flush_range(uintptr_t va, uint64_t size)
-{
-	if (size / PAGE_SIZE > PT_FLUSH_THRESHOLD) {
-		write_cr3(read_cr3());
-		return;
-	}
-	for (uint64_t off = 0; off < size; off += PAGE_SIZE)
-		invlpg(va + off);
-}
-
-int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
+int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gather *tlb)
 {
 	pte_t *table = table_va(root);
 
@@ -151,8 +143,19 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
 	if (!entry_used(table[pt_index(va, 0)]))
 		return -ENOENT;
 	table[pt_index(va, 0)] = pte;
-	invlpg(va);
+	tlb_add_range(tlb, va, PAGE_SIZE);
 	return 0;
+}
+
+int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
+{
+	struct mmu_gather tlb;
+	int ret;
+
+	tlb_gather_init(&tlb, NULL);
+	ret = pt_set_leaf_gather(root, va, pte, &tlb);
+	tlb_finish(&tlb);
+	return ret;
 }
 
 /* The entry that maps va at level, creating the tables above it. Fails
@@ -198,16 +201,8 @@ enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT };
 struct walk {
 	enum walk_op op;
 	uint64_t prot;
-	pt_leaf_fn fn;
-	void *arg;
-	uint64_t flushes;
+	struct mmu_gather *tlb; /* what changed, and what to free after the flush */
 };
-
-static void walk_flush(struct walk *w, uintptr_t va)
-{
-	if (w->flushes++ < PT_FLUSH_THRESHOLD)
-		invlpg(va);
-}
 
 /* Replace the huge leaf *e at level by a table of level - 1 entries that
  * map the same memory with the same protection. */
@@ -223,7 +218,7 @@ static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 	for (unsigned int i = 0; i < PT_ENTRIES; i++)
 		tab[i] = make_leaf(pa + i * child, prot, level - 1);
 	*e = t | TABLE_BITS;
-	walk_flush(w, base);
+	tlb_add_range(w->tlb, base, pt_level_size(level)); /* the huge entry's TLB line */
 	return 0;
 }
 
@@ -243,8 +238,8 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 		return; /* a leaf inside the range stays whole */
 	if (w->op == WALK_UNMAP) {
 		*e = 0;
-		if (w->fn)
-			w->fn(old, base, level, w->arg);
+		tlb_leaf_removed(w->tlb, old, base, level);
+		return;
 	} else {
 		/* Keep what belongs to the frame, not the protection: "special"
 		 * (no struct page), and copy-on-write, which must stay read-only
@@ -254,7 +249,7 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 			prot &= ~PTE_WRITE;
 		*e = make_leaf(pte_leaf_phys(old, level), prot, level);
 	}
-	walk_flush(w, base);
+	tlb_add_range(w->tlb, base, pt_level_size(level));
 }
 
 static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
@@ -288,47 +283,72 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
-			table_free(t);
-			walk_flush(w, base);
+			/* Paging-structure caches may hold the table: it is freed
+			 * only after the flush. */
+			tlb_add_range(w->tlb, base, pt_level_size(level));
+			tlb_defer_table(w->tlb, t);
 		}
 	}
 	return 0;
 }
 
-static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size)
+/* Walk [va, va + size) with w. Without a gather of the caller's, use one
+ * for every CPU and finish it here. */
+static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size,
+		     struct mmu_gather *tlb)
 {
-	int ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	struct mmu_gather own;
+	int ret;
 
-	if (w->flushes > PT_FLUSH_THRESHOLD)
-		write_cr3(read_cr3());
+	if (!range_ok(va, size))
+		return -EINVAL;
+	if (!tlb)
+		tlb_gather_init(&own, NULL);
+	w->tlb = tlb ? tlb : &own;
+	ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	if (!tlb)
+		tlb_finish(&own);
 	return ret;
+}
+
+int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_UNMAP };
+
+	return walk_root(root, &w, va, size, tlb);
 }
 
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
 {
-	struct walk w = { .op = WALK_UNMAP, .fn = fn, .arg = arg };
+	struct mmu_gather tlb;
+	int ret;
 
-	if (!range_ok(va, size))
-		return -EINVAL;
-	return walk_root(root, &w, va, size);
+	tlb_gather_init(&tlb, NULL);
+	tlb.leaf_fn = fn;
+	tlb.leaf_arg = arg;
+	ret = pt_unmap_gather(root, va, size, &tlb);
+	tlb_finish(&tlb);
+	return ret;
+}
+
+int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot,
+		      struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
+
+	return walk_root(root, &w, va, size, tlb);
 }
 
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 {
-	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
-
-	if (!range_ok(va, size))
-		return -EINVAL;
-	return walk_root(root, &w, va, size);
+	return pt_protect_gather(root, va, size, prot, NULL);
 }
 
-int pt_split(phys_addr_t root, uintptr_t va, uint64_t size)
+int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
 {
 	struct walk w = { .op = WALK_SPLIT };
 
-	if (!range_ok(va, size))
-		return -EINVAL;
-	return walk_root(root, &w, va, size);
+	return walk_root(root, &w, va, size, tlb);
 }
 
 /* Free the tables in [va, va + size) that hold no entry: after a failed
@@ -337,7 +357,7 @@ static void pt_prune(phys_addr_t root, uintptr_t va, uint64_t size)
 {
 	struct walk w = { .op = WALK_PRUNE };
 
-	walk_root(root, &w, va, size);
+	walk_root(root, &w, va, size, NULL);
 }
 
 int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,

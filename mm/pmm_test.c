@@ -13,8 +13,11 @@ struct pmm_snapshot {
 	uint64_t free_pages;
 };
 
+/* The buddy lists' shape, once every CPU's cached frames are back in
+ * them (so that merges happened where they could). */
 static void snapshot(struct pmm_snapshot *s)
 {
+	pmm_drain_all();
 	for (unsigned int z = 0; z < NR_ZONES; z++)
 		for (unsigned int o = 0; o <= MAX_ORDER; o++)
 			s->nr_free[z][o] = pmm_zone_free_blocks(z, o);

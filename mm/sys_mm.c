@@ -21,18 +21,37 @@ SYSCALL_DEFINE(SYS_mmap, mmap)
 		if (!f)
 			return -EBADF;
 	}
+	down_write(&current->mm->mmap_lock);
 	ret = do_mmap(current->mm, ARG(0), ARG(1), (int)ARG(2), flags, f, off >> PAGE_SHIFT);
+	up_write(&current->mm->mmap_lock);
 	if (f)
 		file_put(f);
 	return ret;
 }
 
-SYSCALL_DEFINE(SYS_munmap, munmap) { return do_munmap(current->mm, ARG(0), ARG(1)); }
-SYSCALL_DEFINE(SYS_mprotect, mprotect) { return do_mprotect(current->mm, ARG(0), ARG(1), (int)ARG(2)); }
-SYSCALL_DEFINE(SYS_brk, brk) { return (long)do_brk(current->mm, ARG(0)); }
-SYSCALL_DEFINE(SYS_madvise, madvise) { return do_madvise(current->mm, ARG(0), ARG(1), (int)ARG(2)); }
+/* The rest change the address space as a whole: each holds mmap_lock for
+ * writing, so no fault (which reads the VMAs) runs meanwhile. */
+#define WITH_MMAP_WRITE(expr)                                                  \
+	({                                                                     \
+		struct mm_struct *__mm = current->mm;                          \
+		down_write(&__mm->mmap_lock);                                  \
+		long __r = (long)(expr);                                       \
+		up_write(&__mm->mmap_lock);                                    \
+		__r;                                                           \
+	})
+
+SYSCALL_DEFINE(SYS_munmap, munmap) { return WITH_MMAP_WRITE(do_munmap(__mm, ARG(0), ARG(1))); }
+SYSCALL_DEFINE(SYS_mprotect, mprotect)
+{
+	return WITH_MMAP_WRITE(do_mprotect(__mm, ARG(0), ARG(1), (int)ARG(2)));
+}
+SYSCALL_DEFINE(SYS_brk, brk) { return WITH_MMAP_WRITE(do_brk(__mm, ARG(0))); }
+SYSCALL_DEFINE(SYS_madvise, madvise)
+{
+	return WITH_MMAP_WRITE(do_madvise(__mm, ARG(0), ARG(1), (int)ARG(2)));
+}
 
 SYSCALL_DEFINE(SYS_mremap, mremap)
 {
-	return do_mremap(current->mm, ARG(0), ARG(1), ARG(2), (int)ARG(3), ARG(4));
+	return WITH_MMAP_WRITE(do_mremap(__mm, ARG(0), ARG(1), ARG(2), (int)ARG(3), ARG(4)));
 }

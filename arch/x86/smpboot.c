@@ -183,6 +183,7 @@ void ap_entry(unsigned long cpu)
 	pat_init();
 	uaccess_cpu_init();
 	fpu_cpu_init();
+	pmm_cpu_init();
 	lapic_cpu_init();
 	sched_init_cpu(c->idle);
 	atomic_set_bit(&cpu_online_mask, (unsigned int)cpu);

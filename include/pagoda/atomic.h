@@ -6,10 +6,9 @@
 #ifndef PAGODA_ATOMIC_H
 #define PAGODA_ATOMIC_H
 
+#include <pagoda/compiler.h>
 #include <pagoda/types.h>
 
-#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
-#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 #define atomic_load(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
 #define atomic_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
@@ -34,11 +33,6 @@
 static inline void cpu_relax(void)
 {
 	__asm__ __volatile__("pause" ::: "memory");
-}
-
-static inline void barrier(void)
-{
-	__asm__ __volatile__("" ::: "memory");
 }
 
 /* Bit n of a bitmap of 64-bit words, atomically. */

@@ -20,8 +20,21 @@ void mm_switch(struct mm_struct *mm);
 /* The active address space, or NULL. */
 struct mm_struct *mm_current(void);
 
+struct page;
+
+/* Take and drop a reference to mm (its users: the threads sharing it);
+ * the last mm_put() destroys it. */
+void mm_get(struct mm_struct *mm);
+void mm_put(struct mm_struct *mm);
+
+/* Map the page p at addr of mm under mm's page-table lock, as a fault does
+ * (a vm_ops->fault included): 0, -EEXIST if another thread mapped addr
+ * first (the fault is then resolved: free p), or -ENOMEM. */
+int mm_install_page(struct mm_struct *mm, uintptr_t addr, struct page *p, pgprot_t prot);
+
 /* Resolve a fault at addr in mm: demand-zero, copy-on-write, stack growth,
- * or the VMA's fault operation. flags are FAULT_FLAG_*. */
+ * or the VMA's fault operation. flags are FAULT_FLAG_*. The caller holds
+ * mmap_lock for reading (mm_fault_user_address() does). */
 vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags);
 
 /* The #PF path for addresses in the user half, called from the trap
@@ -37,8 +50,12 @@ unsigned long calc_vm_flags(int prot, int flags);
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
 /* Unmap [start, end) of vma's pages from mm's page tables, dropping the
- * frame references (not for VM_PFNMAP frames). */
+ * frame references (not for VM_PFNMAP frames) once every CPU has flushed.
+ * The _gather form leaves the flush and the drops to the caller's gather. */
 void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
+struct mmu_gather;
+void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
+			 struct mmu_gather *tlb);
 
 /* mmap family: Linux's prot/flags values and errno. */
 #define PROT_NONE 0x0
@@ -71,6 +88,7 @@ void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
 #define MADV_FREE 8
 
 struct file;
+struct page;
 
 /* mmap(2): returns the address, or a negative errno. */
 long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,

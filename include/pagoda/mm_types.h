@@ -8,12 +8,17 @@
  * in order) and a red-black tree keyed by vm_start (to find the VMA of an
  * address in O(log n)). See docs/vma.md.
  *
- * Locking: one CPU and no preemption inside the mm code for now; callers
- * must not race on one mm. */
+ * Locking (docs/smp.md): mmap_lock, a reader/writer semaphore, guards
+ * the VMA list and tree and every VMA's fields: the mmap family takes it
+ * for writing, page faults for reading. page_table_lock, a spinlock,
+ * guards the user half of the page tables: faults that run at once under
+ * the read lock install entries under it. Nothing that holds mmap_lock
+ * may touch this mm's user memory (a fault would take it again). */
 #ifndef PAGODA_MM_TYPES_H
 #define PAGODA_MM_TYPES_H
 
 #include <pagoda/list.h>
+#include <pagoda/mutex.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/rbtree.h>
 #include <pagoda/types.h>
@@ -131,14 +136,18 @@ struct vm_area_struct {
 
 struct mm_struct {
 	phys_addr_t pgd;            /* the PML4 (physical); kernel half shared */
+	struct rw_semaphore mmap_lock; /* guards the fields below up to total_vm */
 	struct list_head vma_list;  /* all VMAs, sorted by address */
 	struct rb_root vma_tree;    /* the same VMAs, for O(log n) lookup */
-	struct vm_area_struct *vma_cache; /* the last VMA found */
+	struct vm_area_struct *vma_cache; /* the last VMA found (READ_ONCE) */
 	unsigned int map_count;
 	uintptr_t mmap_base;        /* top-down placement starts below this */
 	uintptr_t start_brk, brk;   /* the heap: [start_brk, brk) */
 	uintptr_t start_stack;
 	uint64_t total_vm;          /* pages in all VMAs */
+	spinlock_t page_table_lock; /* guards the user half of pgd's tables */
+	uint64_t cpumask;           /* CPUs with pgd in CR3, lazily too (atomic bits) */
+	uint32_t users;             /* tasks sharing it (threads); atomic */
 };
 
 static inline uint64_t vma_pages(const struct vm_area_struct *v)

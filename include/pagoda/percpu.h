@@ -9,6 +9,7 @@
 #ifndef PAGODA_PERCPU_H
 #define PAGODA_PERCPU_H
 
+#include <pagoda/pmm.h>
 #include <pagoda/sched.h>
 #include <pagoda/types.h>
 #include <asm/percpu.h>
@@ -25,7 +26,9 @@ struct percpu {
 	struct task *idle;           /* this CPU's idle task */
 	struct runqueue rq;          /* read by other CPUs under rq.lock */
 	struct mm_struct *active_mm; /* whose tables CR3 holds (lazily, for idle) */
+	struct pcp_list pcp[NR_ZONES]; /* free single frames (mm/pmm.c) */
 	bool online;                 /* written once by the CPU itself */
+	bool no_fault_in;            /* tests: a #PF on a user address is not resolved */
 };
 
 extern struct percpu percpu_areas[MAX_CPUS];

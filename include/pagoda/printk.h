@@ -54,6 +54,10 @@ __printf(1, 2) int printk_raw(const char *fmt, ...);
 
 void printk_set_loglevel(int level);
 
+/* Make the console lock free whoever holds it, so that a panic can print
+ * (kernel/panic.c only). */
+void console_lock_for_panic(void);
+
 /* While quiet, printk() writes to the raw channel (COM1) only: the self-
  * tests provoke warnings on purpose, and the screen should show only what
  * went wrong. Returns the previous setting. */

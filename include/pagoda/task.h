@@ -113,6 +113,11 @@ struct task *task_find_locked(pid_t pid);
 struct task *task_get_pid(pid_t pid);
 void task_get(struct task *t);
 void task_put(struct task *t);
+/* t's address space with a reference (mm_put() it), or NULL; and the
+ * change of it (exec, exit), under tasklist_lock so that the two agree. */
+struct mm_struct *task_get_mm(struct task *t);
+void task_set_mm(struct task *t, struct mm_struct *mm);
+
 /* Is there a task with this pid right now? */
 bool task_exists(pid_t pid);
 

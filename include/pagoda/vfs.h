@@ -203,4 +203,12 @@ const struct file_operations *chardev_fops(uint32_t rdev);
 int pipe_create(unsigned int flags, struct file **rd, struct file **wr);
 bool file_is_pipe(const struct file *f);
 
+/* The file system's big lock (fs/vfs.c): recursive for its holder, never
+ * held across a user copy. The VFS calls take it themselves; a file
+ * system's own operations that are not reached through them (ramfs read
+ * and write, directory iteration) take it too. */
+void vfs_lock(void);
+void vfs_unlock(void);
+bool vfs_locked(void);
+
 #endif

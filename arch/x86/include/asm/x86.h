@@ -58,6 +58,7 @@ static inline uint64_t read_rflags(void)
 	return f;
 }
 #define X86_RFLAGS_IF (1UL << 9)
+#define X86_RFLAGS_AC (1UL << 18) /* alignment check; with SMAP, user access allowed */
 
 /* Save the interrupt flag and disable interrupts; restore with irq_restore(). */
 static inline uint64_t irq_save(void) { uint64_t f = read_rflags(); cli(); return f; }

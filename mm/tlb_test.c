@@ -1,0 +1,230 @@
+/* Tests of TLB shootdown (mm/tlb.c) through the normal memory API: a
+ * second CPU, B, reads a user page of the test's address space (so its
+ * TLB caches the translation), this CPU changes the mapping with munmap,
+ * mprotect or a copy-on-write fault, and B's next access must see the new
+ * state, never the stale one. B reads with page faults turned off
+ * (no_fault_in), so what it sees is its TLB or the page tables as they
+ * are, never a fault that the kernel resolves for it.
+ *
+ * Each fails if one flush is missing: the range the walker records
+ * (tlb_add_range), the IPI to the other CPUs (tlb_flush), or the order of
+ * flush, then free (tlb_finish: the last case looks at the old frame from
+ * B just before B flushes, and it must not have been freed yet). They
+ * need two CPUs; with one they skip. */
+#include <pagoda/atomic.h>
+#include <pagoda/errno.h>
+#include <pagoda/ktest.h>
+#include <pagoda/ioremap.h>
+#include <pagoda/ktest_mm.h>
+#include <pagoda/mm.h>
+#include <pagoda/percpu.h>
+#include <pagoda/sched.h>
+#include <pagoda/smp.h>
+#include <pagoda/tlb.h>
+#include <pagoda/uaccess.h>
+#include <asm/cpu.h>
+#include <asm/uaccess.h>
+#include <asm/x86.h>
+
+#define VA 0x0000100000000000UL
+#define RW (PROT_READ | PROT_WRITE)
+#define VALUE_A 0x1111111111111111ULL
+#define VALUE_B 0x2222222222222222ULL
+
+/* The other CPU the tests use: the first online one that is not us. */
+static int other_cpu(void)
+{
+	uint64_t others = READ_ONCE(cpu_online_mask) & ~(1ULL << cpu_id());
+
+	return others ? __builtin_ctzll(others) : -1;
+}
+
+struct remote_access {
+	struct mm_struct *mm; /* to load first, or NULL */
+	bool write;
+	uint64_t value;       /* read or written */
+	int ret;              /* 0 or -EFAULT */
+};
+
+static void remote_access_fn(void *arg)
+{
+	struct remote_access *r = arg;
+
+	if (r->mm && this_cpu()->active_mm != r->mm)
+		mm_switch(r->mm);
+	this_cpu()->no_fault_in = true;
+	r->ret = r->write ? raw_copy_user((void *)VA, &r->value, sizeof(r->value))
+			  : raw_copy_user(&r->value, (const void *)VA, sizeof(r->value));
+	this_cpu()->no_fault_in = false;
+}
+
+/* Read (or write) VA on cpu, in mm's address space. */
+static struct remote_access remote(int cpu, struct mm_struct *mm, bool write, uint64_t value)
+{
+	struct remote_access r = { mm, write, value, 0 };
+
+	smp_call_mask(1ULL << cpu, remote_access_fn, &r);
+	return r;
+}
+
+/* A page at VA holding VALUE_A, in this CPU's TLB and in B's. A second
+ * page after it keeps the page table alive, so that an unmap of the first
+ * frees no table (whose flush would hide a missing one for the page). */
+static bool setup_shared_read(struct ktest *t, struct mm_struct *mm, int b)
+{
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	if (do_mmap(mm, VA, 2 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) !=
+	    (long)VA)
+		return false;
+	if (copy_to_user((void *)VA, &v, sizeof(v)) ||
+	    copy_to_user((void *)(VA + PAGE_SIZE), &v, sizeof(v)))
+		return false;
+	r = remote(b, mm, false, 0);
+	if (r.ret || r.value != VALUE_A) {
+		ktest_log(t, "CPU %d could not read the page: %d, %#llx", b, r.ret,
+			  (unsigned long long)r.value);
+		return false;
+	}
+	return true;
+}
+
+MM_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page)
+{
+	int b = other_cpu();
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	KASSERT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+	if (r.ret == 0)
+		ktest_log(t, "CPU %d read %#llx through a stale entry", b,
+			  (unsigned long long)r.value);
+}
+
+MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
+{
+	int b = other_cpu();
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	r = remote(b, NULL, true, VALUE_B); /* B caches a writable entry */
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_EQ(t, do_mprotect(mm, VA, PAGE_SIZE, PROT_READ), 0);
+	r = remote(b, NULL, true, VALUE_A);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale writable entry would let it write */
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_B);
+}
+
+/* After fork the page is shared copy-on-write; B reads it in the parent.
+ * This CPU writes it in the parent: the copy replaces the entry, and B
+ * must read the new frame, not the old one its TLB held. */
+MM_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame)
+{
+	int b = other_cpu();
+	struct mm_struct *child;
+	struct remote_access r;
+	uint64_t v = VALUE_B;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	KASSERT_NOT_NULL(t, child = mm_fork(mm));
+	r = remote(b, NULL, false, 0); /* the write-protected entry, old frame */
+	KEXPECT_EQ(t, r.value, VALUE_A);
+	KEXPECT_EQ(t, copy_to_user((void *)VA, &v, sizeof(v)), 0); /* the COW fault */
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_B);
+	mm_destroy(child);
+}
+
+static volatile uint64_t seen_before_flush;
+static volatile int seen_ret;
+
+/* On B, inside its shootdown, before it flushes: the old frame through
+ * the stale entry. Freed already, it would hold the allocator's poison. */
+static void look_before_flush(uintptr_t start, uintptr_t end)
+{
+	uint64_t v = 0;
+
+	if (VA < start || VA >= end)
+		return;
+	this_cpu()->no_fault_in = true;
+	seen_ret = raw_copy_user(&v, (const void *)VA, sizeof(v));
+	this_cpu()->no_fault_in = false;
+	seen_before_flush = v;
+}
+
+MM_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed)
+{
+	int b = other_cpu();
+	bool poison = pmm_set_poison(true);
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	seen_before_flush = 0;
+	seen_ret = 1;
+	tlb_remote_flush_hook = look_before_flush;
+	KEXPECT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	tlb_remote_flush_hook = NULL;
+	pmm_set_poison(poison);
+	KASSERT_EQ(t, seen_ret, 0); /* B still had the entry: the flush came */
+	KEXPECT_EQ(t, seen_before_flush, VALUE_A);
+}
+
+/* Kernel-half changes reach every CPU: ioremap a page of device memory
+ * (the local APIC's registers: every x86-64 CPU has them), read it on B,
+ * iounmap it; B's next read must fault. */
+static void *kva;
+
+static void remote_kernel_read(void *arg)
+{
+	uint8_t v;
+
+	*(int *)arg = probe_read_u8(kva, &v);
+}
+
+static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
+{
+	int b = other_cpu(), ret = 1;
+	phys_addr_t apic = rdmsr(MSR_IA32_APIC_BASE) & ~0xfffULL & (cpu_phys_limit() - 1);
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	kva = ioremap(apic, PAGE_SIZE, CACHE_UC);
+	KASSERT_NOT_NULL(t, kva);
+	smp_call_mask(1ULL << b, remote_kernel_read, &ret);
+	KEXPECT_EQ(t, ret, 0);
+	iounmap(kva);
+	smp_call_mask(1ULL << b, remote_kernel_read, &ret);
+	KEXPECT_EQ(t, ret, -EFAULT);
+}
+
+static const struct ktest_case tlb_cases[] = {
+	KTEST_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page),
+	KTEST_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote),
+	KTEST_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame),
+	KTEST_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed),
+	KTEST_CASE(tlb_iounmap_reaches_every_cpu),
+};
+KTEST_SUITE(tlb, tlb_cases);
