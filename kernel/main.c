@@ -23,6 +23,7 @@
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
+#include <pagoda/sched.h>
 #include <pagoda/serial.h>
 #include <pagoda/smp.h>
 #include <pagoda/string.h>
@@ -197,6 +198,8 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	}
 
 	failures = run_self_tests();
+	/* Every structure the tasks share is locked: let all CPUs run them. */
+	sched_enable_balance();
 	if (kernel_param("kbench"))
 		run_benchmarks();
 	/* Under make test, a kernel that failed its own tests stops here;

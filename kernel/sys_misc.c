@@ -200,10 +200,13 @@ static int64_t days_from_civil(int64_t y, unsigned int m, unsigned int d)
 /* The RTC as seconds since the epoch (it keeps UTC, as Linux assumes on
  * x86 unless told otherwise), or 0 if it reads as nonsense. The registers
  * are read until two reads agree, so no update tears them. */
+/* The CMOS index/data port pair. */
+DEFINE_STATIC_SPINLOCK(rtc_lock);
+
 static int64_t rtc_read_seconds(void)
 {
 	struct rtc_time a, b;
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&rtc_lock);
 	uint8_t status_b;
 	int tries = 0;
 	bool pm;
@@ -214,7 +217,7 @@ static int64_t rtc_read_seconds(void)
 		rtc_read_raw(&b);
 	} while (memcmp(&a, &b, sizeof(a)) && ++tries < 10);
 	status_b = cmos_read(RTC_STATUS_B);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&rtc_lock, flags);
 	pm = a.hour & RTC_PM;
 	a.hour &= ~RTC_PM;
 	if (!(status_b & RTC_BINARY)) {

@@ -6,6 +6,7 @@
  * it can use (va % 1 GiB == pa % 1 GiB for a 1 GiB BAR), so pt_map() can
  * use huge entries: a 1 GiB BAR costs one entry, not 262,144. */
 #include <asm/cpu.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/layout.h>
@@ -26,7 +27,9 @@ struct io_area {
 	uint64_t size;  /* page-aligned length */
 };
 
-/* Sorted by va; guarded by disabling interrupts (one CPU). */
+/* Guards areas and their page-table entries (the unmap flushes every CPU
+ * while holding it). Sorted by va. */
+DEFINE_STATIC_SPINLOCK(ioremap_lock);
 static struct io_area areas[MAX_AREAS];
 static unsigned int nr_areas;
 
@@ -96,7 +99,7 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 			(unsigned long long)start, (unsigned long long)end);
 		return NULL;
 	}
-	flags = irq_save();
+	flags = spin_lock_irqsave(&ioremap_lock);
 	va = area_alloc(start, len);
 	if (va && pt_map(kernel_pml4, va, start, len, pgprot_cache(PAGE_KERNEL, mode),
 			 PT_MAP_HUGE) < 0) {
@@ -105,24 +108,24 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 				area_remove(i);
 		va = 0;
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&ioremap_lock, flags);
 	return va ? (void *)(va + (phys - start)) : NULL;
 }
 
 int iounmap(void *addr)
 {
 	uintptr_t va = ALIGN_DOWN((uintptr_t)addr, PAGE_SIZE);
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&ioremap_lock);
 
 	for (unsigned int i = 0; i < nr_areas; i++) {
 		if (areas[i].va != va)
 			continue;
 		pt_unmap(kernel_pml4, va, areas[i].size, NULL, NULL);
 		area_remove(i);
-		irq_restore(flags);
+		spin_unlock_irqrestore(&ioremap_lock, flags);
 		return 0;
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&ioremap_lock, flags);
 	pr_warn("iounmap: %p was not returned by ioremap; ignored\n", addr);
 	return -EINVAL;
 }

@@ -5,6 +5,7 @@
  *   slot start                                          slot end = top
  *   | guard (unmapped) ... |  stack pages (KSTACK_SIZE), grows down <- |
  */
+#include <pagoda/spinlock.h>
 #include <pagoda/kstack.h>
 #include <pagoda/layout.h>
 #include <pagoda/pgtable.h>
@@ -16,7 +17,10 @@
 #define NR_SLOTS ((KSTACK_AREA_END - KSTACK_AREA_BASE) / KSTACK_SLOT)
 #define KSTACK_PAGES (KSTACK_SIZE / PAGE_SIZE)
 
-static uint64_t slot_used[NR_SLOTS / 64]; /* guarded by disabling interrupts */
+/* Guards slot_used; taken with interrupts off (stacks come and go from
+ * any context that forks or reaps). */
+DEFINE_STATIC_SPINLOCK(kstack_lock);
+static uint64_t slot_used[NR_SLOTS / 64];
 
 int kstack_init(void)
 {
@@ -31,25 +35,25 @@ int kstack_init(void)
 
 static long slot_take(void)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&kstack_lock);
 
 	for (unsigned long i = 0; i < NR_SLOTS; i++) {
 		if (!(slot_used[i / 64] & (1ULL << (i % 64)))) {
 			slot_used[i / 64] |= 1ULL << (i % 64);
-			irq_restore(flags);
+			spin_unlock_irqrestore(&kstack_lock, flags);
 			return (long)i;
 		}
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&kstack_lock, flags);
 	return -1;
 }
 
 static void slot_release(unsigned long i)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&kstack_lock);
 
 	slot_used[i / 64] &= ~(1ULL << (i % 64));
-	irq_restore(flags);
+	spin_unlock_irqrestore(&kstack_lock, flags);
 }
 
 static void unmap_stack(uintptr_t base, unsigned int pages)

@@ -41,9 +41,10 @@
  *    the rest of that slab's list is dropped: those objects leak until the
  *    slab empties, rather than being handed out at a wild address.
  *
- * Locking: one CPU. Interrupts are disabled while a cache's lists, a slab's
- * free list or its count change (everything but the poison check and
- * __GFP_ZERO of an object the caller already owns). */
+ * Locking: each cache has a spinlock, taken with interrupts off, held
+ * while its lists, a slab's free list or its count change (everything but
+ * the poison check and __GFP_ZERO of an object the caller already owns).
+ * kfree() finds the cache from the slab's frame before it takes the lock. */
 #include <pagoda/atomic.h>
 #include <pagoda/compiler.h>
 #include <pagoda/page.h>
