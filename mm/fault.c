@@ -95,6 +95,7 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 			     pte_t pte)
 {
+	/* LAB cow: begin, the stub returns VM_FAULT_SIGBUS */
 	struct page *old = pfn_to_page(phys_to_pfn(pte & PTE_ADDR_MASK)), *copy;
 
 	if (!(pte & PTE_COW))
@@ -117,6 +118,7 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	pt_set_leaf(mm->pgd, addr, page_to_phys(copy) | vma->vm_page_prot.bits);
 	put_page(old);
 	return VM_FAULT_OK;
+	/* LAB cow: end */
 }
 
 vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags)
