@@ -9,6 +9,7 @@
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
 #   make grade LAB=buddy          boot the lab's suites, points per case
 #   make check-labs every student tree scores below full marks, this one full
+#   make check-gdb  the pg- gdb commands of make debug, checked on a live kernel
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
@@ -59,7 +60,7 @@ CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
 ASMSRCS := $(sort $(wildcard boot/*.asm))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test bench clean deps lab grade check-labs
+.PHONY: all run run-uefi debug test bench clean deps lab grade check-labs check-gdb
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -149,6 +150,9 @@ grade: $(B)/kernel.elf $(INITRAMFS)
 
 check-labs:
 	scripts/check-labs.sh
+
+check-gdb: $(B)/kernel.elf $(INITRAMFS)
+	scripts/gdb-check.sh
 
 clean:
 	rm -rf $(B)

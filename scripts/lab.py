@@ -108,11 +108,17 @@ def write_variant(name, number, dest):
 
 
 def tree_files():
-    """Paths git knows here: tracked, or untracked and not ignored."""
+    """Paths git knows here: tracked, or untracked and not ignored. Outside
+    a git checkout (a tarball): every file but build/ and caches."""
     r = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-                        "--exclude-standard"], capture_output=True, check=True)
-    return sorted({p for p in r.stdout.decode().split("\0")
-                   if p and os.path.isfile(os.path.join(ROOT, p))})
+                        "--exclude-standard"], capture_output=True)
+    if r.returncode == 0:
+        paths = r.stdout.decode().split("\0")
+    else:
+        paths = [os.path.relpath(os.path.join(d, n), ROOT)
+                 for d, dirs, names in os.walk(ROOT) for n in names]
+        paths = [p for p in paths if not p.startswith(("build/", ".git/")) and "__pycache__" not in p]
+    return sorted({p for p in paths if p and os.path.isfile(os.path.join(ROOT, p))})
 
 
 def read_lines(path):
