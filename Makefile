@@ -129,9 +129,12 @@ run: all
 run-uefi: all
 	scripts/qemu.sh --firmware uefi --iso $(B)/pagoda.iso
 
+# gdb loads the pg- commands (scripts/gdb/). When it quits, QEMU is ended:
+# it is a child of the qemu.sh started here (sh has no %1 to kill).
 debug: all
-	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso --gdb & \
-	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
+	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso --gdb & qemu=$$!; \
+	gdb -q -x scripts/gdbinit $(B)/kernel.elf; \
+	pkill -P $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
 	scripts/test.sh

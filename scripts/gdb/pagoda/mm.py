@@ -197,10 +197,15 @@ compared with the zone's counter (nr_free) and free_pages."""
     def invoke(self, arg, from_tty):
         zones = utils.symbol_value("zones")
         nr_zones = zones.type.range()[1] + 1
-        problems = 0
+        problems = walked_zones = 0
         for z in range(nr_zones):
             zone = zones[z]
             orders = zone["free_list"].type.range()[1] + 1
+            if not int(zone["free_list"][0]["next"]):
+                gdb.write("zone %s: no free lists yet (pmm_init has not run)\n"
+                          % utils.c_string(zone["name"]))
+                continue
+            walked_zones += 1
             walked = [sum(1 for _ in utils.list_for_each_entry(zone["free_list"][o], "struct page", "lru"))
                       for o in range(orders)]
             counted = [int(zone["nr_free"][o]) for o in range(orders)]
@@ -219,8 +224,9 @@ compared with the zone's counter (nr_free) and free_pages."""
                 gdb.write("  MISMATCH: the lists hold %d pages, free_pages says %d\n" % (
                     pages, int(zone["free_pages"])))
                 problems += 1
-        gdb.write("free lists %s\n" % ("agree with the counters" if not problems
-                                       else "DISAGREE with the counters (%d)" % problems))
+        if walked_zones:
+            gdb.write("free lists %s\n" % ("agree with the counters" if not problems
+                                           else "DISAGREE with the counters (%d)" % problems))
 
 
 PageWalk()

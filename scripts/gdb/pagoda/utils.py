@@ -29,6 +29,8 @@ def list_for_each_entry(head, typename, member):
     head_addr = int(head.address)
     node = head["next"]
     seen = 0
+    if not int(node):
+        raise gdb.GdbError("the list at %#x is not initialised yet" % head_addr)
     while int(node) != head_addr:
         yield container_of(node, typename, member)
         node = node["next"]
