@@ -51,6 +51,7 @@ LABS = {
             "pmm_free_merges_back_what_alloc_split": 4,
             "pmm_zones_place_frames_by_address": 2,
             "pmm_exhaustion_returns_null_and_recovers_exactly": 3,
+            "pmm_split_from_max_order_and_merge_back_to_one_block": 4,
             "pmm_random_stress_matches_shadow_model": 4,
             "memtest": 5,
         },
