@@ -162,6 +162,8 @@ def write_tree(name, dest):
     lab = LABS[name]
     if os.path.exists(dest) and os.listdir(dest):
         raise SystemExit(f"lab.py: {dest} exists and is not empty")
+    if os.path.commonpath([ROOT, os.path.abspath(dest)]) == ROOT:
+        raise SystemExit(f"lab.py: {dest} is inside this tree; put the student tree elsewhere")
     regions = {}
     for path in tree_files():
         target = os.path.join(dest, path)
