@@ -15,6 +15,7 @@
 #define DEFAULT_LOGLEVEL 7 /* print levels 0..6: everything but debug */
 
 #define LOG_BUF_SIZE (32 * 1024)
+#define LOG_RING_SIZE (16 * 1024)
 
 /* Guards the console list, the log buffer, and each console's output, so
  * that lines from several CPUs do not interleave. Taken with interrupts
@@ -34,6 +35,32 @@ static void log_store(const char *s, size_t n)
 	n = MIN(n, LOG_BUF_SIZE - log_len);
 	memcpy(log_buf + log_len, s, n);
 	log_len += n;
+}
+
+/* The newest LOG_RING_SIZE bytes of every message, whatever the console
+ * log level (as Linux's dmesg): a debugger prints it (pg-dmesg in
+ * scripts/gdb/pagoda.py), printk_ring_read() copies it. log_ring_head
+ * counts every byte ever stored: byte i lives at log_ring[i %
+ * LOG_RING_SIZE], and the ring holds [head - MIN(head, size), head).
+ * Guarded by disabling interrupts, as the consoles. */
+static char log_ring[LOG_RING_SIZE];
+static uint64_t log_ring_head;
+
+static void log_ring_store(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log_ring[log_ring_head++ % LOG_RING_SIZE] = s[i];
+}
+
+size_t printk_ring_read(char *buf, size_t size)
+{
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+	uint64_t n = MIN(MIN(log_ring_head, (uint64_t)LOG_RING_SIZE), (uint64_t)size);
+
+	for (uint64_t i = 0; i < n; i++)
+		buf[i] = log_ring[(log_ring_head - n + i) % LOG_RING_SIZE];
+	spin_unlock_irqrestore(&console_lock, flags);
+	return n;
 }
 static int console_loglevel = DEFAULT_LOGLEVEL;
 static bool quiet; /* only the raw channel gets messages (printk_set_quiet) */
@@ -99,12 +126,13 @@ int vprintk(const char *fmt, va_list ap)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	if (level >= console_loglevel)
-		return n;
 	flags = spin_lock_irqsave(&console_lock);
-	if (!quiet)
-		log_store(buf, n);
-	emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
+	log_ring_store(buf, n);
+	if (level < console_loglevel) {
+		if (!quiet)
+			log_store(buf, n);
+		emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
+	}
 	spin_unlock_irqrestore(&console_lock, flags);
 	return n;
 }

@@ -149,6 +149,7 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 			     pte_t pte)
 {
+	/* LAB cow: begin, the stub returns VM_FAULT_SIGBUS */
 	struct page *old = pfn_to_page(phys_to_pfn(pte_leaf_phys(pte, 0))), *copy;
 
 	if (!(pte & PTE_COW))
@@ -169,6 +170,7 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 	if (!replace_cow_entry(mm, addr, pte, page_to_phys(copy) | vma->vm_page_prot.bits, old))
 		free_pages(copy, 0);
 	return VM_FAULT_OK;
+	/* LAB cow: end */
 }
 
 /* Does a present entry allow the access? */

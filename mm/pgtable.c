@@ -162,6 +162,7 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
  * with -EEXIST when a huge leaf above level already covers va. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	pte_t *table = table_va(root);
 
 	for (unsigned int l = PT_LEVELS - 1; l > level; l--) {
@@ -178,12 +179,14 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 	}
 	*out = &table[pt_index(va, level)];
 	return 0;
+	/* LAB pgtable: end */
 }
 
 /* The largest entry that fits at va/pa with remaining bytes left. */
 static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remaining,
 				 unsigned int flags)
 {
+	/* LAB pgtable: begin, the stub returns 0 (4 KiB pages only) */
 	if (!(flags & PT_MAP_HUGE))
 		return 0;
 	for (unsigned int l = 2; l > 0; l--) {
@@ -194,6 +197,7 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 			return l;
 	}
 	return 0;
+	/* LAB pgtable: end */
 }
 
 enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT };
@@ -208,6 +212,7 @@ struct walk {
  * map the same memory with the same protection. */
 static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	phys_addr_t t = table_alloc(), pa = pte_leaf_phys(*e, level);
 	uint64_t prot = pte_leaf_prot(*e, level).bits, child = pt_level_size(level - 1);
 	pte_t *tab;
@@ -220,6 +225,7 @@ static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 	*e = t | TABLE_BITS;
 	tlb_add_range(w->tlb, base, pt_level_size(level)); /* the huge entry's TLB line */
 	return 0;
+	/* LAB pgtable: end */
 }
 
 static bool table_empty(const pte_t *t)
@@ -255,6 +261,7 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
 		      uintptr_t end)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	uint64_t size = pt_level_size(level);
 
 	for (uintptr_t next; va < end; va = next) {
@@ -290,6 +297,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		}
 	}
 	return 0;
+	/* LAB pgtable: end */
 }
 
 /* Walk [va, va + size) with w. Without a gather of the caller's, use one
@@ -363,6 +371,7 @@ static void pt_prune(phys_addr_t root, uintptr_t va, uint64_t size)
 int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,
 	   unsigned int flags)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	uintptr_t cur = va, end = va + size, table_end = 0;
 	unsigned int elevel = PT_LEVELS;
 	pte_t *e = NULL;
@@ -395,6 +404,7 @@ fail:
 		pt_unmap(root, va, cur - va, NULL, NULL);
 	pt_prune(root, va, size);
 	return ret;
+	/* LAB pgtable: end */
 }
 
 int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)

@@ -92,6 +92,7 @@ static void free_list_del(struct zone *z, struct page *p, unsigned int order)
  * buddy is a free block of the same order. The zone's lock is held. */
 static void buddy_free_locked(pfn_t pfn, unsigned int order)
 {
+	/* LAB buddy: begin, the stub does nothing */
 	struct zone *z = &zones[pfn_zone(pfn)];
 
 	while (order < MAX_ORDER) {
@@ -103,12 +104,14 @@ static void buddy_free_locked(pfn_t pfn, unsigned int order)
 		order++;
 	}
 	free_list_add(z, pfn_to_page(pfn), order);
+	/* LAB buddy: end */
 }
 
 /* Take a block of at least order from z, splitting a larger one and
  * returning the upper halves to their free lists. */
 static struct page *zone_take_locked(struct zone *z, unsigned int order)
 {
+	/* LAB buddy: begin, the stub returns NULL */
 	for (unsigned int k = order; k <= MAX_ORDER; k++) {
 		if (list_empty(&z->free_list[k]))
 			continue;
@@ -122,6 +125,7 @@ static struct page *zone_take_locked(struct zone *z, unsigned int order)
 		return p;
 	}
 	return NULL;
+	/* LAB buddy: end */
 }
 
 /* The zones a request may use, most preferred first (Linux's zonelist). */

@@ -24,6 +24,7 @@ static bool is_cow_mapping(unsigned long vm_flags)
 static int remap_check(const struct vm_area_struct *vma, unsigned long addr, unsigned long pfn,
 		       unsigned long size)
 {
+	/* LAB remap: begin, the stub returns -ENOSYS */
 	unsigned long end = addr + ALIGN_UP(size, PAGE_SIZE), pages;
 
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || !size || end <= addr)
@@ -36,11 +37,13 @@ static int remap_check(const struct vm_area_struct *vma, unsigned long addr, uns
 	if (is_cow_mapping(vma->vm_flags) && (addr != vma->vm_start || end != vma->vm_end))
 		return -EINVAL;
 	return 0;
+	/* LAB remap: end */
 }
 
 int remap_pfn_range(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn,
 		    unsigned long size, pgprot_t prot)
 {
+	/* LAB remap: begin, the stub returns -ENOSYS */
 	uint64_t bits = prot.bits | PTE_SPECIAL;
 	unsigned int flags = remap_force_small_pages ? 0 : PT_MAP_HUGE;
 	int ret = remap_check(vma, addr, pfn, size);
@@ -58,6 +61,7 @@ int remap_pfn_range(struct vm_area_struct *vma, unsigned long addr, unsigned lon
 	vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
 	/* pt_map() removes whatever it mapped before failing. */
 	return pt_map(vma->vm_mm->pgd, addr, pfn_to_phys(pfn), size, __pgprot(bits), flags);
+	/* LAB remap: end */
 }
 
 int io_remap_pfn_range(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn,

@@ -23,6 +23,8 @@ need=(
 	gcc:gcc
 	binutils:ld
 	make:make
+	gdb:gdb
+	git:git
 )
 
 missing=()

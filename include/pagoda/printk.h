@@ -58,6 +58,11 @@ void printk_set_loglevel(int level);
  * (kernel/panic.c only). */
 void console_lock_for_panic(void);
 
+/* Copy the newest bytes of the log ring (every message printk() stored,
+ * debug ones included) into buf, oldest first, at most size of them.
+ * Returns how many were copied. The ring keeps the last 16 KiB. */
+size_t printk_ring_read(char *buf, size_t size);
+
 /* While quiet, printk() writes to the raw channel (COM1) only: the self-
  * tests provoke warnings on purpose, and the screen should show only what
  * went wrong. Returns the previous setting. */
