@@ -151,10 +151,13 @@ static void free_held(struct list_head *held)
 	}
 }
 
+/* Free blocks of order in the buddy lists, once the CPUs' cached single
+ * frames are back in them. */
 static uint64_t free_blocks_of_order(unsigned int order)
 {
 	uint64_t n = 0;
 
+	pmm_drain_all();
 	for (unsigned int z = 0; z < NR_ZONES; z++)
 		n += pmm_zone_free_blocks(z, order);
 	return n;
