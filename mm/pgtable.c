@@ -196,7 +196,7 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 	return 0;
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_VISIT };
 
 struct walk {
 	enum walk_op op;
@@ -204,6 +204,7 @@ struct walk {
 	pt_leaf_fn fn;
 	void *arg;
 	uint64_t flushes;
+	uint64_t tables; /* WALK_VISIT: tables entered */
 };
 
 static void walk_flush(struct walk *w, uintptr_t va)
@@ -275,6 +276,11 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		if (is_leaf(*e, level)) {
 			if (w->op == WALK_PRUNE)
 				continue;
+			if (w->op == WALK_VISIT) {
+				if (w->fn)
+					w->fn(*e, base, level, w->arg);
+				continue;
+			}
 			if (va == base && next - base == size) {
 				walk_leaf(w, e, level, base);
 				continue;
@@ -283,9 +289,10 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 				return ret;
 		}
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
+		w->tables++;
 		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
 			return ret;
-		if (w->op != WALK_PROTECT && table_empty(child) &&
+		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_empty(child) &&
 		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
@@ -321,6 +328,16 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 	if (!range_ok(va, size))
 		return -EINVAL;
 	return walk_root(root, &w, va, size);
+}
+
+long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
+{
+	struct walk w = { .op = WALK_VISIT, .fn = fn, .arg = arg };
+
+	if (!range_ok(va, size))
+		return -EINVAL;
+	walk_root(root, &w, va, size);
+	return (long)w.tables;
 }
 
 /* Free the tables in [va, va + size) that hold no entry: after a failed
