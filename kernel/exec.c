@@ -493,6 +493,7 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;
 	t->clear_child_tid = 0;
+	t->did_exec = true;
 	if (t == current)
 		wrmsr(MSR_FS_BASE, 0);
 

@@ -503,7 +503,7 @@ static void show_stat(struct seq_buf *s, struct task *t)
 	task_sig_masks(t, &ign, &cgt);
 	seq_printf(s, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 %llu 0 %llu ",
 		   t->pid, t->comm, task_state_name(t)[0], t->parent ? t->parent->tgid : 0,
-		   t->tgid, t->tgid, (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
+		   t->pgid, t->sid, (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
 	seq_printf(s, "0 0 %llu 0 0 %llu %llu %llu %llu 0 0 0 17 0 0 0 0 0 0 0 0 %llu 0 0 0 0 %d\n",
 		   (unsigned long long)(mm ? mm->start_stack : 0),
 		   (unsigned long long)t->sig_pending, (unsigned long long)t->sig_blocked,

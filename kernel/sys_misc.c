@@ -78,8 +78,10 @@ SYSCALL_DEFINE(SYS_geteuid, geteuid) { return 0; }
 SYSCALL_DEFINE(SYS_getgid, getgid) { return 0; }
 SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 
-/* There are no process groups or sessions yet: every process is the
- * leader of its own, whose id is its pid. */
+/* Process groups and sessions, as Linux keeps them (kernel/sys.c): a
+ * child starts in its parent's group and session; init's are 0, as in
+ * Linux, where pid 1 inherits them from the kernel's first task. There is
+ * no job control: a group only names who kill(-pgid) reaches. */
 
 /* pid 0 means the caller; -ESRCH for no such process. */
 static struct task *task_or_current(pid_t pid)
@@ -87,24 +89,38 @@ static struct task *task_or_current(pid_t pid)
 	return pid == 0 ? current : task_find(pid);
 }
 
-SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->tgid; }
+/* Does a process group pgid exist in session sid? */
+static bool group_in_session(pid_t pgid, pid_t sid)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pgid == pgid && t->sid == sid)
+			return true;
+	}
+	return false;
+}
+
+SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->pgid; }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
 	struct task *t = task_or_current((pid_t)ARG(0));
 
-	return t ? t->tgid : -ESRCH;
+	return t ? t->pgid : -ESRCH;
 }
 
 SYSCALL_DEFINE(SYS_getsid, getsid)
 {
 	struct task *t = task_or_current((pid_t)ARG(0));
 
-	return t ? t->tgid : -ESRCH;
+	return t ? t->sid : -ESRCH;
 }
 
-/* Accepted for the caller and its children, as Linux allows; the group is
- * not recorded. */
+/* Linux's setpgid(): the caller or a child of it that has not exec'd,
+ * in the caller's session, not a session leader, into its own new group
+ * or an existing group of the same session. */
 SYSCALL_DEFINE(SYS_setpgid, setpgid)
 {
 	pid_t pid = (pid_t)ARG(0), pgid = (pid_t)ARG(1);
@@ -114,10 +130,36 @@ SYSCALL_DEFINE(SYS_setpgid, setpgid)
 		return -EINVAL;
 	if (!t || (t != current && t->parent != current))
 		return -ESRCH;
+	if (t != current && (t->sid != current->sid))
+		return -EPERM;
+	if (t != current && t->did_exec)
+		return -EACCES;
+	if (t->pid && t->sid == t->pid)
+		return -EPERM; /* a session leader stays in its group */
+	if (!pgid)
+		pgid = t->pid;
+	if (pgid != t->pid && !group_in_session(pgid, current->sid))
+		return -EPERM;
+	t->pgid = pgid;
 	return 0;
 }
 
-SYSCALL_DEFINE(SYS_setsid, setsid) { return current->tgid; }
+/* A new session and group led by the caller, unless a group with its id
+ * exists already (it leads one): -EPERM. */
+SYSCALL_DEFINE(SYS_setsid, setsid)
+{
+	struct list_head *pos;
+
+	if (current->pgid == current->pid)
+		return -EPERM;
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pgid == current->pid)
+			return -EPERM;
+	}
+	current->pgid = current->sid = current->pid;
+	return current->sid;
+}
 
 /* ---- Time ---- */
 

@@ -100,6 +100,11 @@ struct task *task_fork(struct trap_frame *tf)
 	memcpy(c->exe, current->exe, sizeof(c->exe));
 	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
 	c->sig_blocked = current->sig_blocked;
+	c->sas_ss_sp = current->sas_ss_sp;
+	c->sas_ss_size = current->sas_ss_size;
+	c->sas_ss_flags = current->sas_ss_flags;
+	c->pgid = current->pgid;
+	c->sid = current->sid;
 	c->fs_base = rdmsr(MSR_FS_BASE);
 	fpu_save(c); /* the parent's live registers, as the child's start */
 	child_tf.rax = 0; /* fork() returns 0 in the child */
@@ -140,7 +145,11 @@ static __attribute__((noreturn)) void init_exited(int status)
 void task_exit(int wait_status)
 {
 	struct task *t = current;
+	struct ksiginfo chld = { .pid = t->tgid };
 	uint64_t flags;
+
+	chld.code = (wait_status & 0x7f) ? CLD_KILLED : CLD_EXITED;
+	chld.status = (wait_status & 0x7f) ? wait_status & 0x7f : (wait_status >> 8) & 0xff;
 
 	if (t->pid == 1)
 		init_exited(wait_status);
@@ -156,7 +165,7 @@ void task_exit(int wait_status)
 	t->exit_code = wait_status;
 	t->state = TASK_ZOMBIE;
 	if (t->parent) {
-		task_send_signal(t->parent, SIGCHLD);
+		signal_send(t->parent, SIGCHLD, &chld, true);
 		wakeup(t->parent);
 	}
 	schedule(); /* a zombie is never scheduled again */
@@ -262,13 +271,8 @@ static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t
 
 void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)
 {
-	const struct k_sigaction *act = &current->sig_actions[sig - 1];
 	char where[96];
 
-	if (act->handler > SIG_IGN && !(current->sig_blocked & (1ULL << (sig - 1)))) {
-		task_send_signal(current, sig);
-		return; /* delivered on the way back to user mode */
-	}
 	describe_vma(current->mm, addr, where, sizeof(where));
 	printk(KERN_ERR "%s[%d]: killed by signal %d: fault at %#lx, rip %#lx, %s\n",
 	       current->comm, current->pid, sig, addr, tf->rip, where);

@@ -5,7 +5,9 @@
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
+#include <pagoda/signal.h>
 #include <pagoda/string.h>
+#include <pagoda/task.h>
 #include <pagoda/vma.h>
 #include <pagoda/x86.h>
 
@@ -150,18 +152,35 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 	return do_anonymous_page(mm, vma, addr);
 }
 
-bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
+vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
 {
 	struct mm_struct *mm = mm_current();
 	unsigned int flags = 0;
 
 	if (!mm || addr >= USER_SPACE_END)
-		return false;
+		return VM_FAULT_SIGSEGV;
 	if (tf->error_code & PF_WRITE)
 		flags |= FAULT_FLAG_WRITE;
 	if (tf->error_code & PF_INSTR)
 		flags |= FAULT_FLAG_INSTR;
 	if (tf->error_code & PF_USER)
 		flags |= FAULT_FLAG_USER;
-	return handle_mm_fault(mm, addr, flags) == VM_FAULT_OK;
+	return handle_mm_fault(mm, addr, flags);
+}
+
+int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code)
+{
+	switch (result) {
+	case VM_FAULT_SIGBUS:
+		*code = BUS_ADRERR;
+		return SIGBUS;
+	case VM_FAULT_SIGSEGV:
+		/* Linux's bad_area() versus bad_area_access_error(): is there a
+		 * mapping at all (stack growth already tried)? */
+		*code = mm && addr < USER_SPACE_END && vma_lookup(mm, addr) ? SEGV_ACCERR : SEGV_MAPERR;
+		return SIGSEGV;
+	default:
+		*code = 0;
+		return 0;
+	}
 }

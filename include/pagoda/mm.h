@@ -25,9 +25,18 @@ struct mm_struct *mm_current(void);
 vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags);
 
 /* The #PF path for addresses in the user half, called from the trap
- * handler: true when the fault was resolved and the access can be
- * retried. */
-bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+ * handler with the fault's outcome: VM_FAULT_OK when the access can be
+ * retried; VM_FAULT_SIGSEGV for any address outside the user half or with
+ * no address space. */
+vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+
+/* The signal a fault outcome becomes for a user access to addr, and its
+ * si_code in *code: SIGSEGV with SEGV_MAPERR (no VMA there) or
+ * SEGV_ACCERR (a VMA whose protection forbids the access), SIGBUS with
+ * BUS_ADRERR (the VMA cannot supply the page: past a file's end, a
+ * device that refuses). 0 for VM_FAULT_OK and VM_FAULT_OOM, which are no
+ * signal (the OOM killer decides). */
+int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code);
 
 /* The PTE bits for a VMA with vm_flags (user, present, W, NX as asked). */
 pgprot_t vm_get_page_prot(unsigned long vm_flags);

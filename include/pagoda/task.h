@@ -13,6 +13,7 @@
 
 #include <pagoda/list.h>
 #include <pagoda/mm_types.h>
+#include <pagoda/signal.h>
 #include <pagoda/trap.h>
 #include <pagoda/types.h>
 
@@ -44,6 +45,10 @@ struct file;
 struct task {
 	pid_t pid;
 	pid_t tgid;
+	pid_t pgid;                /* process group (kill(-pgid)); init's is 0, as Linux's */
+	pid_t sid;                 /* session */
+	bool did_exec;             /* has called execve (setpgid: EACCES) */
+	bool oom_victim;           /* the OOM killer chose it; it has not exited yet */
 	char comm[TASK_COMM_LEN];
 	enum task_state state;
 	int exit_code;            /* wait status, as wait4() reports it */
@@ -67,6 +72,11 @@ struct task {
 	uint64_t sig_pending;
 	uint64_t sig_blocked;
 	struct k_sigaction sig_actions[NSIG];
+	struct ksiginfo sig_info[NSIG]; /* what each pending signal carries */
+	uintptr_t sas_ss_sp;       /* sigaltstack: [sas_ss_sp, + sas_ss_size) */
+	size_t sas_ss_size;
+	uint32_t sas_ss_flags;     /* as sigaltstack() set them (SS_AUTODISARM...) */
+	uint64_t trap_nr, trap_err, trap_cr2; /* the last fault, for sigcontext */
 
 	uint64_t wake_tick;        /* nanosleep: wake at this timer tick */
 	void *wait_channel;        /* what a sleeping task waits for */
@@ -82,6 +92,9 @@ void fpu_init(void);
 void fpu_init_state(struct task *t);
 void fpu_save(struct task *t);
 void fpu_restore(const struct task *t);
+/* Take an FXSAVE image from user space (a signal frame) as t's state,
+ * with MXCSR's reserved bits cleared so that FXRSTOR cannot fault. */
+void fpu_load_image(struct task *t, const uint8_t image[512]);
 
 /* The task running on this CPU. */
 extern struct task *current;
@@ -115,13 +128,13 @@ int task_start_init(const char *path, const char *const argv[], const char *cons
 /* End the current task with a wait status (never returns). */
 __attribute__((noreturn)) void task_exit(int wait_status);
 
-/* A fault the current task took in user mode that paging cannot resolve:
- * if it has a handler for sig, the signal is queued (and delivered on the
- * way out); otherwise print the one-line report (pid, address, rip, VMA)
- * and end the task as killed by sig. */
-void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr);
+/* A fault the current task took in user mode kills it (force_sig_fault()
+ * found no handler to run): print the one-line report (pid, address, rip,
+ * VMA) and end the task as killed by sig. */
+__attribute__((noreturn)) void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr);
 
-/* Queue signal sig for t (wakes it if it sleeps). */
+/* Queue signal sig for t from the kernel (si_code SI_KERNEL; wakes t if
+ * it sleeps): signal_send() with no info. */
 int task_send_signal(struct task *t, int sig);
 
 /* Iterate over all tasks (for /proc). */
