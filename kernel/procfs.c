@@ -193,10 +193,13 @@ static uint64_t nr_tasks(void)
 }
 
 /* Everything lives in RAM with no page cache, no swap: the file data of
- * ramfs is part of what MemTotal - MemFree counts as used. */
+ * ramfs is part of what MemTotal - MemFree counts as used. MemFree is
+ * exact: the allocator's free frames once kmalloc has given back the
+ * empty slabs it keeps for speed, so that a process that ends leaves it
+ * where it was (the OOM and zero-page tests hold it to that). */
 static void show_meminfo(struct seq_buf *s, struct task *t)
 {
-	uint64_t total = pmm_total_pages(), free = pmm_free_pages();
+	uint64_t total = pmm_total_pages(), free = (kmalloc_shrink(), pmm_free_pages());
 	uint64_t slab = slab_pages();
 	uint64_t kstack = (nr_tasks() + 1) * (KSTACK_SIZE / PAGE_SIZE);
 
