@@ -297,7 +297,8 @@ static int exec_poke(struct mm_struct *mm, uintptr_t uaddr, const void *src, siz
 	while (len) {
 		size_t n = MIN(len, PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)));
 		struct pt_lookup_result r;
-		if (pt_lookup(mm->pgd, uaddr, &r) < 0) {
+		/* Not there, or read-only (the zero page): fault it in for writing. */
+		if (pt_lookup(mm->pgd, uaddr, &r) < 0 || !(r.pte & PTE_WRITE)) {
 			vm_fault_t ret = handle_mm_fault(mm, uaddr, FAULT_FLAG_WRITE);
 			if (ret != VM_FAULT_OK)
 				return ret == VM_FAULT_OOM ? -ENOMEM : -EFAULT;

@@ -10,6 +10,7 @@
 #include <pagoda/task.h>
 #include <pagoda/vma.h>
 #include <pagoda/x86.h>
+#include <pagoda/zero_page.h>
 
 #define STACK_LIMIT (8UL << 20) /* RLIMIT_STACK's Linux default */
 
@@ -41,10 +42,21 @@ static int expand_stack(struct mm_struct *mm, struct vm_area_struct *vma, uintpt
 	return 0;
 }
 
+/* First touch of private anonymous memory: a read maps the shared zero
+ * page (only a page-table page may be needed); a write gets a zeroed
+ * frame of its own. */
 static vm_fault_t do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
-				    uintptr_t addr)
+				    uintptr_t addr, unsigned int flags)
 {
-	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *p;
+
+	if (!(flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+		if (pt_map(mm->pgd, addr, zero_page_phys(), PAGE_SIZE,
+			   zero_page_prot(vma->vm_page_prot), 0) < 0)
+			return VM_FAULT_OOM;
+		return VM_FAULT_OK;
+	}
+	p = alloc_page(GFP_KERNEL | __GFP_ZERO);
 
 	if (!p)
 		return VM_FAULT_OOM;
@@ -92,6 +104,18 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 	return VM_FAULT_OK;
 }
 
+/* A write to the zero page: a zeroed frame of its own replaces it in
+ * place (nothing to copy, no reference to drop). */
+static vm_fault_t do_wp_zero(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr)
+{
+	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	if (!p)
+		return VM_FAULT_OOM;
+	pt_set_leaf(mm->pgd, addr, page_to_phys(p) | vma->vm_page_prot.bits);
+	return VM_FAULT_OK;
+}
+
 /* A write to a present, write-protected page of a writable private VMA:
  * copy-on-write. The last holder of the frame just gets it writable. */
 static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
@@ -101,6 +125,8 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 
 	if (!(pte & PTE_COW))
 		return VM_FAULT_SIGSEGV;
+	if (is_zero_pte(pte))
+		return do_wp_zero(mm, vma, addr);
 	if (pte & PTE_SPECIAL)
 		return do_wp_special(mm, vma, addr, pte);
 	if (!old)
@@ -149,7 +175,7 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 	}
 	if (vma->vm_flags & VM_PFNMAP)
 		return VM_FAULT_SIGBUS; /* remap_pfn_range() maps all of it up front */
-	return do_anonymous_page(mm, vma, addr);
+	return do_anonymous_page(mm, vma, addr, flags);
 }
 
 vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
