@@ -3,6 +3,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/mm.h>
+#include <pagoda/oom.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/signal.h>
@@ -209,4 +210,26 @@ int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int
 		*code = 0;
 		return 0;
 	}
+}
+
+size_t fault_in_writeable(uintptr_t uaddr, size_t n)
+{
+	struct mm_struct *mm = mm_current();
+	uintptr_t end = uaddr + n, a = ALIGN_DOWN(uaddr, PAGE_SIZE);
+
+	if (!mm || !n || end < uaddr || end > USER_SPACE_END)
+		return 0;
+	while (a < end) {
+		struct pt_lookup_result r;
+		vm_fault_t f = VM_FAULT_OK;
+
+		if (pt_lookup(mm->pgd, a, &r) < 0 || !(r.pte & PTE_PRESENT) || !(r.pte & PTE_WRITE))
+			f = handle_mm_fault(mm, a, FAULT_FLAG_WRITE | FAULT_FLAG_USER);
+		if (f == VM_FAULT_OOM && out_of_memory())
+			continue; /* memory was made: the same page again */
+		if (f != VM_FAULT_OK)
+			break;
+		a += PAGE_SIZE;
+	}
+	return a > uaddr ? MIN(a, end) - uaddr : 0;
 }

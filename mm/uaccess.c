@@ -48,6 +48,41 @@ bool access_ok(const void *uaddr, size_t n)
 	return a + n >= a && a + n <= USER_SPACE_END;
 }
 
+/* Copy n bytes, stopping at the first byte that faults; returns how many
+ * were left uncopied (the count register where the copy stopped). */
+static size_t copy_bytes_upto_fault(void *dst, const void *src, size_t n)
+{
+	int err = 0;
+
+	user_access_begin();
+	__asm__ __volatile__("1: rep movsb\n"
+			     "2:\n"
+			     ".pushsection .text.fixup, \"ax\"\n"
+			     "3: movl %[efault], %[err]\n"
+			     "   jmp 2b\n"
+			     ".popsection\n"
+			     _ASM_EXTABLE(1b, 3b)
+			     : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(n)
+			     : [efault] "i"(-EFAULT)
+			     : "memory");
+	user_access_end();
+	return n;
+}
+
+size_t copy_from_user_partial(void *dst, const void *usrc, size_t n)
+{
+	if (!access_ok(usrc, n))
+		return 0;
+	return n - copy_bytes_upto_fault(dst, usrc, n);
+}
+
+size_t copy_to_user_partial(void *udst, const void *src, size_t n)
+{
+	if (!access_ok(udst, n))
+		return 0;
+	return n - copy_bytes_upto_fault(udst, src, n);
+}
+
 static int copy_bytes(void *dst, const void *src, size_t n)
 {
 	int err = 0;

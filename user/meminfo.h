@@ -12,19 +12,38 @@
 #include <unistd.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
+
+/* Touch, before a count, what the parsing after it will use: 32 KiB of
+ * stack below the caller, and sscanf's own first use. A page first
+ * touched between two counts would look like memory the test lost. */
+static inline void meminfo_warm_up(void)
+{
+	volatile char stack[32 * 1024];
+	long v;
+
+	memset((char *)stack, 0, sizeof(stack));
+	sscanf("1", "%ld", &v);
+}
 
 /* The value of a /proc/meminfo field in kB ("MemFree:"), or -1. Reads
  * with open/read into a buffer touched beforehand, so that reading
  * allocates nothing that a second reading would not (no stdio buffer, no
- * first fault on the buffer after the kernel took its count). */
+ * first fault on the buffer after the kernel took its count). It first
+ * sleeps a little, so that init has forwarded the output so far and
+ * waits in read() again: a blocked reader holds its kernel buffer, and
+ * init must be in the same state at every count. */
 static inline long meminfo_kb(const char *field)
 {
 	static char buf[4096];
+	struct timespec settle = { 0, 20 * 1000 * 1000 };
 	long v = -1;
 	ssize_t n;
 	char *at;
 	int fd;
 
+	nanosleep(&settle, NULL);
+	meminfo_warm_up();
 	memset(buf, 0, sizeof(buf));
 	fd = open("/proc/meminfo", O_RDONLY);
 	if (fd < 0)

@@ -38,6 +38,14 @@ vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
  * signal (the OOM killer decides). */
 int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code);
 
+/* Make [uaddr, uaddr + n) of the current mm present and writable, as a
+ * user write would (demand paging, copy-on-write, stack growth, the OOM
+ * killer), without writing to it. Returns how many bytes from uaddr on
+ * are writable now: n, or fewer where a page cannot be (no VMA, a
+ * read-only one, no memory). read() fills only that much, so that no
+ * data is taken from a pipe or file that could not be delivered. */
+size_t fault_in_writeable(uintptr_t uaddr, size_t n);
+
 /* The PTE bits for a VMA with vm_flags (user, present, W, NX as asked). */
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
