@@ -76,6 +76,12 @@ static struct file *exec_open(struct task *t, const char *path, int *err)
 		*err = -EACCES;
 		return NULL;
 	}
+	/* A file open for writing cannot run; a running one cannot be
+	 * written (Linux's deny_write_access() in do_open_execat()). */
+	if ((*err = deny_write_access(f)) < 0) {
+		file_put(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -490,6 +496,7 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	if (t == current)
 		mm_switch(mm);
 	mm_destroy(old);
+	task_set_exe_file(t, img->file); /* the denial exec_open() took passes to t */
 	strlcpy(t->exe, img->file->path, sizeof(t->exe));
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;
@@ -533,9 +540,12 @@ static int exec_load_as(struct task *t, const char *path, const char *execfn,
 		goto out;
 	}
 	exec_commit(t, mm, &img, execfn, sp, tf);
+	err = 0;
 out:
+	if (err)
+		allow_write_access(img.file);
 	kfree(img.ph);
-	file_put(img.file); /* the VMAs hold their own references */
+	file_put(img.file); /* the VMAs and t->exe_file hold their own references */
 	return err;
 }
 

@@ -1021,13 +1021,19 @@ SYSCALL_DEFINE(SYS_fchmod, fchmod)
 
 static long truncate_inode(struct inode *inode, int64_t len)
 {
+	int err;
+
 	if (len < 0)
 		return -EINVAL;
 	if (S_ISDIR(inode->mode))
 		return -EISDIR;
 	if (!S_ISREG(inode->mode) || !ramfs_owns(inode))
 		return -EINVAL;
-	return ramfs_truncate(inode, len);
+	if ((err = get_write_access(inode)) < 0)
+		return err; /* -ETXTBSY: a process runs it */
+	err = ramfs_truncate(inode, len);
+	put_write_access(inode);
+	return err;
 }
 
 SYSCALL_DEFINE(SYS_truncate, truncate)

@@ -38,6 +38,19 @@ static struct task *task_alloc(void)
 	return t;
 }
 
+void task_set_exe_file(struct task *t, struct file *f)
+{
+	struct file *old = t->exe_file;
+
+	if (f)
+		file_get(f);
+	t->exe_file = f;
+	if (old) {
+		allow_write_access(old);
+		file_put(old);
+	}
+}
+
 static void task_free(struct task *t)
 {
 	kstack_free(t->kstack_top);
@@ -98,6 +111,8 @@ struct task *task_fork(struct trap_frame *tf)
 	memcpy(c->comm, current->comm, sizeof(c->comm));
 	memcpy(c->cwd, current->cwd, sizeof(c->cwd));
 	memcpy(c->exe, current->exe, sizeof(c->exe));
+	if (current->exe_file && deny_write_access(current->exe_file) == 0)
+		task_set_exe_file(c, current->exe_file); /* denied already: cannot fail */
 	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
 	c->sig_blocked = current->sig_blocked;
 	c->sas_ss_sp = current->sas_ss_sp;
@@ -154,6 +169,7 @@ void task_exit(int wait_status)
 	if (t->pid == 1)
 		init_exited(wait_status);
 	files_close_all(t);
+	task_set_exe_file(t, NULL);
 	if (t->mm) {
 		struct mm_struct *mm = t->mm;
 		mm_switch(NULL);

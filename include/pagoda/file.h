@@ -57,6 +57,7 @@ struct file {
 	uint64_t pos;
 	unsigned int flags;  /* O_* from open */
 	unsigned int refcount;
+	bool writer;         /* holds write access to inode: put at release */
 	char path[128];      /* the path it was opened by, for /proc */
 };
 

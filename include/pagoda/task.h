@@ -68,6 +68,7 @@ struct task {
 	uint64_t cloexec[TASK_MAX_FDS / 64];
 	char cwd[256];             /* absolute path */
 	char exe[256];             /* path of the program, for /proc/PID/exe */
+	struct file *exe_file;     /* the program, its writers denied (Linux's mm->exe_file) */
 
 	uint64_t sig_pending;
 	uint64_t sig_blocked;
@@ -124,6 +125,11 @@ struct task *task_find(pid_t pid);
 /* Start the first user process: pid 1 running path with argv/envp, with
  * /dev/console as fds 0, 1 and 2. Returns 0 or a negative errno. */
 int task_start_init(const char *path, const char *const argv[], const char *const envp[]);
+
+/* Make f (NULL: none) the program t runs, holding a reference and denied
+ * write access (deny_write_access(), which the caller already did for
+ * this holder); the previous program file is given back. */
+void task_set_exe_file(struct task *t, struct file *f);
 
 /* End the current task with a wait status (never returns). */
 __attribute__((noreturn)) void task_exit(int wait_status);
