@@ -305,16 +305,21 @@ static const struct file_operations null_fops = {
 	.read = null_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
+	.discards_writes = true,
 };
 static const struct file_operations zero_fops = {
 	.read = zero_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
+	.discards_writes = true,
 };
 static const struct file_operations random_fops = {
 	.read = random_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
 };
 
 static const struct {

@@ -75,6 +75,12 @@ static struct file *exec_open(struct task *t, const char *path, int *err)
 		*err = -EACCES;
 		return NULL;
 	}
+	/* A file open for writing cannot run; a running one cannot be
+	 * written (Linux's deny_write_access() in do_open_execat()). */
+	if ((*err = deny_write_access(f)) < 0) {
+		file_put(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -297,7 +303,8 @@ static int exec_poke(struct mm_struct *mm, uintptr_t uaddr, const void *src, siz
 	while (len) {
 		size_t n = MIN(len, PAGE_SIZE - (uaddr & (PAGE_SIZE - 1)));
 		struct pt_lookup_result r;
-		if (pt_lookup(mm->pgd, uaddr, &r) < 0) {
+		/* Not there, or read-only (the zero page): fault it in for writing. */
+		if (pt_lookup(mm->pgd, uaddr, &r) < 0 || !(r.pte & PTE_WRITE)) {
 			vm_fault_t ret = handle_mm_fault(mm, uaddr, FAULT_FLAG_WRITE);
 			if (ret != VM_FAULT_OK)
 				return ret == VM_FAULT_OOM ? -ENOMEM : -EFAULT;
@@ -489,10 +496,12 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	if (t == current)
 		mm_switch(mm);
 	mm_put(old);
+	task_set_exe_file(t, img->file); /* the denial exec_open() took passes to t */
 	strlcpy(t->exe, img->file->path, sizeof(t->exe));
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;
 	t->clear_child_tid = 0;
+	t->did_exec = true;
 	if (t == current)
 		wrmsr(MSR_FS_BASE, 0);
 
@@ -531,9 +540,12 @@ static int exec_load_as(struct task *t, const char *path, const char *execfn,
 		goto out;
 	}
 	exec_commit(t, mm, &img, execfn, sp, tf);
+	err = 0;
 out:
+	if (err)
+		allow_write_access(img.file);
 	kfree(img.ph);
-	file_put(img.file); /* the VMAs hold their own references */
+	file_put(img.file); /* the VMAs and t->exe_file hold their own references */
 	return err;
 }
 

@@ -145,6 +145,7 @@ static void run_exec_case(struct ktest *t, void (*body)(struct ktest *, struct f
 	pmm_fail_after(PMM_NO_FAIL);
 	mm_switch(NULL);
 	mm_destroy(fx.task->mm);
+	task_set_exe_file(fx.task, NULL);
 	kfree(fx.task);
 	kmalloc_shrink();
 	KEXPECT_EQ(t, pmm_free_pages(), before);
@@ -472,6 +473,29 @@ EXEC_CASE(exec_twice_frees_the_first_mm)
 	KEXPECT_NOT_NULL(t, vma_lookup(fx->task->mm, EXEC_DYN_BASE));
 }
 
+/* A running program's file refuses writers (the O_TRUNC leaves it whole);
+ * a file open for writing refuses to run; and the denial goes with the
+ * program (exec of another, exit). */
+EXEC_CASE(exec_running_file_refuses_writers_and_written_file_refuses_exec)
+{
+	struct file *w;
+	int err;
+
+	KASSERT_EQ(t, load(fx), 0);
+	KEXPECT_NULL(t, vfs_open("/", IMG_PATH, O_WRONLY | O_TRUNC, 0, &err));
+	KEXPECT_EQ(t, err, -ETXTBSY);
+	KEXPECT_NULL(t, vfs_open("/", IMG_PATH, O_RDONLY | O_TRUNC, 0, &err));
+	KEXPECT_EQ(t, err, -ETXTBSY);
+	KEXPECT_NOT_NULL(t, fx->task->exe_file);
+	KEXPECT_EQ(t, fx->task->exe_file->inode->size, (uint64_t)IMG_SIZE);
+	task_set_exe_file(fx->task, NULL); /* the program is gone */
+	w = vfs_open("/", IMG_PATH, O_WRONLY, 0, &err);
+	KASSERT_NOT_NULL(t, w);
+	KEXPECT_EQ(t, exec_load(fx->task, IMG_PATH, test_argv, test_envp, &fx->tf), -ETXTBSY);
+	file_put(w);
+	KEXPECT_EQ(t, exec_load(fx->task, IMG_PATH, test_argv, test_envp, &fx->tf), 0);
+}
+
 static const struct ktest_case exec_cases[] = {
 	KTEST_CASE(exec_bad_magic_is_enoexec),
 	KTEST_CASE(exec_wrong_class_is_enoexec),
@@ -495,6 +519,7 @@ static const struct ktest_case exec_cases[] = {
 	KTEST_CASE(exec_stack_holds_argc_argv_envp_auxv),
 	KTEST_CASE(exec_et_dyn_loads_at_dyn_base),
 	KTEST_CASE(exec_twice_frees_the_first_mm),
+	KTEST_CASE(exec_running_file_refuses_writers_and_written_file_refuses_exec),
 };
 
 KTEST_SUITE(exec, exec_cases);

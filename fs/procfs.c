@@ -200,10 +200,13 @@ static uint64_t nr_tasks(void)
 }
 
 /* Everything lives in RAM with no page cache, no swap: the file data of
- * ramfs is part of what MemTotal - MemFree counts as used. */
+ * ramfs is part of what MemTotal - MemFree counts as used. MemFree is
+ * exact: the allocator's free frames once kmalloc has given back the
+ * empty slabs it keeps for speed, so that a process that ends leaves it
+ * where it was (the OOM and zero-page tests hold it to that). */
 static void show_meminfo(struct seq_buf *s, struct task *t)
 {
-	uint64_t total = pmm_total_pages(), free = pmm_free_pages();
+	uint64_t total = pmm_total_pages(), free = (kmalloc_shrink(), pmm_free_pages());
 	uint64_t slab = slab_pages();
 	uint64_t kstack = (nr_tasks() + 1) * (KSTACK_SIZE / PAGE_SIZE);
 
@@ -512,7 +515,7 @@ static void show_stat(struct seq_buf *s, struct task *t)
 	task_sig_masks(t, &ign, &cgt);
 	seq_printf(s, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 %llu 0 %llu ",
 		   t->pid, t->comm, task_state_name(t)[0], t->parent ? t->parent->tgid : 0,
-		   t->tgid, t->tgid, (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
+		   t->pgid, t->sid, (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
 	seq_printf(s, "0 0 %llu 0 0 %llu %llu %llu %llu 0 0 0 17 0 0 0 0 0 0 0 0 %llu 0 0 0 0 %d\n",
 		   (unsigned long long)(mm ? mm->start_stack : 0),
 		   (unsigned long long)t->sig_pending, (unsigned long long)t->sig_blocked,

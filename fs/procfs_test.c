@@ -320,7 +320,7 @@ static bool listed(const struct listing *l, const char *name)
 /* A task that exists only in task_list, for /proc/PID. */
 static struct task *fake_task_add(struct mm_struct *mm)
 {
-	struct task *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	struct task *t = kmalloc(sizeof(*t), GFP_KERNEL);
 	pid_t pid = 31000;
 	uint64_t flags;
 
@@ -328,16 +328,12 @@ static struct task *fake_task_add(struct mm_struct *mm)
 		return NULL;
 	while (task_exists(pid))
 		pid++;
-	t->pid = t->tgid = pid;
+	task_init_fields(t, pid);
 	t->state = TASK_RUNNABLE; /* never on the run queue: nothing runs it */
 	t->mm = mm;
 	strlcpy(t->comm, "fake", sizeof(t->comm));
 	strlcpy(t->exe, "/bin/fake", sizeof(t->exe));
 	strlcpy(t->cwd, "/tmp", sizeof(t->cwd));
-	list_init(&t->children);
-	list_init(&t->sibling);
-	list_init(&t->run_list);
-	t->refs = 1;
 	flags = spin_lock_irqsave(&tasklist_lock);
 	list_add_tail(&t->all_list, &task_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);

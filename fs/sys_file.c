@@ -3,7 +3,8 @@
  * User memory is touched only through the uaccess helpers. Data moves
  * between user memory and a file through a kernel bounce buffer of at
  * most BOUNCE_SIZE bytes, since file operations take kernel buffers
- * (include/pagoda/file.h). Paths are copied in whole (PATH_MAX) first.
+ * (include/pagoda/file.h): a 2 GiB write is 32768 chunks, never 2 GiB of
+ * kernel memory. Paths are copied in whole (PATH_MAX) first.
  *
  * Relative paths resolve from the cwd string in struct task, or from a
  * directory fd in the *at() calls. Permissions are not checked: every
@@ -11,6 +12,7 @@
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/fdtable.h>
+#include <pagoda/mm.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
@@ -225,13 +227,36 @@ static int user_lookup_at(int dirfd, uint64_t upath, bool nofollow, struct inode
 
 /* --- read and write --- */
 
-/* Move up to n bytes from f to user memory at ubuf, through the bounce
- * buffer. Regular files are read chunk after chunk; anything else (a
- * pipe, a terminal) gets one call, so that a read never blocks after it
- * has data. pos: NULL for the file position, else pread's position. */
+/* One read of up to n bytes from f (at *pos for pread, else at the file
+ * position) into user memory at ubuf, through the bounce buffer kbuf.
+ * Only as much is read as the user memory can take (fault_in_writeable()),
+ * so that a bad buffer never swallows data: a pipe keeps it, a file
+ * position moves by what was delivered. Returns the count, 0 at end of
+ * file, -EFAULT if not one byte of ubuf is writable, or the file's error. */
+static ssize_t read_chunk(struct file *f, char *ubuf, size_t n, uint64_t *pos, char *kbuf)
+{
+	size_t room = n ? fault_in_writeable((uintptr_t)ubuf, n) : 0;
+	ssize_t r;
+
+	if (n && !room)
+		return -EFAULT;
+	r = pos ? vfs_pread(f, kbuf, room, *pos) : vfs_read(f, kbuf, room);
+	if (r > 0 && copy_to_user_partial(ubuf, kbuf, r) != (size_t)r)
+		return -EFAULT; /* cannot happen: room was made writable above */
+	if (r > 0 && pos)
+		*pos += r;
+	return r;
+}
+
+/* Move up to n bytes from f to user memory at ubuf, BOUNCE_SIZE at a
+ * time. Regular files and devices that never block are read chunk after
+ * chunk; anything else (a pipe, a terminal) gets one call, so that a read
+ * never blocks after it has data. A fault in ubuf ends the read with the
+ * count so far, or -EFAULT if nothing was read (Linux's semantics). pos:
+ * NULL for the file position, else pread's position. */
 static ssize_t read_to_user(struct file *f, char *ubuf, size_t n, uint64_t *pos)
 {
-	bool loop = f->inode && S_ISREG(f->inode->mode);
+	bool loop = (f->inode && S_ISREG(f->inode->mode)) || (f->f_op && f->f_op->never_blocks);
 	size_t done = 0;
 	ssize_t r;
 	char *kbuf;
@@ -245,25 +270,23 @@ static ssize_t read_to_user(struct file *f, char *ubuf, size_t n, uint64_t *pos)
 	do {
 		size_t chunk = MIN(n - done, (size_t)BOUNCE_SIZE);
 
-		r = pos ? vfs_pread(f, kbuf, chunk, *pos) : vfs_read(f, kbuf, chunk);
+		r = read_chunk(f, ubuf + done, chunk, pos, kbuf);
 		if (r <= 0)
 			break;
-		if (copy_to_user(ubuf + done, kbuf, r)) {
-			r = -EFAULT;
-			break;
-		}
 		done += r;
-		if (pos)
-			*pos += r;
 		if ((size_t)r < chunk)
 			break;
-	} while (loop && done < n);
+	} while (loop && done < n && !(current->sig_pending & SIGBIT(SIGKILL)));
 	kfree(kbuf);
 	return done ? (ssize_t)done : r;
 }
 
-/* Move up to n bytes from user memory at ubuf to f; stops at a short
- * write. pos as for read_to_user(). */
+/* Move up to n bytes from user memory at ubuf to f, BOUNCE_SIZE at a
+ * time: the kernel never holds more of the buffer than one chunk. Stops
+ * at a short write; a fault in ubuf writes the bytes before it and ends
+ * the call with the count so far, or -EFAULT if there was none (Linux's
+ * semantics). A device that discards writes is not given the bytes at
+ * all. pos as for read_to_user(). */
 static ssize_t write_from_user(struct file *f, const char *ubuf, size_t n, uint64_t *pos)
 {
 	size_t done = 0;
@@ -273,24 +296,27 @@ static ssize_t write_from_user(struct file *f, const char *ubuf, size_t n, uint6
 	if (!access_ok(ubuf, n))
 		return -EFAULT;
 	n = MIN(n, MAX_RW_COUNT);
+	if (f->f_op && f->f_op->discards_writes)
+		return pos ? vfs_pwrite(f, NULL, n, *pos) : vfs_write(f, NULL, n);
 	kbuf = kmalloc(MAX(MIN(n, (size_t)BOUNCE_SIZE), (size_t)1), GFP_KERNEL);
 	if (!kbuf)
 		return -ENOMEM;
 	do {
 		size_t chunk = MIN(n - done, (size_t)BOUNCE_SIZE);
+		size_t got = copy_from_user_partial(kbuf, ubuf + done, chunk);
 
-		if (copy_from_user(kbuf, ubuf + done, chunk)) {
+		if (chunk && !got) {
 			r = -EFAULT;
 			break;
 		}
-		r = pos ? vfs_pwrite(f, kbuf, chunk, *pos) : vfs_write(f, kbuf, chunk);
+		r = pos ? vfs_pwrite(f, kbuf, got, *pos) : vfs_write(f, kbuf, got);
 		if (r <= 0)
 			break;
 		done += r;
 		if (pos)
 			*pos += r;
 		if ((size_t)r < chunk)
-			break;
+			break; /* a short write, or the fault that cut the chunk */
 	} while (done < n);
 	kfree(kbuf);
 	return done ? (ssize_t)done : r;
@@ -1015,13 +1041,19 @@ SYSCALL_DEFINE(SYS_fchmod, fchmod)
 
 static long truncate_inode(struct inode *inode, int64_t len)
 {
+	int err;
+
 	if (len < 0)
 		return -EINVAL;
 	if (S_ISDIR(inode->mode))
 		return -EISDIR;
 	if (!S_ISREG(inode->mode) || !ramfs_owns(inode))
 		return -EINVAL;
-	return ramfs_truncate(inode, len);
+	if ((err = get_write_access(inode)) < 0)
+		return err; /* -ETXTBSY: a process runs it */
+	err = ramfs_truncate(inode, len);
+	put_write_access(inode);
+	return err;
 }
 
 SYSCALL_DEFINE(SYS_truncate, truncate)

@@ -685,6 +685,8 @@ void file_put(struct file *f)
 	}
 	if (atomic_sub_return(&f->refcount, 1))
 		return;
+	if (f->writer)
+		put_write_access(f->inode);
 	if (f->f_op && f->f_op->release)
 		f->f_op->release(f);
 	kfree(f);
@@ -723,6 +725,14 @@ static int open_lookup(struct inode *base, const char *path, unsigned int flags,
 	return pp.dir->i_op->create(pp.dir, pp.name, pp.len, S_IFREG | (mode & 07777), out);
 }
 
+/* Does opening a regular file with flags need write access to it (which a
+ * running program's file refuses)? As in Linux, O_TRUNC does, even with
+ * O_RDONLY. */
+static bool open_writes(const struct inode *inode, unsigned int flags)
+{
+	return S_ISREG(inode->mode) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
+}
+
 /* May inode be opened with flags? Truncates for O_TRUNC. */
 static int open_check(struct inode *inode, unsigned int flags)
 {
@@ -736,6 +746,8 @@ static int open_check(struct inode *inode, unsigned int flags)
 		return -EISDIR;
 	if (!S_ISDIR(inode->mode) && !S_ISREG(inode->mode) && !inode->i_fop)
 		return -ENXIO; /* a device node no driver serves */
+	if (open_writes(inode, flags) && inode->writecount < 0)
+		return -ETXTBSY; /* checked before O_TRUNC destroys anything */
 	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && ramfs_owns(inode))
 		return ramfs_truncate(inode, 0);
 	return 0;
@@ -776,10 +788,15 @@ static struct file *__vfs_open_at(struct inode *base, const char *path, unsigned
 	f->inode = inode;
 	f->size = inode->size;
 	f->flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+	f->writer = S_ISREG(inode->mode) && (flags & O_ACCMODE) != O_RDONLY;
+	if (f->writer)
+		inode->writecount++; /* open_check() saw no running program */
 	file_set_path(f, base, path);
 	if (f->f_op && f->f_op->open) {
 		*err = f->f_op->open(inode, f);
 		if (*err) {
+			if (f->writer)
+				put_write_access(inode);
 			kfree(f);
 			return NULL;
 		}

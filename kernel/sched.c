@@ -50,6 +50,7 @@ static struct runqueue *cpu_rq(unsigned int cpu)
 
 static void idle_task_setup(struct task *idle, unsigned int cpu)
 {
+	spin_lock_init(&idle->sig_lock, "task.sig_lock");
 	idle->pid = 0;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
 	idle->state = TASK_RUNNABLE;

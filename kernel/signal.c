@@ -1,52 +1,34 @@
-/* Signals, enough for default actions and simple handlers: rt_sigaction,
- * rt_sigprocmask, kill, tgkill, rt_sigreturn. A handler runs on the user
- * stack with a frame holding the interrupted registers; its return address
- * is the sa_restorer that libc supplies (a stub calling rt_sigreturn),
- * which puts the registers back. The frame layout is Pagoda's own: enough
- * for handlers that look at the signal number and siginfo. */
+/* Signals: sending (kill, tgkill, faults, the kernel's own), delivery on
+ * the way back to user mode, and the system calls rt_sigaction,
+ * rt_sigprocmask, rt_sigreturn, kill, tgkill, tkill and sigaltstack. A handler runs on the
+ * user stack (or the alternate stack) on Linux's rt_sigframe, built by
+ * arch/x86/sigframe.c; its return address is the sa_restorer that libc
+ * supplies (a stub calling rt_sigreturn), which puts everything back.
+ *
+ * Shared data: the target task's sig_pending and sig_info, guarded by its
+ * sig_lock (senders run on any CPU, the interrupt handlers among them);
+ * its sig_actions and sig_blocked, which only the task itself changes;
+ * and the task list (kill of a group), under tasklist_lock. Lock order:
+ * tasklist_lock, then a task's sig_lock, then a run queue's (the
+ * wakeup). */
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
-#include <asm/gdt.h>
+#include <pagoda/signal.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/uaccess.h>
 #include <asm/x86.h>
 
-#define SA_SIGINFO 0x00000004
-#define SA_RESTORER 0x04000000
-#define SA_NODEFER 0x40000000
-#define SA_RESETHAND 0x80000000
 #define SIG_BLOCK 0
 #define SIG_UNBLOCK 1
 #define SIG_SETMASK 2
-#define RED_ZONE 128
-#define SIGBIT(sig) (1ULL << ((sig) - 1))
+#define INT_MIN (-2147483647 - 1)
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
-#define RFLAGS_USER_MASK 0x0dd5 /* CF PF AF ZF SF TF DF OF: what user may set */
-#define RFLAGS_IF (1UL << 9)
-
-struct siginfo {
-	int32_t si_signo, si_errno, si_code, pad;
-	uint64_t si_addr;
-	uint8_t rest[104]; /* Linux's siginfo_t is 128 bytes */
-};
-
-struct sigframe {
-	uint64_t pretcode; /* the handler returns here: sa_restorer */
-	struct trap_frame regs;
-	uint64_t mask;
-	struct siginfo info;
-};
-
-int task_send_signal(struct task *t, int sig)
-{
-	if (sig < 1 || sig > NSIG)
-		return -EINVAL;
-	atomic_fetch_or(&t->sig_pending, SIGBIT(sig));
-	sched_wake(t); /* a sleeper is interrupted: it re-checks and sees it */
-	return 0;
-}
+/* Delivered before any other pending signal: they describe the
+ * instruction that just faulted (Linux's SYNCHRONOUS_MASK). */
+#define SYNCHRONOUS (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) | \
+		     SIGBIT(SIGFPE) | SIGBIT(31 /* SIGSYS */))
 
 static bool ignored_by_default(int sig)
 {
@@ -54,44 +36,90 @@ static bool ignored_by_default(int sig)
 	       sig == SIGSTOP || sig == 20 /* SIGTSTP: no job control */;
 }
 
-/* Build the frame on the user stack and enter the handler; false if the
- * stack is unusable (the task is then killed, as Linux does). */
-static bool setup_frame(struct trap_frame *tf, int sig, const struct k_sigaction *act)
+/* Linux's SIGNAL_UNKILLABLE: init takes only the signals it handles, and
+ * SIGKILL/SIGSTOP when the kernel itself sends them. */
+static bool init_refuses(const struct task *t, int sig, bool from_kernel)
 {
-	struct sigframe f = { .pretcode = act->restorer, .regs = *tf, .mask = current->sig_blocked };
-	uintptr_t sp = ALIGN_DOWN(tf->rsp - RED_ZONE - sizeof(f), 16) - 8;
-
-	f.info.si_signo = sig;
-	if (copy_to_user((void *)sp, &f, sizeof(f)) < 0)
+	if (t->pid != 1 || t->sig_actions[sig - 1].handler != SIG_DFL)
 		return false;
-	tf->rsp = sp;
-	tf->rip = act->handler;
-	tf->rdi = sig;
-	tf->rsi = sp + __builtin_offsetof(struct sigframe, info);
-	tf->rdx = sp + __builtin_offsetof(struct sigframe, regs);
-	tf->rax = 0;
-	tf->rflags &= ~(1UL << 10); /* DF clear on entry, per the ABI */
-	current->sig_blocked |= act->mask | (act->flags & SA_NODEFER ? 0 : SIGBIT(sig));
-	current->sig_blocked &= ~UNBLOCKABLE;
-	return true;
+	return !(from_kernel && (sig == SIGKILL || sig == SIGSTOP));
+}
+
+int signal_send(struct task *t, int sig, const struct ksiginfo *info, bool from_kernel)
+{
+	uint64_t flags;
+
+	if (sig < 1 || sig > NSIG)
+		return -EINVAL;
+	if (READ_ONCE(t->state) == TASK_ZOMBIE || init_refuses(t, sig, from_kernel))
+		return 0; /* accepted and dropped, as Linux does */
+	flags = spin_lock_irqsave(&t->sig_lock);
+	if (!(t->sig_pending & SIGBIT(sig))) {
+		t->sig_info[sig - 1] = info ? *info : (struct ksiginfo){ .code = SI_KERNEL };
+		t->sig_info[sig - 1].signo = sig;
+		atomic_fetch_or(&t->sig_pending, SIGBIT(sig));
+	}
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+	sched_wake(t); /* a sleeper is interrupted: it re-checks and sees it */
+	return 0;
+}
+
+int task_send_signal(struct task *t, int sig)
+{
+	return signal_send(t, sig, NULL, true);
+}
+
+void force_sig_fault(struct trap_frame *tf, int sig, int code, uint64_t addr)
+{
+	const struct k_sigaction *act = &current->sig_actions[sig - 1];
+	struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
+
+	current->trap_nr = tf->vector;
+	current->trap_err = tf->error_code;
+	current->trap_cr2 = tf->vector == X86_TRAP_PF ? addr : 0;
+	if (act->handler <= SIG_IGN || (current->sig_blocked & SIGBIT(sig)))
+		task_fault_kill(tf, sig, addr);
+	/* A fault is a new event: it replaces whatever the signal carried. */
+	atomic_fetch_and(&current->sig_pending, ~SIGBIT(sig));
+	signal_send(current, sig, &info, true);
+}
+
+/* Take the next signal to deliver off the pending set, synchronous ones
+ * first, then by number, with what it carries: its number, or 0. */
+static int dequeue_signal(struct ksiginfo *info)
+{
+	uint64_t flags = spin_lock_irqsave(&current->sig_lock);
+	uint64_t ready = current->sig_pending & (~current->sig_blocked | UNBLOCKABLE);
+	int sig = 0;
+
+	if (ready & SYNCHRONOUS)
+		ready &= SYNCHRONOUS;
+	if (ready) {
+		sig = __builtin_ctzll(ready) + 1;
+		*info = current->sig_info[sig - 1];
+		atomic_fetch_and(&current->sig_pending, ~SIGBIT(sig));
+	}
+	spin_unlock_irqrestore(&current->sig_lock, flags);
+	return sig;
 }
 
 void signal_deliver(struct trap_frame *tf)
 {
-	uint64_t ready = current->sig_pending & (~current->sig_blocked | UNBLOCKABLE);
+	struct ksiginfo info;
+	int sig;
 
-	while (ready) {
-		int sig = __builtin_ctzll(ready) + 1;
+	while ((sig = dequeue_signal(&info))) {
 		struct k_sigaction *act = &current->sig_actions[sig - 1];
 
-		atomic_fetch_and(&current->sig_pending, ~SIGBIT(sig));
-		ready &= ~SIGBIT(sig);
-		if (act->handler == SIG_IGN || (act->handler == SIG_DFL && ignored_by_default(sig)))
+		if (sig != SIGKILL && (act->handler == SIG_IGN ||
+				       (act->handler == SIG_DFL && ignored_by_default(sig))))
 			continue;
 		if (act->handler == SIG_DFL || sig == SIGKILL)
 			task_exit(sig);
-		if (!setup_frame(tf, sig, act))
+		if (!sigframe_setup(tf, &info, act))
 			task_exit(SIGSEGV);
+		current->sig_blocked |= act->mask | (act->flags & SA_NODEFER ? 0 : SIGBIT(sig));
+		current->sig_blocked &= ~UNBLOCKABLE;
 		if (act->flags & SA_RESETHAND)
 			act->handler = SIG_DFL;
 		return; /* one handler at a time */
@@ -146,72 +174,128 @@ SYSCALL_DEFINE(SYS_rt_sigprocmask, rt_sigprocmask)
 SYSCALL_DEFINE(SYS_rt_sigreturn, rt_sigreturn)
 {
 	struct trap_frame *tf = args->tf;
-	struct sigframe f;
 
-	/* The handler's "ret" popped pretcode: the frame starts 8 below. */
-	if (copy_from_user(&f, (void *)(tf->rsp - 8), sizeof(f)) < 0)
+	if (!sigframe_restore(tf))
 		task_exit(SIGSEGV);
-	f.regs.cs = GDT_USER_CS;
-	f.regs.ss = GDT_USER_DS;
-	f.regs.rflags = (f.regs.rflags & RFLAGS_USER_MASK) | RFLAGS_IF;
-	f.regs.vector = tf->vector;
-	*tf = f.regs;
-	current->sig_blocked = f.mask & ~UNBLOCKABLE;
 	return (long)tf->rax; /* dispatch stores it back into rax */
 }
 
-static long kill_one(struct task *t, int sig)
+/* One target of kill(): 0 or -EINVAL (sig 0 only checks existence). */
+static long kill_one(struct task *t, int sig, const struct ksiginfo *info)
 {
-	return sig ? task_send_signal(t, sig) : 0;
+	return sig ? signal_send(t, sig, info, false) : 0;
 }
 
-SYSCALL_DEFINE(SYS_kill, kill)
+/* Send sig to the task pid (of thread group tgid, unless 0), under
+ * tasklist_lock so that it cannot be reaped meanwhile: 0 or -ESRCH. */
+static long kill_pid(pid_t pid, pid_t tgid, int sig, const struct ksiginfo *info)
 {
-	int pid = (int)ARG(0), sig = (int)ARG(1), sent = 0;
-	struct list_head *pos;
-	uint64_t flags;
-	long ret;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find_locked(pid);
+	long ret = t && (!tgid || t->tgid == tgid) ? kill_one(t, sig, info) : -ESRCH;
 
-	if (sig < 0 || sig > NSIG)
-		return -EINVAL;
-	flags = spin_lock_irqsave(&tasklist_lock);
-	if (pid > 0) {
-		struct task *t = task_find_locked(pid);
-		ret = t && t->state != TASK_ZOMBIE ? kill_one(t, sig) : -ESRCH;
-		spin_unlock_irqrestore(&tasklist_lock, flags);
-		return ret;
-	}
-	/* 0 (our group) and -1 (everyone we may signal) alike: no groups here. */
-	list_for_each(pos, &task_list) {
-		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->state == TASK_ZOMBIE || (pid == -1 && (t->pid == 1 || t == current)))
-			continue;
-		kill_one(t, sig);
-		sent++;
-	}
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	return sent ? 0 : -ESRCH;
-}
-
-SYSCALL_DEFINE(SYS_tgkill, tgkill)
-{
-	uint64_t flags;
-	struct task *t;
-	long ret;
-
-	if ((int)ARG(2) < 0 || (int)ARG(2) > NSIG)
-		return -EINVAL;
-	flags = spin_lock_irqsave(&tasklist_lock);
-	t = task_find_locked((int)ARG(1));
-	if (!t || t->tgid != (int)ARG(0) || t->state == TASK_ZOMBIE)
-		ret = -ESRCH;
-	else
-		ret = kill_one(t, (int)ARG(2));
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
 
+/* Every task kill(pid) names, for pid 0 (the caller's group), -1 (all
+ * but init and the caller) or -pgid; zombies count until reaped, as in
+ * Linux. 0 if one was signalled, else -ESRCH. */
+static long kill_many(pid_t pid, int sig, const struct ksiginfo *info)
+{
+	pid_t pgid = pid == 0 ? current->pgid : -pid;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct list_head *pos;
+	long ret = -ESRCH;
+	bool sent = false;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (pid == -1 ? (t->pid == 1 || t == current) : t->pgid != pgid)
+			continue;
+		ret = kill_one(t, sig, info);
+		sent |= ret == 0;
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return sent ? 0 : ret;
+}
+
+SYSCALL_DEFINE(SYS_kill, kill)
+{
+	int pid = (int)ARG(0), sig = (int)ARG(1);
+	struct ksiginfo info = { .code = SI_USER, .pid = current->tgid };
+
+	if (sig < 0 || sig > NSIG)
+		return -EINVAL;
+	if (pid > 0)
+		return kill_pid(pid, 0, sig, &info);
+	if (pid == INT_MIN)
+		return -ESRCH; /* -pid would overflow */
+	return kill_many(pid, sig, &info);
+}
+
+SYSCALL_DEFINE(SYS_tgkill, tgkill)
+{
+	struct ksiginfo info = { .code = SI_TKILL, .pid = current->tgid };
+
+	if ((int)ARG(0) <= 0 || (int)ARG(1) <= 0 || (int)ARG(2) < 0 || (int)ARG(2) > NSIG)
+		return -EINVAL;
+	return kill_pid((int)ARG(1), (int)ARG(0), (int)ARG(2), &info);
+}
+
+/* tkill(tid, sig): tgkill without the group check. */
+SYSCALL_DEFINE(200 /* SYS_tkill */, tkill)
+{
+	struct ksiginfo info = { .code = SI_TKILL, .pid = current->tgid };
+
+	if ((int)ARG(0) <= 0 || (int)ARG(1) < 0 || (int)ARG(1) > NSIG)
+		return -EINVAL;
+	return kill_pid((int)ARG(0), 0, (int)ARG(1), &info);
+}
+
+/* With SS_AUTODISARM the stack is disarmed while a handler runs on it,
+ * so no frame is ever "on" it (Linux's on_sig_stack()). */
+bool on_sig_stack(uintptr_t sp)
+{
+	if (current->sas_ss_flags & SS_AUTODISARM)
+		return false;
+	return current->sas_ss_size && sp > current->sas_ss_sp &&
+	       sp - current->sas_ss_sp <= current->sas_ss_size;
+}
+
+/* Linux's do_sigaltstack(): report the old stack, then install the new
+ * one, unless the caller runs on the current one (-EPERM). */
+long do_sigaltstack(const struct user_stack *ss, struct user_stack *old, uintptr_t sp)
+{
+	uint32_t mode;
+
+	*old = (struct user_stack){ .ss_sp = current->sas_ss_sp, .ss_size = current->sas_ss_size };
+	old->ss_flags = (int32_t)((!current->sas_ss_size ? SS_DISABLE : on_sig_stack(sp) ? SS_ONSTACK : 0) |
+				  (current->sas_ss_flags & SS_AUTODISARM));
+	if (!ss)
+		return 0;
+	if (on_sig_stack(sp))
+		return -EPERM;
+	mode = (uint32_t)ss->ss_flags & ~SS_AUTODISARM;
+	if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	if (mode != SS_DISABLE && ss->ss_size < MINSIGSTKSZ)
+		return -ENOMEM;
+	current->sas_ss_sp = mode == SS_DISABLE ? 0 : ss->ss_sp;
+	current->sas_ss_size = mode == SS_DISABLE ? 0 : ss->ss_size;
+	current->sas_ss_flags = (uint32_t)ss->ss_flags;
+	return 0;
+}
+
 SYSCALL_DEFINE(SYS_sigaltstack, sigaltstack)
 {
-	return 0; /* accepted, unused: handlers run on the normal stack */
+	struct user_stack ss, old;
+	long ret;
+
+	if (ARG(0) && copy_from_user(&ss, (void *)ARG(0), sizeof(ss)) < 0)
+		return -EFAULT;
+	ret = do_sigaltstack(ARG(0) ? &ss : NULL, &old, args->tf ? args->tf->rsp : 0);
+	if (ret == 0 && ARG(1) && copy_to_user((void *)ARG(1), &old, sizeof(old)) < 0)
+		return -EFAULT;
+	return ret;
 }

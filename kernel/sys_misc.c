@@ -78,8 +78,10 @@ SYSCALL_DEFINE(SYS_geteuid, geteuid) { return 0; }
 SYSCALL_DEFINE(SYS_getgid, getgid) { return 0; }
 SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 
-/* There are no process groups or sessions yet: every process is the
- * leader of its own, whose id is its pid. */
+/* Process groups and sessions, as Linux keeps them (kernel/sys.c): a
+ * child starts in its parent's group and session; init's are 0, as in
+ * Linux, where pid 1 inherits them from the kernel's first task. There is
+ * no job control: a group only names who kill(-pgid) reaches. */
 
 /* pid 0 means the caller: does the process exist? */
 static bool task_or_current(pid_t pid)
@@ -87,55 +89,100 @@ static bool task_or_current(pid_t pid)
 	return pid == 0 || task_exists(pid);
 }
 
-/* The thread-group id of pid (0: the caller), or -ESRCH. */
-static long tgid_of(pid_t pid)
+/* The process group (or session, if sid) of pid (0: the caller), or
+ * -ESRCH. Groups and sessions change under tasklist_lock. */
+static long pgid_of(pid_t pid, bool sid)
 {
-	uint64_t flags;
-	struct task *t;
-	long ret;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = pid == 0 ? current : task_find_locked(pid);
+	long ret = t ? (sid ? t->sid : t->pgid) : -ESRCH;
 
-	if (pid == 0)
-		return current->tgid;
-	flags = spin_lock_irqsave(&tasklist_lock);
-	t = task_find_locked(pid);
-	ret = t ? t->tgid : -ESRCH;
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
 
-SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->tgid; }
+/* Does a process group pgid exist in session sid? */
+static bool group_in_session_locked(pid_t pgid, pid_t sid)
+{
+	struct list_head *pos;
+
+	assert_spin_locked(&tasklist_lock);
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pgid == pgid && t->sid == sid)
+			return true;
+	}
+	return false;
+}
+
+SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->pgid; }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
-	return tgid_of((pid_t)ARG(0));
+	return pgid_of((pid_t)ARG(0), false);
 }
 
 SYSCALL_DEFINE(SYS_getsid, getsid)
 {
-	return tgid_of((pid_t)ARG(0));
+	return pgid_of((pid_t)ARG(0), true);
 }
 
-/* Accepted for the caller and its children, as Linux allows; the group is
- * not recorded. */
+/* Linux's setpgid(): the caller or a child of it that has not exec'd,
+ * in the caller's session, not a session leader, into its own new group
+ * or an existing group of the same session. */
+static long setpgid_locked(struct task *t, pid_t pgid)
+{
+	assert_spin_locked(&tasklist_lock);
+	if (!t || (t != current && t->parent != current))
+		return -ESRCH;
+	if (t != current && (t->sid != current->sid))
+		return -EPERM;
+	if (t != current && t->did_exec)
+		return -EACCES;
+	if (t->pid && t->sid == t->pid)
+		return -EPERM; /* a session leader stays in its group */
+	if (!pgid)
+		pgid = t->pid;
+	if (pgid != t->pid && !group_in_session_locked(pgid, current->sid))
+		return -EPERM;
+	t->pgid = pgid;
+	return 0;
+}
+
 SYSCALL_DEFINE(SYS_setpgid, setpgid)
 {
 	pid_t pid = (pid_t)ARG(0), pgid = (pid_t)ARG(1);
 	uint64_t flags;
-	struct task *t;
-	bool ok;
+	long ret;
 
 	if (pgid < 0)
 		return -EINVAL;
-	if (pid == 0)
-		return 0;
 	flags = spin_lock_irqsave(&tasklist_lock);
-	t = task_find_locked(pid);
-	ok = t && (t == current || t->parent == current);
+	ret = setpgid_locked(pid == 0 ? current : task_find_locked(pid), pgid);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
-	return ok ? 0 : -ESRCH;
+	return ret;
 }
 
-SYSCALL_DEFINE(SYS_setsid, setsid) { return current->tgid; }
+/* A new session and group led by the caller, unless a group with its id
+ * exists already (it leads one): -EPERM. */
+SYSCALL_DEFINE(SYS_setsid, setsid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct list_head *pos;
+	long ret = current->pid;
+
+	if (current->pgid == current->pid)
+		ret = -EPERM;
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pgid == current->pid)
+			ret = -EPERM;
+	}
+	if (ret > 0)
+		current->pgid = current->sid = current->pid;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
 
 /* ---- Time ---- */
 

@@ -74,15 +74,25 @@ static void sysmisc_ids_are_root(struct ktest *t)
 	KEXPECT_EQ(t, SYSCALL(SYS_getegid), 0);
 }
 
-static void sysmisc_process_groups_are_the_pid(struct ktest *t)
+/* The caller (the boot context, pid 0) in its group 0, as Linux's init
+ * starts: setpgid() moves it, getpgid() and getsid() report it, setsid()
+ * refuses a group leader. */
+static void sysmisc_process_groups_follow_setpgid(struct ktest *t)
 {
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->tgid);
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->tgid);
+	pid_t pgid = current->pgid, sid = current->sid;
+
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->pgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->pgid);
 	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 999999), -ESRCH);
-	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 0), 0);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, (uint64_t)-1), -EINVAL);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 999999, 0), -ESRCH);
-	KEXPECT_EQ(t, SYSCALL(SYS_setsid), current->tgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 424242), -EPERM); /* no such group */
+	current->pgid = 7;
+	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 0), 0); /* its own: pid 0 */
+	KEXPECT_EQ(t, current->pgid, current->pid);
+	KEXPECT_EQ(t, SYSCALL(124 /* getsid */, 0), sid);
+	KEXPECT_EQ(t, SYSCALL(SYS_setsid), -EPERM); /* leads group pid already */
+	current->pgid = pgid;
 }
 
 static void sysmisc_reboot_bad_magic_returns_einval(struct ktest *t)
@@ -321,7 +331,7 @@ MM_CASE(sysmisc_mount_checks_target_then_type)
 
 static const struct ktest_case sysmisc_cases[] = {
 	KTEST_CASE(sysmisc_ids_are_root),
-	KTEST_CASE(sysmisc_process_groups_are_the_pid),
+	KTEST_CASE(sysmisc_process_groups_follow_setpgid),
 	KTEST_CASE(sysmisc_reboot_bad_magic_returns_einval),
 	KTEST_CASE(sysmisc_clock_gettime_bad_clock_returns_einval),
 	KTEST_CASE(sysmisc_clock_gettime_accepts_linux_clocks),

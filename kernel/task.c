@@ -29,29 +29,51 @@ DEFINE_SPINLOCK(tasklist_lock);
 LIST_HEAD(task_list); /* every task but the idle ones; under tasklist_lock */
 static pid_t next_pid = 1; /* under tasklist_lock */
 
+void task_init_fields(struct task *t, pid_t pid)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = t->tgid = pid;
+	t->refs = 1; /* the parent's, dropped when it reaps the task */
+	t->cpus_allowed = ~0ULL;
+	wait_queue_init(&t->child_exit, "task.child_exit");
+	spin_lock_init(&t->sig_lock, "task.sig_lock");
+	list_init(&t->children);
+	list_init(&t->sibling);
+	list_init(&t->run_list);
+	list_init(&t->all_list);
+}
+
 static struct task *task_alloc(void)
 {
-	struct task *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	struct task *t = kmalloc(sizeof(*t), GFP_KERNEL);
 	uint64_t flags;
+	pid_t pid;
 
 	if (!t)
 		return NULL;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	pid = next_pid++;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	task_init_fields(t, pid);
 	t->kstack_top = kstack_alloc();
 	if (!t->kstack_top) {
 		kfree(t);
 		return NULL;
 	}
-	flags = spin_lock_irqsave(&tasklist_lock);
-	t->pid = t->tgid = next_pid++;
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	t->cpus_allowed = ~0ULL;
-	t->refs = 1; /* the parent's, dropped when it reaps the task */
-	wait_queue_init(&t->child_exit, "task.child_exit");
-	list_init(&t->children);
-	list_init(&t->sibling);
-	list_init(&t->run_list);
-	list_init(&t->all_list);
 	return t;
+}
+
+void task_set_exe_file(struct task *t, struct file *f)
+{
+	struct file *old = t->exe_file;
+
+	if (f)
+		file_get(f);
+	t->exe_file = f;
+	if (old) {
+		allow_write_access(old);
+		file_put(old);
+	}
 }
 
 static void task_free(struct task *t)
@@ -166,8 +188,15 @@ struct task *task_fork(struct trap_frame *tf)
 	memcpy(c->comm, current->comm, sizeof(c->comm));
 	memcpy(c->cwd, current->cwd, sizeof(c->cwd));
 	memcpy(c->exe, current->exe, sizeof(c->exe));
+	if (current->exe_file && deny_write_access(current->exe_file) == 0)
+		task_set_exe_file(c, current->exe_file); /* denied already: cannot fail */
 	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
 	c->sig_blocked = current->sig_blocked;
+	c->sas_ss_sp = current->sas_ss_sp;
+	c->sas_ss_size = current->sas_ss_size;
+	c->sas_ss_flags = current->sas_ss_flags;
+	c->pgid = current->pgid;
+	c->sid = current->sid;
 	c->fs_base = rdmsr(MSR_FS_BASE);
 	c->cpus_allowed = current->cpus_allowed;
 	fpu_save(c); /* the parent's live registers, as the child's start */
@@ -209,11 +238,16 @@ static __attribute__((noreturn)) void init_exited(int status)
 void task_exit(int wait_status)
 {
 	struct task *t = current;
+	struct ksiginfo chld = { .pid = t->tgid };
 	uint64_t flags;
+
+	chld.code = (wait_status & 0x7f) ? CLD_KILLED : CLD_EXITED;
+	chld.status = (wait_status & 0x7f) ? wait_status & 0x7f : (wait_status >> 8) & 0xff;
 
 	if (t->pid == 1)
 		init_exited(wait_status);
 	files_close_all(t);
+	task_set_exe_file(t, NULL);
 	if (t->mm) {
 		struct mm_struct *mm = t->mm;
 		mm_switch(NULL);
@@ -227,7 +261,7 @@ void task_exit(int wait_status)
 	 * and the parent frees the stack once it is off this CPU. */
 	WRITE_ONCE(t->state, TASK_ZOMBIE);
 	if (t->parent) {
-		task_send_signal(t->parent, SIGCHLD);
+		signal_send(t->parent, SIGCHLD, &chld, true);
 		wake_up(&t->parent->child_exit);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
@@ -393,13 +427,8 @@ static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t
 
 void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)
 {
-	const struct k_sigaction *act = &current->sig_actions[sig - 1];
 	char where[96];
 
-	if (act->handler > SIG_IGN && !(current->sig_blocked & (1ULL << (sig - 1)))) {
-		task_send_signal(current, sig);
-		return; /* delivered on the way back to user mode */
-	}
 	describe_vma(current->mm, addr, where, sizeof(where));
 	printk(KERN_ERR "%s[%d]: killed by signal %d: fault at %#lx, rip %#lx, %s\n",
 	       current->comm, current->pid, sig, addr, tf->rip, where);

@@ -4,12 +4,16 @@
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/mm.h>
+#include <pagoda/oom.h>
 #include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
+#include <pagoda/signal.h>
 #include <pagoda/string.h>
+#include <pagoda/task.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
+#include <pagoda/zero_page.h>
 #include <asm/trap.h>
 #include <asm/x86.h>
 
@@ -68,10 +72,24 @@ static vm_fault_t install_result(int ret, struct page *p)
 	return ret == -EEXIST ? VM_FAULT_OK : VM_FAULT_OOM;
 }
 
+/* First touch of private anonymous memory: a read maps the shared zero
+ * page (only a page-table page may be needed); a write gets a zeroed
+ * frame of its own. */
 static vm_fault_t do_anonymous_page(struct mm_struct *mm, struct vm_area_struct *vma,
-				    uintptr_t addr)
+				    uintptr_t addr, unsigned int flags)
 {
-	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *p;
+
+	if (!(flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED)) {
+		int ret;
+
+		spin_lock(&mm->page_table_lock);
+		ret = pt_map(mm->pgd, addr, zero_page_phys(), PAGE_SIZE,
+			     zero_page_prot(vma->vm_page_prot), 0);
+		spin_unlock(&mm->page_table_lock);
+		return ret == 0 || ret == -EEXIST ? VM_FAULT_OK : VM_FAULT_OOM;
+	}
+	p = alloc_page(GFP_KERNEL | __GFP_ZERO);
 
 	if (!p)
 		return VM_FAULT_OOM;
@@ -141,6 +159,20 @@ static vm_fault_t do_wp_special(struct mm_struct *mm, struct vm_area_struct *vma
 	return VM_FAULT_OK;
 }
 
+/* A write to the zero page: a zeroed frame of its own replaces it in
+ * place (nothing to copy, no reference to drop). */
+static vm_fault_t do_wp_zero(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
+			     pte_t pte)
+{
+	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	if (!p)
+		return VM_FAULT_OOM;
+	if (!replace_cow_entry(mm, addr, pte, page_to_phys(p) | vma->vm_page_prot.bits, NULL))
+		free_pages(p, 0); /* another thread got there first */
+	return VM_FAULT_OK;
+}
+
 /* A write to a present, write-protected page of a writable private VMA:
  * copy-on-write. The last holder of the frame just gets it writable: with
  * the page-table lock held and the count at 1, no other address space
@@ -154,6 +186,8 @@ static vm_fault_t do_wp_page(struct mm_struct *mm, struct vm_area_struct *vma, u
 
 	if (!(pte & PTE_COW))
 		return VM_FAULT_SIGSEGV;
+	if (is_zero_pte(pte))
+		return do_wp_zero(mm, vma, addr, pte);
 	if (pte & PTE_SPECIAL)
 		return do_wp_special(mm, vma, addr, pte);
 	if (!old)
@@ -215,10 +249,10 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 	}
 	if (vma->vm_flags & VM_PFNMAP)
 		return VM_FAULT_SIGBUS; /* remap_pfn_range() maps all of it up front */
-	return do_anonymous_page(mm, vma, addr);
+	return do_anonymous_page(mm, vma, addr, flags);
 }
 
-bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
+vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
 {
 	struct mm_struct *mm = mm_current();
 	unsigned int flags = 0;
@@ -226,14 +260,14 @@ bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
 	vm_fault_t ret;
 
 	if (!mm || addr >= USER_SPACE_END)
-		return false;
+		return VM_FAULT_SIGSEGV;
 	/* The kernel touching a present user page outside a user copy (AC
 	 * clear with SMAP on) is a kernel bug, not a fault to resolve. */
 	if (!(tf->error_code & PF_USER) && (tf->error_code & PF_PRESENT) &&
 	    !(tf->rflags & X86_RFLAGS_AC))
-		return false;
+		return VM_FAULT_SIGSEGV;
 	if (this_cpu()->no_fault_in)
-		return false; /* a probe that must not fault pages in (tests) */
+		return VM_FAULT_SIGSEGV; /* a probe that must not fault pages in (tests) */
 	if (tf->error_code & PF_WRITE)
 		flags |= FAULT_FLAG_WRITE;
 	if (tf->error_code & PF_INSTR)
@@ -243,5 +277,44 @@ bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
 	down_read(&mm->mmap_lock);
 	ret = handle_mm_fault(mm, addr, flags);
 	up_read(&mm->mmap_lock);
-	return ret == VM_FAULT_OK;
+	return ret;
+}
+
+int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code)
+{
+	switch (result) {
+	case VM_FAULT_SIGBUS:
+		*code = BUS_ADRERR;
+		return SIGBUS;
+	case VM_FAULT_SIGSEGV:
+		/* Linux's bad_area() versus bad_area_access_error(): is there a
+		 * mapping at all (stack growth already tried)? */
+		*code = mm && addr < USER_SPACE_END && vma_lookup(mm, addr) ? SEGV_ACCERR : SEGV_MAPERR;
+		return SIGSEGV;
+	default:
+		*code = 0;
+		return 0;
+	}
+}
+
+size_t fault_in_writeable(uintptr_t uaddr, size_t n)
+{
+	struct mm_struct *mm = mm_current();
+	uintptr_t end = uaddr + n, a = ALIGN_DOWN(uaddr, PAGE_SIZE);
+
+	if (!mm || !n || end < uaddr || end > USER_SPACE_END)
+		return 0;
+	while (a < end) {
+		struct pt_lookup_result r;
+		vm_fault_t f = VM_FAULT_OK;
+
+		if (pt_lookup(mm->pgd, a, &r) < 0 || !(r.pte & PTE_PRESENT) || !(r.pte & PTE_WRITE))
+			f = handle_mm_fault(mm, a, FAULT_FLAG_WRITE | FAULT_FLAG_USER);
+		if (f == VM_FAULT_OOM && out_of_memory())
+			continue; /* memory was made: the same page again */
+		if (f != VM_FAULT_OK)
+			break;
+		a += PAGE_SIZE;
+	}
+	return a > uaddr ? MIN(a, end) - uaddr : 0;
 }

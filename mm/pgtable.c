@@ -200,12 +200,15 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 	/* LAB pgtable: end */
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT };
 
 struct walk {
 	enum walk_op op;
 	uint64_t prot;
 	struct mmu_gather *tlb; /* what changed, and what to free after the flush */
+	pt_leaf_fn fn;          /* WALK_VISIT: called for each leaf */
+	void *arg;
+	uint64_t tables;        /* WALK_VISIT: tables entered */
 };
 
 /* Replace the huge leaf *e at level by a table of level - 1 entries that
@@ -276,6 +279,11 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		if (is_leaf(*e, level)) {
 			if (w->op == WALK_PRUNE)
 				continue;
+			if (w->op == WALK_VISIT) {
+				if (w->fn)
+					w->fn(*e, base, level, w->arg);
+				continue;
+			}
 			if (va == base && next - base == size) {
 				walk_leaf(w, e, level, base);
 				continue;
@@ -284,6 +292,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 				return ret;
 		}
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
+		w->tables++;
 		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
 			return ret;
 		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_empty(child) &&
@@ -357,6 +366,17 @@ int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_ga
 	struct walk w = { .op = WALK_SPLIT };
 
 	return walk_root(root, &w, va, size, tlb);
+}
+
+long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
+{
+	struct walk w = { .op = WALK_VISIT, .fn = fn, .arg = arg };
+	struct mmu_gather nothing;
+	int ret;
+
+	tlb_gather_init(&nothing, NULL); /* a visit changes nothing: no flush */
+	ret = walk_root(root, &w, va, size, &nothing);
+	return ret < 0 ? ret : (long)w.tables;
 }
 
 /* Free the tables in [va, va + size) that hold no entry: after a failed

@@ -14,6 +14,20 @@ bool access_ok(const void *uaddr, size_t n)
 	return a + n >= a && a + n <= USER_SPACE_END;
 }
 
+size_t copy_from_user_partial(void *dst, const void *usrc, size_t n)
+{
+	if (!access_ok(usrc, n))
+		return 0;
+	return n - raw_copy_user_partial(dst, usrc, n);
+}
+
+size_t copy_to_user_partial(void *udst, const void *src, size_t n)
+{
+	if (!access_ok(udst, n))
+		return 0;
+	return n - raw_copy_user_partial(udst, src, n);
+}
+
 int copy_from_user(void *dst, const void *usrc, size_t n)
 {
 	if (!access_ok(usrc, n))

@@ -15,6 +15,9 @@
 #define CR4_OSFXSR (1UL << 9)
 #define CR4_OSXMMEXCPT (1UL << 10)
 #define MXCSR_DEFAULT 0x1f80 /* all SSE exceptions masked, round to nearest */
+#define FXSAVE_MXCSR 24      /* offsets in the FXSAVE image (Intel SDM Vol. 1, 10.5.1) */
+#define FXSAVE_MXCSR_MASK 28
+#define MXCSR_MASK_DEFAULT 0xffbf /* when the image says 0 (Intel SDM Vol. 1, 11.6.6) */
 
 static uint8_t initial_state[512] __attribute__((aligned(16)));
 
@@ -46,4 +49,17 @@ void fpu_save(struct task *t)
 void fpu_restore(const struct task *t)
 {
 	__asm__ __volatile__("fxrstor64 %0" : : "m"(t->fpu) : "memory");
+}
+
+void fpu_load_image(struct task *t, const uint8_t image[512])
+{
+	uint32_t mask, mxcsr;
+
+	memcpy(&mask, initial_state + FXSAVE_MXCSR_MASK, sizeof(mask));
+	if (!mask)
+		mask = MXCSR_MASK_DEFAULT;
+	memcpy(t->fpu, image, sizeof(t->fpu));
+	memcpy(&mxcsr, t->fpu + FXSAVE_MXCSR, sizeof(mxcsr));
+	mxcsr &= mask; /* a reserved bit set would make FXRSTOR raise #GP */
+	memcpy(t->fpu + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
 }

@@ -8,8 +8,10 @@
 #include <asm/gdt.h>
 #include <pagoda/percpu.h>
 #include <pagoda/errno.h>
-#include <pagoda/mm.h>   /* against the direction: a #PF is resolved by mm */
-#include <pagoda/task.h> /* against the direction: faults become signals */
+#include <pagoda/mm.h>     /* against the direction: a #PF is resolved by mm */
+#include <pagoda/oom.h>    /* ... or by the OOM killer */
+#include <pagoda/signal.h> /* against the direction: faults become signals */
+#include <pagoda/task.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <asm/trap.h>
@@ -27,6 +29,7 @@ struct idt_gate {
 } __packed;
 
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define GATE_DPL3 0x60      /* user code may raise it with INT n: int3 and into */
 
 static struct idt_gate idt[NR_VECTORS] __aligned(16);
 static irq_handler_t irq_handlers[NR_VECTORS];
@@ -54,7 +57,8 @@ static void idt_set_gate(unsigned int vector, uint64_t handler, uint8_t ist)
 		.offset_lo = handler & 0xffff,
 		.selector = GDT_KERNEL_CS,
 		.ist = ist,
-		.type_attr = GATE_INTERRUPT,
+		.type_attr = GATE_INTERRUPT |
+			     (vector == X86_TRAP_BP || vector == 4 /* #OF */ ? GATE_DPL3 : 0),
 		.offset_mid = (handler >> 16) & 0xffff,
 		.offset_hi = handler >> 32,
 	};
@@ -117,27 +121,103 @@ static bool try_fixup(struct trap_frame *tf)
 	return true;
 }
 
-/* The signal a user-mode exception turns into (as Linux maps them). */
-static int exception_signal(uint64_t vector)
+/* si_code of an x87 (#MF) or SIMD (#XM) exception: the first unmasked
+ * exception flag, in Linux's order (fpu__exception_code()). The kernel
+ * never uses the FPU, so the registers are still the user's. */
+static int fpu_exception_code(uint64_t vector)
 {
-	switch (vector) {
-	case X86_TRAP_DE: case 16 /* #MF */: case 19 /* #XM */: return SIGFPE;
-	case X86_TRAP_DB: case X86_TRAP_BP: return SIGTRAP;
-	case X86_TRAP_UD: return SIGILL;
-	case 17 /* #AC */: return SIGBUS;
+	uint32_t mxcsr;
+	uint16_t cw, sw;
+	unsigned int err;
+
+	if (vector == 19 /* #XM */) {
+		__asm__ __volatile__("stmxcsr %0" : "=m"(mxcsr));
+		err = ~(mxcsr >> 7) & mxcsr;
+	} else {
+		__asm__ __volatile__("fnstcw %0\n\tfnstsw %1" : "=m"(cw), "=m"(sw));
+		err = sw & ~cw;
+	}
+	if (err & 0x01)
+		return FPE_FLTINV;
+	if (err & 0x04)
+		return FPE_FLTDIV;
+	if (err & 0x08)
+		return FPE_FLTOVF;
+	if (err & 0x12)
+		return FPE_FLTUND;
+	if (err & 0x20)
+		return FPE_FLTRES;
+	return SI_KERNEL;
+}
+
+/* The signal a user-mode exception other than #PF turns into, with its
+ * si_code and si_addr, as Linux's arch/x86/kernel/traps.c sends them. */
+static int exception_signal(const struct trap_frame *tf, int *code, uint64_t *addr)
+{
+	uint64_t dr6;
+
+	*addr = tf->rip;
+	switch (tf->vector) {
+	case X86_TRAP_DE: *code = FPE_INTDIV; return SIGFPE;
+	case 16 /* #MF */: case 19 /* #XM */: *code = fpu_exception_code(tf->vector); return SIGFPE;
+	case X86_TRAP_UD: *code = ILL_ILLOPN; return SIGILL;
+	case X86_TRAP_DB:
+		__asm__ __volatile__("mov %%dr6, %0" : "=r"(dr6));
+		*code = dr6 & (1UL << 14) /* BS: single step */ ? 2 /* TRAP_TRACE */ : TRAP_BRKPT;
+		return SIGTRAP;
+	case 17 /* #AC */: *code = BUS_ADRALN; *addr = 0; return SIGBUS;
+	}
+	*code = SI_KERNEL; /* no address: #GP (a non-canonical one too), #NP, #SS, int3 */
+	*addr = 0;
+	switch (tf->vector) {
+	case X86_TRAP_BP: return SIGTRAP;
+	case 11 /* #NP */: case 12 /* #SS */: return SIGBUS;
 	default: return SIGSEGV;
 	}
+}
+
+/* A #PF in user mode: resolved, retried after the OOM killer ran, or a
+ * signal with the fault's si_code. */
+static void user_page_fault(struct trap_frame *tf, uintptr_t addr)
+{
+	vm_fault_t r = mm_fault_user_address(tf, addr);
+	int sig, code;
+
+	if (r == VM_FAULT_OK)
+		return;
+	if (r == VM_FAULT_OOM) {
+		if (!out_of_memory())
+			task_exit(SIGKILL); /* chosen itself: free the memory at once */
+		return;
+	}
+	sig = mm_fault_signal(mm_current(), addr, r, &code);
+	force_sig_fault(tf, sig, code, addr);
 }
 
 /* An exception in user mode: paging may resolve a #PF; anything else
  * ends (or signals) only the task that caused it. */
 static void handle_user_exception(struct trap_frame *tf)
 {
-	uintptr_t addr = tf->vector == X86_TRAP_PF ? read_cr2() : tf->rip;
+	uint64_t addr;
+	int sig, code;
 
-	if (tf->vector == X86_TRAP_PF && mm_fault_user_address(tf, addr))
+	if (tf->vector == X86_TRAP_PF) {
+		user_page_fault(tf, read_cr2());
 		return;
-	task_fault_kill(tf, exception_signal(tf->vector), addr);
+	}
+	sig = exception_signal(tf, &code, &addr);
+	force_sig_fault(tf, sig, code, addr);
+}
+
+/* A kernel access to user memory (a uaccess copy) faulted: resolved, or
+ * retried once the OOM killer made room, as Linux's allocator would; if
+ * the current task is the one to die, the copy fails with -EFAULT and the
+ * SIGKILL ends the task on its way out. */
+static bool kernel_fault_on_user(struct trap_frame *tf)
+{
+	vm_fault_t r = mm_fault_user_address(tf, read_cr2());
+
+	return r == VM_FAULT_OK || (r == VM_FAULT_OOM && out_of_memory());
 }
 
 static void handle_exception(struct trap_frame *tf)
@@ -150,7 +230,7 @@ static void handle_exception(struct trap_frame *tf)
 	}
 	/* A fault on a user address (demand paging, copy-on-write) first goes
 	 * to the VMA layer; only what it cannot resolve is fixed up or fatal. */
-	if (tf->vector == X86_TRAP_PF && mm_fault_user_address(tf, read_cr2()))
+	if (tf->vector == X86_TRAP_PF && kernel_fault_on_user(tf))
 		return;
 	if (try_fixup(tf))
 		return;

@@ -59,6 +59,20 @@ int raw_copy_user(void *dst, const void *src, size_t n)
 	return err;
 }
 
+size_t raw_copy_user_partial(void *dst, const void *src, size_t n)
+{
+	int err = 0;
+
+	user_access_begin();
+	/* On a fault, RCX still holds the bytes REP MOVSB had left. */
+	__asm__ __volatile__(ASM_TRY("rep movsb")
+			     : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(n)
+			     : [efault] "i"(-EFAULT)
+			     : "memory");
+	user_access_end();
+	return n;
+}
+
 int raw_clear_user(void *dst, size_t n)
 {
 	int err = 0;

@@ -39,6 +39,13 @@ struct file_operations {
 	int (*open)(struct inode *inode, struct file *f);
 	/* The last reference to the file went away. */
 	void (*release)(struct file *f);
+	/* A device whose read never blocks nor falls short (/dev/zero): read()
+	 * fills the whole count, chunk after chunk, as for a regular file. */
+	bool never_blocks;
+	/* write() does not look at the bytes (/dev/null, /dev/zero): the
+	 * system call passes buf NULL, so a huge or unmapped user buffer costs
+	 * nothing, as Linux's write_null() returns the count untouched. */
+	bool discards_writes;
 };
 
 struct file {
@@ -50,6 +57,7 @@ struct file {
 	uint64_t pos;
 	unsigned int flags;  /* O_* from open */
 	unsigned int refcount;
+	bool writer;         /* holds write access to inode: put at release */
 	char path[128];      /* the path it was opened by, for /proc */
 };
 

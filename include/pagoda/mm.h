@@ -38,9 +38,26 @@ int mm_install_page(struct mm_struct *mm, uintptr_t addr, struct page *p, pgprot
 vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags);
 
 /* The #PF path for addresses in the user half, called from the trap
- * handler: true when the fault was resolved and the access can be
- * retried. */
-bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+ * handler with the fault's outcome: VM_FAULT_OK when the access can be
+ * retried; VM_FAULT_SIGSEGV for any address outside the user half or with
+ * no address space. */
+vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+
+/* The signal a fault outcome becomes for a user access to addr, and its
+ * si_code in *code: SIGSEGV with SEGV_MAPERR (no VMA there) or
+ * SEGV_ACCERR (a VMA whose protection forbids the access), SIGBUS with
+ * BUS_ADRERR (the VMA cannot supply the page: past a file's end, a
+ * device that refuses). 0 for VM_FAULT_OK and VM_FAULT_OOM, which are no
+ * signal (the OOM killer decides). */
+int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code);
+
+/* Make [uaddr, uaddr + n) of the current mm present and writable, as a
+ * user write would (demand paging, copy-on-write, stack growth, the OOM
+ * killer), without writing to it. Returns how many bytes from uaddr on
+ * are writable now: n, or fewer where a page cannot be (no VMA, a
+ * read-only one, no memory). read() fills only that much, so that no
+ * data is taken from a pipe or file that could not be delivered. */
+size_t fault_in_writeable(uintptr_t uaddr, size_t n);
 
 /* The vm_flags of a new mapping with PROT_* prot and MAP_* flags (Linux's
  * calc_vm_prot_bits() | calc_vm_flag_bits() | VM_MAY*). */

@@ -118,6 +118,12 @@ void pt_table_free(phys_addr_t pa);
  * the same memory, so nothing is lost). */
 int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb);
 
+/* Call fn (unless NULL) for every leaf that maps part of [va, va + size),
+ * changing nothing (a huge leaf that straddles an end is reported whole,
+ * with its own base address). Returns
+ * the number of table pages the walk entered below root, or -EINVAL. */
+long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
+
 struct pt_lookup_result {
 	pte_t pte;          /* the leaf entry */
 	unsigned int level; /* 0, 1 or 2 */

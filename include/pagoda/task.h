@@ -16,6 +16,7 @@
 #include <pagoda/mm_types.h>
 #include <pagoda/percpu.h>
 #include <pagoda/sched.h>
+#include <pagoda/signal.h>
 #include <pagoda/spinlock.h>
 #include <pagoda/wait.h>
 #include <asm/trap.h>
@@ -49,6 +50,10 @@ struct file;
 struct task {
 	pid_t pid;
 	pid_t tgid;
+	pid_t pgid;                /* process group (kill(-pgid)); init's is 0, as Linux's */
+	pid_t sid;                 /* session */
+	bool did_exec;             /* has called execve (setpgid: EACCES) */
+	bool oom_victim;           /* the OOM killer chose it; it has not exited yet */
 	char comm[TASK_COMM_LEN];
 	enum task_state state;
 	int exit_code;            /* wait status, as wait4() reports it */
@@ -72,10 +77,17 @@ struct task {
 	uint64_t cloexec[TASK_MAX_FDS / 64];
 	char cwd[256];             /* absolute path */
 	char exe[256];             /* path of the program, for /proc/PID/exe */
+	struct file *exe_file;     /* the program, its writers denied (Linux's mm->exe_file) */
 
-	uint64_t sig_pending;
-	uint64_t sig_blocked;
+	spinlock_t sig_lock;       /* guards sig_pending and sig_info */
+	uint64_t sig_pending;      /* changed atomically, under sig_lock */
+	uint64_t sig_blocked;      /* changed only by the task itself */
 	struct k_sigaction sig_actions[NSIG];
+	struct ksiginfo sig_info[NSIG]; /* what each pending signal carries */
+	uintptr_t sas_ss_sp;       /* sigaltstack: [sas_ss_sp, + sas_ss_size) */
+	size_t sas_ss_size;
+	uint32_t sas_ss_flags;     /* as sigaltstack() set them (SS_AUTODISARM...) */
+	uint64_t trap_nr, trap_err, trap_cr2; /* the last fault, for sigcontext */
 
 	uint64_t wake_tick;        /* a timed sleep ends at this tick (0: none) */
 	struct wait_queue_head child_exit; /* wait4() sleeps here for children */
@@ -94,6 +106,9 @@ void fpu_cpu_init(void); /* CR0/CR4 for SSE on another CPU */
 void fpu_init_state(struct task *t);
 void fpu_save(struct task *t);
 void fpu_restore(const struct task *t);
+/* Take an FXSAVE image from user space (a signal frame) as t's state,
+ * with MXCSR's reserved bits cleared so that FXRSTOR cannot fault. */
+void fpu_load_image(struct task *t, const uint8_t image[512]);
 
 /* The task running on this CPU (in its per-CPU area). */
 #define current (this_cpu()->curr)
@@ -113,6 +128,10 @@ struct task *task_find_locked(pid_t pid);
 struct task *task_get_pid(pid_t pid);
 void task_get(struct task *t);
 void task_put(struct task *t);
+/* Initialise every field of *t (zeroed, pid and tgid set, its locks, lists
+ * and wait queue ready, one reference): for new tasks and tests' stand-ins. */
+void task_init_fields(struct task *t, pid_t pid);
+
 /* t's address space with a reference (mm_put() it), or NULL; and the
  * change of it (exec, exit), under tasklist_lock so that the two agree. */
 struct mm_struct *task_get_mm(struct task *t);
@@ -131,16 +150,21 @@ int task_sleep_until(uint64_t tick);
  * /dev/console as fds 0, 1 and 2. Returns 0 or a negative errno. */
 int task_start_init(const char *path, const char *const argv[], const char *const envp[]);
 
+/* Make f (NULL: none) the program t runs, holding a reference and denied
+ * write access (deny_write_access(), which the caller already did for
+ * this holder); the previous program file is given back. */
+void task_set_exe_file(struct task *t, struct file *f);
+
 /* End the current task with a wait status (never returns). */
 __attribute__((noreturn)) void task_exit(int wait_status);
 
-/* A fault the current task took in user mode that paging cannot resolve:
- * if it has a handler for sig, the signal is queued (and delivered on the
- * way out); otherwise print the one-line report (pid, address, rip, VMA)
- * and end the task as killed by sig. */
-void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr);
+/* A fault the current task took in user mode kills it (force_sig_fault()
+ * found no handler to run): print the one-line report (pid, address, rip,
+ * VMA) and end the task as killed by sig. */
+__attribute__((noreturn)) void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr);
 
-/* Queue signal sig for t (wakes it if it sleeps). */
+/* Queue signal sig for t from the kernel (si_code SI_KERNEL; wakes t if
+ * it sleeps): signal_send() with no info. */
 int task_send_signal(struct task *t, int sig);
 
 /* Iterate over all tasks (for /proc). */

@@ -74,7 +74,18 @@ struct inode {
 	const struct file_operations *i_fop;
 	void *i_private; /* the file system's */
 	struct inode *parent;
+	int writecount;  /* > 0: open for writing; < 0: a running program's
+			  * (Linux's i_writecount; fs/write_access.c) */
 };
+
+/* Writers and running programs exclude each other (fs/write_access.c,
+ * Linux's get_write_access()/deny_write_access()): a file cannot be opened
+ * for writing or truncated while a process runs it, nor run while it is
+ * open for writing: -ETXTBSY. Each get/deny is undone by its put/allow. */
+int get_write_access(struct inode *inode);
+void put_write_access(struct inode *inode);
+int deny_write_access(struct file *f);
+void allow_write_access(struct file *f);
 
 /* Resolve path (absolute, or relative to cwd) to an inode, following
  * symlinks except the last one when nofollow. Returns 0 with *out set,

@@ -19,6 +19,9 @@ void uaccess_cpu_init(void);
  * have been copied). The caller checked the range with access_ok(). */
 int raw_copy_user(void *dst, const void *src, size_t n);
 int raw_clear_user(void *dst, size_t n);
+/* The same copy that stops at the first byte that faults: returns how
+ * many bytes were left uncopied (0: all of them went). */
+size_t raw_copy_user_partial(void *dst, const void *src, size_t n);
 
 /* Read or write one byte of kernel memory that may not be mapped: 0, or
  * -EFAULT if the access faulted (used by tests of the fault paths). */
