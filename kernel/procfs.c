@@ -4,10 +4,11 @@
  * Nothing of /proc is stored: /proc itself is a ramfs directory whose
  * lookup and getdents vfs_set_dir_ops() hands to this file. Its fixed
  * entries are static inodes; /proc/PID directories get their inodes from a
- * small pool, one set per pid, recycled once the task is gone (struct
- * inode has no reference count, so an inode is never freed: an open file
- * may still point at it). Opening a file runs its show function into a
- * kmalloc'd buffer; reads copy from it; the last close frees it. */
+ * small pool, one set per pid, recycled once the task is gone and no
+ * open file points at the set (struct inode has no reference count, so
+ * an inode is never freed: an open file may still point at it). Opening
+ * a file runs its show function into a kmalloc'd buffer; reads copy from
+ * it; the last close frees it. */
 #include <stdarg.h>
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
@@ -669,18 +670,24 @@ static const struct proc_entry pid_entries[] = {
 	PROC_FILE("mounts", show_mounts),
 };
 
+struct proc_pid_inodes;
+
 /* Every procfs inode; i_private points back at it. */
 struct proc_inode {
 	struct inode inode;
 	const struct proc_entry *entry; /* NULL for a /proc/PID directory */
 	pid_t pid;                      /* the task; 0 for /proc's own entries */
+	struct proc_pid_inodes *set;    /* the /proc/PID it belongs to, or NULL */
 };
 
 /* The inodes of one /proc/PID, reused for another pid once the task is
- * gone (never freed: see the top of the file). */
+ * gone and no open file refers to any of them (never freed: see the top
+ * of the file). An old descriptor thus keeps naming the old pid, which is
+ * never given out again: its reads fail with -ESRCH, as in Linux. */
 struct proc_pid_inodes {
 	struct proc_inode dir;
 	struct proc_inode files[ARRAY_SIZE(pid_entries)];
+	unsigned int opens; /* open files on these inodes */
 	struct proc_pid_inodes *next;
 };
 
@@ -752,6 +759,21 @@ static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
 }
 
 /* Files are read-only snapshots; a process's file needs its task. */
+/* An open file holds its /proc/PID set against reuse. */
+static void proc_set_hold(struct proc_inode *pi)
+{
+	if (pi->set)
+		pi->set->opens++;
+}
+
+static void proc_set_release(struct file *f)
+{
+	struct proc_inode *pi = f->inode->i_private;
+
+	if (pi->set)
+		pi->set->opens--;
+}
+
 static int proc_file_open(struct inode *inode, struct file *f)
 {
 	struct proc_inode *pi = inode->i_private;
@@ -762,13 +784,19 @@ static int proc_file_open(struct inode *inode, struct file *f)
 	if (pi->pid && !(t = task_find(pi->pid)))
 		return -ESRCH;
 	f->private_data = proc_buf_make(pi->entry->show, t);
-	return f->private_data ? 0 : -ENOMEM;
+	if (!f->private_data)
+		return -ENOMEM;
+	proc_set_hold(pi);
+	return 0;
 }
 
 static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	const struct proc_buf *pb = f->private_data;
+	const struct proc_inode *pi = f->inode->i_private;
 
+	if (pi->pid && !task_find(pi->pid))
+		return -ESRCH; /* the process was reaped after the open */
 	if (!pb || *pos >= pb->len)
 		return 0;
 	n = MIN((uint64_t)n, pb->len - *pos);
@@ -794,6 +822,13 @@ static void proc_file_release(struct file *f)
 {
 	kfree(f->private_data);
 	f->private_data = NULL;
+	proc_set_release(f);
+}
+
+static int proc_pid_dir_open(struct inode *inode, struct file *f)
+{
+	proc_set_hold(inode->i_private);
+	return 0;
 }
 
 static int proc_readlink(struct inode *inode, char *buf, size_t size)
@@ -852,7 +887,7 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 	for (set = pid_inode_sets; set; set = set->next) {
 		if (set->dir.pid == pid)
 			return set;
-		if (!reuse && !task_find(set->dir.pid))
+		if (!reuse && !set->opens && !task_find(set->dir.pid))
 			reuse = set;
 	}
 	set = reuse;
@@ -864,9 +899,11 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 		pid_inode_sets = set;
 	}
 	proc_inode_init(&set->dir, NULL, pid, pid_dir_ino(pid));
+	set->dir.set = set;
 	for (size_t i = 0; i < ARRAY_SIZE(pid_entries); i++) {
 		proc_inode_init(&set->files[i], &pid_entries[i], pid, pid_dir_ino(pid) + 1 + i);
 		set->files[i].inode.parent = &set->dir.inode;
+		set->files[i].set = set;
 	}
 	return set;
 }
@@ -941,8 +978,9 @@ static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t
 	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
 	size_t i;
 
-	if (!task_find(pi->pid) ||
-	    !entry_by_name(pid_entries, ARRAY_SIZE(pid_entries), name, len, &i))
+	/* Found even when the process is gone (a descriptor kept on this
+	 * directory): opening the file then says -ESRCH, as in Linux. */
+	if (!entry_by_name(pid_entries, ARRAY_SIZE(pid_entries), name, len, &i))
 		return NULL;
 	return &set->files[i].inode;
 }
@@ -978,7 +1016,11 @@ static const struct inode_operations proc_pid_iops = { .lookup = proc_pid_lookup
 static const struct inode_operations proc_file_iops = { 0 };
 static const struct inode_operations proc_link_iops = { .readlink = proc_readlink };
 static const struct file_operations proc_root_fops = { .iterate = proc_root_iterate };
-static const struct file_operations proc_pid_fops = { .iterate = proc_pid_iterate };
+static const struct file_operations proc_pid_fops = {
+	.iterate = proc_pid_iterate,
+	.open = proc_pid_dir_open,
+	.release = proc_set_release,
+};
 static const struct file_operations proc_file_fops = {
 	.read = proc_file_read,
 	.llseek = proc_file_llseek,
