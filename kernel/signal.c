@@ -93,11 +93,14 @@ void force_sig_fault(struct trap_frame *tf, int sig, int code, uint64_t addr)
 	signal_send(current, sig, &info, true);
 }
 
-/* The next signal to deliver: synchronous ones first, then by number. */
+/* The next signal to deliver: SIGKILL before anything (a dying task
+ * builds no frame), then synchronous ones, then by number. */
 static int next_signal(void)
 {
 	uint64_t ready = current->sig_pending & (~current->sig_blocked | UNBLOCKABLE);
 
+	if (ready & SIGBIT(SIGKILL))
+		return SIGKILL;
 	if (ready & SYNCHRONOUS)
 		ready &= SYNCHRONOUS;
 	return ready ? __builtin_ctzll(ready) + 1 : 0;
