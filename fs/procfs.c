@@ -4,12 +4,14 @@
  * Nothing of /proc is stored: /proc itself is a ramfs directory whose
  * lookup and getdents vfs_set_dir_ops() hands to this file. Its fixed
  * entries are static inodes; /proc/PID directories get their inodes from a
- * small pool, one set per pid, recycled once the task is gone (struct
- * inode has no reference count, so an inode is never freed: an open file
- * may still point at it). Opening a file runs its show function into a
- * kmalloc'd buffer; reads copy from it; the last close frees it. */
+ * small pool, one set per pid, recycled once the task is gone and no
+ * open file points at the set (struct inode has no reference count, so
+ * an inode is never freed: an open file may still point at it). Opening
+ * a file runs its show function into a kmalloc'd buffer; reads copy from
+ * it; the last close frees it. */
 #include <stdarg.h>
 #include <asm/cpu.h>
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
 #include <pagoda/layout.h>
@@ -678,18 +680,24 @@ static const struct proc_entry pid_entries[] = {
 	PROC_FILE("mounts", show_mounts),
 };
 
+struct proc_pid_inodes;
+
 /* Every procfs inode; i_private points back at it. */
 struct proc_inode {
 	struct inode inode;
 	const struct proc_entry *entry; /* NULL for a /proc/PID directory */
 	pid_t pid;                      /* the task; 0 for /proc's own entries */
+	struct proc_pid_inodes *set;    /* the /proc/PID it belongs to, or NULL */
 };
 
 /* The inodes of one /proc/PID, reused for another pid once the task is
- * gone (never freed: see the top of the file). */
+ * gone and no open file refers to any of them (never freed: see the top
+ * of the file). An old descriptor thus keeps naming the old pid, which is
+ * never given out again: its reads fail with -ESRCH, as in Linux. */
 struct proc_pid_inodes {
 	struct proc_inode dir;
 	struct proc_inode files[ARRAY_SIZE(pid_entries)];
+	unsigned int opens; /* open files on these inodes (atomic) */
 	struct proc_pid_inodes *next;
 };
 
@@ -785,6 +793,22 @@ struct proc_open {
 	struct proc_buf *snap; /* NULL until the first read */
 };
 
+/* An open file holds its /proc/PID set against reuse (the count changes
+ * atomically: files are closed outside the VFS lock). */
+static void proc_set_hold(struct proc_inode *pi)
+{
+	if (pi->set)
+		atomic_inc(&pi->set->opens);
+}
+
+static void proc_set_release(struct file *f)
+{
+	struct proc_inode *pi = f->inode->i_private;
+
+	if (pi->set)
+		atomic_dec(&pi->set->opens);
+}
+
 /* Files are read-only snapshots, taken at the first read: not at open,
  * which runs under the VFS lock, while a snapshot may need a process's
  * mmap_lock (which comes before the VFS lock). A process's file holds
@@ -804,14 +828,18 @@ static int proc_file_open(struct inode *inode, struct file *f)
 		return -ESRCH;
 	}
 	f->private_data = po;
+	proc_set_hold(pi);
 	return 0;
 }
 
 static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	struct proc_open *po = f->private_data;
+	const struct proc_inode *pi = f->inode->i_private;
 	const struct proc_buf *pb;
 
+	if (pi->pid && !task_exists(pi->pid))
+		return -ESRCH; /* the process was reaped after the open */
 	if (!po->snap && !(po->snap = proc_buf_make(po->show, po->task)))
 		return -ENOMEM;
 	pb = po->snap;
@@ -845,6 +873,13 @@ static void proc_file_release(struct file *f)
 	kfree(po->snap);
 	kfree(po);
 	f->private_data = NULL;
+	proc_set_release(f);
+}
+
+static int proc_pid_dir_open(struct inode *inode, struct file *f)
+{
+	proc_set_hold(inode->i_private);
+	return 0;
 }
 
 static int proc_readlink(struct inode *inode, char *buf, size_t size)
@@ -907,7 +942,7 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 	for (set = pid_inode_sets; set; set = set->next) {
 		if (set->dir.pid == pid)
 			return set;
-		if (!reuse && !task_exists(set->dir.pid))
+		if (!reuse && !atomic_load(&set->opens) && !task_exists(set->dir.pid))
 			reuse = set;
 	}
 	set = reuse;
@@ -919,9 +954,11 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 		pid_inode_sets = set;
 	}
 	proc_inode_init(&set->dir, NULL, pid, pid_dir_ino(pid));
+	set->dir.set = set;
 	for (size_t i = 0; i < ARRAY_SIZE(pid_entries); i++) {
 		proc_inode_init(&set->files[i], &pid_entries[i], pid, pid_dir_ino(pid) + 1 + i);
 		set->files[i].inode.parent = &set->dir.inode;
+		set->files[i].set = set;
 	}
 	return set;
 }
@@ -998,8 +1035,9 @@ static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t
 	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
 	size_t i;
 
-	if (!task_exists(pi->pid) ||
-	    !entry_by_name(pid_entries, ARRAY_SIZE(pid_entries), name, len, &i))
+	/* Found even when the process is gone (a descriptor kept on this
+	 * directory): opening the file then says -ESRCH, as in Linux. */
+	if (!entry_by_name(pid_entries, ARRAY_SIZE(pid_entries), name, len, &i))
 		return NULL;
 	return &set->files[i].inode;
 }
@@ -1035,7 +1073,11 @@ static const struct inode_operations proc_pid_iops = { .lookup = proc_pid_lookup
 static const struct inode_operations proc_file_iops = { 0 };
 static const struct inode_operations proc_link_iops = { .readlink = proc_readlink };
 static const struct file_operations proc_root_fops = { .iterate = proc_root_iterate };
-static const struct file_operations proc_pid_fops = { .iterate = proc_pid_iterate };
+static const struct file_operations proc_pid_fops = {
+	.iterate = proc_pid_iterate,
+	.open = proc_pid_dir_open,
+	.release = proc_set_release,
+};
 static const struct file_operations proc_file_fops = {
 	.read = proc_file_read,
 	.llseek = proc_file_llseek,

@@ -488,6 +488,57 @@ out:
 		mm_destroy(mm);
 }
 
+/* A descriptor kept on a /proc/PID of a process that is gone keeps its
+ * inodes: a new process gets others, and the old descriptor's reads and
+ * opens through it say -ESRCH, its listings -ENOENT, as in Linux. */
+static void procfs_old_pid_descriptor_keeps_its_inodes(struct ktest *t)
+{
+	struct file *probe = open_proc(t, "/proc/uptime", O_RDONLY);
+	struct task *a = fake_task_add(NULL), *b = NULL;
+	struct file *dir = NULL, *status = NULL;
+	struct listing *l = kzalloc(sizeof(*l), GFP_KERNEL);
+	struct inode *inode;
+	char path[48], buf[16];
+	int err = 0;
+
+	if (!probe || !a || !l)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%d", a->pid);
+	dir = vfs_open("/", path, O_RDONLY | O_DIRECTORY, 0, &(int){ 0 });
+	snprintf(path, sizeof(path), "/proc/%d/status", a->pid);
+	status = vfs_open("/", path, O_RDONLY, 0, &(int){ 0 });
+	b = fake_task_add(NULL);
+	if (!dir || !status || !b) {
+		ktest_fail(t, __FILE__, __LINE__, "cannot set up the case");
+		goto out;
+	}
+	KEXPECT_GT(t, vfs_read(status, buf, sizeof(buf)), 0);
+	fake_task_remove(a); /* reaped */
+	a = NULL;
+	snprintf(path, sizeof(path), "/proc/%d", b->pid);
+	KEXPECT_EQ(t, vfs_lookup("/", path, false, &inode), 0);
+	KEXPECT_NE(t, inode, dir->inode);
+	snprintf(path, sizeof(path), "/proc/%d/status", b->pid);
+	KEXPECT_EQ(t, vfs_lookup("/", path, false, &inode), 0);
+	KEXPECT_NE(t, inode, status->inode);
+	KEXPECT_EQ(t, vfs_read(status, buf, sizeof(buf)), -ESRCH);
+	KEXPECT_EQ(t, vfs_iterate(dir, listing_emit, l), -ENOENT);
+	KEXPECT_EQ(t, vfs_open_at(dir->inode, "status", O_RDONLY, 0, &err), NULL);
+	KEXPECT_EQ(t, err, -ESRCH);
+out:
+	if (status)
+		file_put(status);
+	if (dir)
+		file_put(dir);
+	if (a)
+		fake_task_remove(a);
+	if (b)
+		fake_task_remove(b);
+	if (probe)
+		file_put(probe);
+	kfree(l);
+}
+
 static const struct ktest_case procfs_cases[] = {
 	KTEST_CASE(procfs_maps_names_heap_stack_file_and_vdso),
 	KTEST_CASE(procfs_maps_empty_heap_still_named),
@@ -500,5 +551,6 @@ static const struct ktest_case procfs_cases[] = {
 	KTEST_CASE(procfs_root_lists_entries_then_pids),
 	KTEST_CASE(procfs_self_is_missing_for_the_idle_task),
 	KTEST_CASE(procfs_pid_dir_shows_maps_cmdline_status_exe),
+	KTEST_CASE(procfs_old_pid_descriptor_keeps_its_inodes),
 };
 KTEST_SUITE(procfs, procfs_cases);

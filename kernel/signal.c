@@ -1,6 +1,7 @@
 /* Signals: sending (kill, tgkill, faults, the kernel's own), delivery on
  * the way back to user mode, and the system calls rt_sigaction,
- * rt_sigprocmask, rt_sigreturn, kill, tgkill, tkill and sigaltstack. A handler runs on the
+ * rt_sigprocmask, rt_sigpending, rt_sigreturn, kill, tgkill, tkill and
+ * sigaltstack. A handler runs on the
  * user stack (or the alternate stack) on Linux's rt_sigframe, built by
  * arch/x86/sigframe.c; its return address is the sa_restorer that libc
  * supplies (a stub calling rt_sigreturn), which puts everything back.
@@ -45,13 +46,25 @@ static bool init_refuses(const struct task *t, int sig, bool from_kernel)
 	return !(from_kernel && (sig == SIGKILL || sig == SIGSTOP));
 }
 
+/* Linux's sig_ignored(): an unblocked signal whose action is to ignore
+ * it is dropped when sent, so that it never interrupts a sleep. */
+static bool ignored_now(const struct task *t, int sig)
+{
+	uint64_t handler = t->sig_actions[sig - 1].handler;
+
+	if ((t->sig_blocked & SIGBIT(sig)) || sig == SIGKILL)
+		return false;
+	return handler == SIG_IGN || (handler == SIG_DFL && ignored_by_default(sig));
+}
+
 int signal_send(struct task *t, int sig, const struct ksiginfo *info, bool from_kernel)
 {
 	uint64_t flags;
 
 	if (sig < 1 || sig > NSIG)
 		return -EINVAL;
-	if (READ_ONCE(t->state) == TASK_ZOMBIE || init_refuses(t, sig, from_kernel))
+	if (READ_ONCE(t->state) == TASK_ZOMBIE || init_refuses(t, sig, from_kernel) ||
+	    ignored_now(t, sig))
 		return 0; /* accepted and dropped, as Linux does */
 	flags = spin_lock_irqsave(&t->sig_lock);
 	if (!(t->sig_pending & SIGBIT(sig))) {
@@ -84,15 +97,18 @@ void force_sig_fault(struct trap_frame *tf, int sig, int code, uint64_t addr)
 	signal_send(current, sig, &info, true);
 }
 
-/* Take the next signal to deliver off the pending set, synchronous ones
- * first, then by number, with what it carries: its number, or 0. */
+/* Take the next signal to deliver off the pending set, with what it
+ * carries: SIGKILL before anything (a dying task builds no frame), then
+ * synchronous ones, then by number. Returns its number, or 0. */
 static int dequeue_signal(struct ksiginfo *info)
 {
 	uint64_t flags = spin_lock_irqsave(&current->sig_lock);
 	uint64_t ready = current->sig_pending & (~current->sig_blocked | UNBLOCKABLE);
 	int sig = 0;
 
-	if (ready & SYNCHRONOUS)
+	if (ready & SIGBIT(SIGKILL))
+		ready = SIGBIT(SIGKILL);
+	else if (ready & SYNCHRONOUS)
 		ready &= SYNCHRONOUS;
 	if (ready) {
 		sig = __builtin_ctzll(ready) + 1;
@@ -169,6 +185,17 @@ SYSCALL_DEFINE(SYS_rt_sigprocmask, rt_sigprocmask)
 	if (ARG(2) && copy_to_user((void *)ARG(2), &old, sizeof(old)) < 0)
 		return -EFAULT;
 	return 0;
+}
+
+/* The signals pending and blocked (pending but not blocked ones are
+ * delivered before user code could ask). */
+SYSCALL_DEFINE(127 /* SYS_rt_sigpending */, rt_sigpending)
+{
+	uint64_t set = current->sig_pending & current->sig_blocked;
+
+	if (ARG(1) > sizeof(uint64_t))
+		return -EINVAL;
+	return copy_to_user((void *)ARG(0), &set, ARG(1)) < 0 ? -EFAULT : 0;
 }
 
 SYSCALL_DEFINE(SYS_rt_sigreturn, rt_sigreturn)

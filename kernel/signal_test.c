@@ -13,6 +13,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
+#include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/uaccess.h>
 
@@ -264,6 +265,89 @@ TASK_CASE(sigframe_goes_on_the_alternate_stack_if_it_fits)
 	KEXPECT_GE(t, tf.rsp, alt + 2 * PAGE_SIZE);
 }
 
+extern const struct syscall_entry *const __syscalls_start[], *const __syscalls_end[];
+
+static long sys_kill(long pid, long sig)
+{
+	for (const struct syscall_entry *const *e = __syscalls_start; e < __syscalls_end; e++) {
+		if ((*e)->nr == SYS_kill) {
+			struct syscall_args args = { { (uint64_t)pid, (uint64_t)sig }, NULL };
+			return (*e)->fn(&args);
+		}
+	}
+	return -ENOSYS;
+}
+
+static struct task group_tasks[4];
+
+/* Stand-ins on the task list: init (pid 1, group 0), two in group 70, one
+ * in group 80. */
+static void groups_add(void)
+{
+	static const pid_t pids[] = { 1, 70, 71, 80 }, pgids[] = { 0, 70, 70, 80 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(group_tasks); i++) {
+		struct task *t = &group_tasks[i];
+		uint64_t flags;
+
+		task_init_fields(t, pids[i]);
+		t->pgid = pgids[i];
+		t->state = TASK_RUNNABLE; /* on no run queue: a signal only marks it */
+		flags = spin_lock_irqsave(&tasklist_lock);
+		list_add_tail(&t->all_list, &task_list);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+	}
+}
+
+static uint64_t groups_remove(void)
+{
+	uint64_t pending = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(group_tasks); i++) {
+		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+		list_del(&group_tasks[i].all_list);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		pending |= (group_tasks[i].sig_pending & SIGBIT(SIGUSR1)) ? 1u << i : 0;
+	}
+	return pending;
+}
+
+/* kill(-pgid) reaches exactly the group; -ESRCH for an empty group;
+ * kill(-1) everyone but init and the caller; init never takes SIGKILL
+ * from kill(). */
+static void signal_kill_by_group_reaches_exactly_the_group(struct ktest *t)
+{
+	pid_t saved = current->pgid;
+
+	if (!list_empty(&task_list)) {
+		ktest_skip(t, "processes are running: kill(-1) would reach them");
+		return;
+	}
+	groups_add();
+	KEXPECT_EQ(t, sys_kill(-70, SIGUSR1), 0);
+	KEXPECT_EQ(t, groups_remove(), 0x6); /* pids 70 and 71 */
+	groups_add();
+	KEXPECT_EQ(t, sys_kill(-90, SIGUSR1), -ESRCH);
+	KEXPECT_EQ(t, sys_kill(-90, 0), -ESRCH);
+	KEXPECT_EQ(t, sys_kill(-2147483647 - 1, SIGUSR1), -ESRCH);
+	KEXPECT_EQ(t, sys_kill(-80, 0), 0);
+	KEXPECT_EQ(t, groups_remove(), 0);
+	groups_add();
+	KEXPECT_EQ(t, sys_kill(-1, SIGUSR1), 0);
+	KEXPECT_EQ(t, groups_remove(), 0xe); /* all but init */
+	groups_add();
+	current->pgid = 80; /* kill(0): the caller's own group */
+	KEXPECT_EQ(t, sys_kill(0, SIGUSR1), 0);
+	current->pgid = saved;
+	KEXPECT_EQ(t, groups_remove(), 0x8);
+	groups_add();
+	KEXPECT_EQ(t, sys_kill(1, SIGKILL), 0);
+	KEXPECT_EQ(t, sys_kill(-1, SIGKILL), 0);
+	KEXPECT_FALSE(t, group_tasks[0].sig_pending & SIGBIT(SIGKILL));
+	KEXPECT_TRUE(t, group_tasks[1].sig_pending & SIGBIT(SIGKILL));
+	groups_remove();
+}
+
 static const struct ktest_case signal_cases[] = {
 	KTEST_CASE(signal_pending_keeps_the_first_senders_info),
 	KTEST_CASE(signal_to_init_needs_a_handler_or_the_kernel),
@@ -272,5 +356,6 @@ static const struct ktest_case signal_cases[] = {
 	KTEST_CASE(sigreturn_restores_what_the_handler_left_in_the_frame),
 	KTEST_CASE(sigreturn_refuses_a_kernel_rip),
 	KTEST_CASE(sigframe_goes_on_the_alternate_stack_if_it_fits),
+	KTEST_CASE(signal_kill_by_group_reaches_exactly_the_group),
 };
 KTEST_SUITE(signal, signal_cases);

@@ -5,6 +5,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
+#include <pagoda/ratelimit.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <asm/syscall.h>
@@ -25,15 +26,26 @@ void syscall_init(void)
 	syscall_cpu_init();
 }
 
+/* Numbers past the table: a fuzzer makes millions of these calls. */
+static RATELIMIT_STATE(out_of_range_rs, "syscall");
+
+/* The caller, named by its command and its program's path, since a
+ * process can set its command to anything, the empty string included
+ * (prctl(PR_SET_NAME)). */
+static void no_such_syscall_report(uint64_t nr, const char *why)
+{
+	printk(KERN_NOTICE "syscall: %s[%d] (%s) called %s system call %llu\n", current->comm,
+	       current->pid, current->exe[0] ? current->exe : "no program", why,
+	       (unsigned long long)nr);
+}
+
 static long no_such_syscall(uint64_t nr)
 {
 	if (nr < NR_SYSCALLS && !(warned[nr / 64] & (1ULL << (nr % 64)))) {
 		warned[nr / 64] |= 1ULL << (nr % 64);
-		printk(KERN_NOTICE "syscall: %s (pid %d) called unimplemented system call %llu\n",
-		       current->comm, current->pid, (unsigned long long)nr);
-	} else if (nr >= NR_SYSCALLS) {
-		printk(KERN_NOTICE "syscall: %s (pid %d) called system call %llu (out of range)\n",
-		       current->comm, current->pid, (unsigned long long)nr);
+		no_such_syscall_report(nr, "unimplemented");
+	} else if (nr >= NR_SYSCALLS && ratelimit(&out_of_range_rs)) {
+		no_such_syscall_report(nr, "out-of-range");
 	}
 	return -ENOSYS;
 }

@@ -13,6 +13,7 @@
 #include <pagoda/power.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
+#include <pagoda/ratelimit.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
@@ -427,8 +428,11 @@ static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t
 
 void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)
 {
+	static RATELIMIT_STATE(fault_rs, "task_fault_kill"); /* Linux's show_signal_msg() */
 	char where[96];
 
+	if (!ratelimit(&fault_rs))
+		task_exit(sig);
 	describe_vma(current->mm, addr, where, sizeof(where));
 	printk(KERN_ERR "%s[%d]: killed by signal %d: fault at %#lx, rip %#lx, %s\n",
 	       current->comm, current->pid, sig, addr, tf->rip, where);

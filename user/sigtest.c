@@ -503,6 +503,32 @@ static void stack_overflow_is_caught_on_the_alternate_stack(void)
 	EXPECT_CHILD_OK(overflow_the_stack, NULL);
 }
 
+static void set_bad_rsp(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)0x8000000000001000ULL;
+}
+
+static int return_to_non_canonical_stack(void *arg)
+{
+	struct sigaction sa = { .sa_sigaction = set_bad_rsp, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGUSR1, &sa, NULL);
+	kill(getpid(), SIGUSR1);
+	return 0; /* never: the stack is gone */
+}
+
+/* A handler that points the stack somewhere impossible kills only its
+ * own process (Linux: SIGSEGV or SIGBUS, depending on where it trips). */
+static void sigreturn_to_a_non_canonical_stack_kills_only_the_process(void)
+{
+	int st = run_child(return_to_non_canonical_stack, NULL);
+
+	EXPECT_TRUE(st != -1 && WIFSIGNALED(st) &&
+		    (WTERMSIG(st) == SIGSEGV || WTERMSIG(st) == SIGBUS));
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(segv_unmapped_read_is_maperr_with_address),
 	KTAP_CASE(segv_write_to_read_only_is_accerr),
@@ -522,6 +548,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(fpu_handler_changes_do_not_leak_back),
 	KTAP_CASE(handler_runs_on_the_alternate_stack),
 	KTAP_CASE(stack_overflow_is_caught_on_the_alternate_stack),
+	KTAP_CASE(sigreturn_to_a_non_canonical_stack_kills_only_the_process),
 };
 
 int main(void)

@@ -15,7 +15,6 @@
 #include <pagoda/printk.h>
 #include <asm/x86.h>
 
-#define DEBUG_EXIT_PORT 0xf4 /* -device isa-debug-exit,iobase=0xf4,iosize=4 */
 #define DEBUG_EXIT_READ_VALUE 0x00 /* what debugexit.c returns on reads */
 /* CPUID.1:ECX bit 31, reserved for and set by hypervisors (Intel SDM
  * Vol. 2A, CPUID, Table 3-10 "Feature Information Returned in ECX"). */

@@ -9,6 +9,9 @@
  * the verdict; otherwise ACPI S5; if both fail, halt with a message. */
 __noreturn void poweroff(int code);
 
+#define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit, as make test gives it */
+#define PANIC_EXIT_CODE 2    /* the verdict after a panic: QEMU exits with 5 */
+
 /* True when QEMU's isa-debug-exit device answers at port 0xf4. */
 bool debug_exit_present(void);
 
