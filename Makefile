@@ -5,6 +5,7 @@
 #   make run-uefi   the same under OVMF (UEFI)
 #   make debug      QEMU halted with a gdb stub; gdb loads the symbols
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
+#   make test-machines  the same on every machine of scripts/machines.txt
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
 #   make clean
 #
@@ -53,7 +54,7 @@ CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
 ASMSRCS := $(sort $(wildcard boot/*.asm))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test bench clean deps
+.PHONY: all run run-uefi debug test test-machines bench clean deps
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -127,7 +128,10 @@ debug: all
 	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
-	scripts/test.sh
+	scripts/test.sh test
+
+test-machines: $(B)/kernel.elf $(INITRAMFS)
+	scripts/test.sh machines
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
