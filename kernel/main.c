@@ -16,6 +16,7 @@
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>
 #include <pagoda/mm_init.h>
+#include <pagoda/mtrr.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/pci.h>
@@ -169,6 +170,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	cmdline_parse(&kernel_cmdline, boot_info.cmdline);
 	apply_params();
 	pat_init();
+	mtrr_init();
 	print_boot_info();
 	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
