@@ -10,6 +10,7 @@
 #include <pagoda/ioremap.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>
+#include <pagoda/memtype.h>
 #include <pagoda/mm_init.h>
 #include <pagoda/page.h>
 #include <pagoda/pgtable.h>
@@ -24,6 +25,7 @@
 struct io_area {
 	uintptr_t va;   /* page-aligned start */
 	uint64_t size;  /* page-aligned length */
+	phys_addr_t pa; /* what it maps, reserved in the memtype list */
 };
 
 /* Sorted by va; guarded by disabling interrupts (one CPU). */
@@ -65,7 +67,7 @@ static uintptr_t area_alloc(phys_addr_t pa, uint64_t size)
 		uintptr_t va = ALIGN_UP(gap_start, align) + off;
 		if (va >= gap_start && va + size + PAGE_SIZE <= gap_end) {
 			memmove(&areas[i + 1], &areas[i], (nr_areas - i) * sizeof(areas[0]));
-			areas[i] = (struct io_area){ va, size };
+			areas[i] = (struct io_area){ va, size, pa & PAGE_MASK };
 			nr_areas++;
 			return va;
 		}
@@ -96,6 +98,10 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 			(unsigned long long)start, (unsigned long long)end);
 		return NULL;
 	}
+	/* The range may be mapped already, here or in a process: take the
+	 * type it has there, or give up rather than alias it. */
+	if (memtype_reserve(start, end, mode, &mode) < 0)
+		return NULL;
 	flags = irq_save();
 	va = area_alloc(start, len);
 	if (va && pt_map(kernel_pml4, va, start, len, pgprot_cache(PAGE_KERNEL, mode),
@@ -106,6 +112,8 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 		va = 0;
 	}
 	irq_restore(flags);
+	if (!va)
+		memtype_free(start, end);
 	return va ? (void *)(va + (phys - start)) : NULL;
 }
 
@@ -117,9 +125,11 @@ int iounmap(void *addr)
 	for (unsigned int i = 0; i < nr_areas; i++) {
 		if (areas[i].va != va)
 			continue;
-		pt_unmap(kernel_pml4, va, areas[i].size, NULL, NULL);
+		struct io_area a = areas[i];
+		pt_unmap(kernel_pml4, va, a.size, NULL, NULL);
 		area_remove(i);
 		irq_restore(flags);
+		memtype_free(a.pa, a.pa + a.size);
 		return 0;
 	}
 	irq_restore(flags);

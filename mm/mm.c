@@ -5,6 +5,7 @@
 #include <pagoda/cpu.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -66,6 +67,7 @@ void mm_destroy(struct mm_struct *mm)
 		mm_switch(NULL);
 	list_for_each_safe(pos, n, &mm->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
+		untrack_pfn(v);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)

@@ -2,6 +2,7 @@
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/vma.h>
 
 /* Move the page-table entries of [old, old + len) to new, leaf by leaf.
@@ -47,8 +48,10 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 		vma_free(nv);
 		return -ENOMEM;
 	}
-	if (new_len < old_len)
+	if (new_len < old_len) {
+		untrack_pfn_range(vma, vma->vm_start + new_len, vma->vm_end);
 		mm_zap_range(mm, vma->vm_start + new_len, vma->vm_end);
+	}
 	vma_unlink(mm, vma);
 	vma_free(vma);
 	vma_link(mm, nv);
