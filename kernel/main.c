@@ -4,6 +4,7 @@
  * can complain; the boot information before anything that reads it; traps
  * before anything that might fault. */
 #include <pagoda/acpi.h>
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
@@ -30,6 +31,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/trap.h>
 #include <pagoda/vfs.h>
+#include <pagoda/vgacon.h>
 #include <pagoda/x86.h>
 
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
@@ -51,17 +53,25 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
 		panic("%s", err);
 }
 
-/* The framebuffer console: write-combining, through ioremap, so it works
- * wherever the firmware put the framebuffer (above 4 GiB included). */
+/* The screen's console, on what drivers/bootfb.c made of the boot loader's
+ * framebuffer: fbcon on a linear RGB one (write-combining, through
+ * ioremap, so it works wherever the firmware put it, above 4 GiB
+ * included), vgacon on the EGA text buffer, else none. */
 static void start_fbcon(void)
 {
-	struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb;
 	void *va;
 
-	if (!boot_info.has_framebuffer) {
-		pr_info("fbcon: no framebuffer from the boot loader; serial console only\n");
+	bootfb_init();
+	if (bootfb_kind() == BOOTFB_EGA_TEXT) {
+		if (vgacon_init(&boot_info.fb) < 0)
+			pr_warn("vgacon: cannot use the text buffer at %#llx\n",
+				(unsigned long long)boot_info.fb.addr);
 		return;
 	}
+	fb = bootfb_rgb();
+	if (!fb)
+		return;
 	va = ioremap_wc(fb->addr, (size_t)fb->pitch * fb->height);
 	if (!va || fbcon_init(fb, va) < 0) {
 		pr_warn("fbcon: cannot use the %ux%ux%u framebuffer at %#llx\n", fb->width,
@@ -174,9 +184,9 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	print_boot_info();
 	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
-	start_fbcon();
 	acpi_init(&boot_info);
 	pci_init();
+	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */
 	vfs_init();
 	procfs_init();
 	pci_sysfs_init();

@@ -2,6 +2,7 @@
  * memory types, what it refuses, and that the mapping reaches the memory
  * it names (two mappings of one memmap= range see each other's writes, one
  * of another type is refused; a pixel of the boot framebuffer reads back). */
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
@@ -11,6 +12,7 @@
 #include <pagoda/memblock.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/pgtable.h>
+#include <pagoda/printk.h>
 
 #define KiB4 0x1000ULL
 #define GiB (1ULL << 30)
@@ -171,14 +173,16 @@ static void ioremap_second_mapping_shares_memory_or_is_refused(struct ktest *t)
 /* The bottom-right pixel: drawn last by a console, so the least visible. */
 static void ioremap_wc_framebuffer_pixel_reads_back(struct ktest *t)
 {
-	const struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb = bootfb_rgb();
 	struct pt_lookup_result r;
 	volatile uint8_t *px;
 	unsigned int bytes;
 	uint8_t saved[4];
+	char why[160];
 
-	if (!boot_info.has_framebuffer || fb->type != MB2_FRAMEBUFFER_TYPE_RGB) {
-		ktest_skip(t, "no linear RGB framebuffer");
+	if (!fb) {
+		snprintf(why, sizeof(why), "no linear framebuffer: %s", bootfb_why_not_rgb());
+		ktest_skip(t, why);
 		return;
 	}
 	bytes = fb->bpp / 8;

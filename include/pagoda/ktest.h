@@ -17,7 +17,7 @@ enum ktest_status { KTEST_PASS, KTEST_FAIL, KTEST_SKIP };
 struct ktest {
 	const char *name;
 	enum ktest_status status;
-	char skip_reason[96];
+	char skip_reason[160];
 	bool quiet; /* record failures without printing (tests of ktest itself) */
 };
 
