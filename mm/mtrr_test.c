@@ -29,17 +29,22 @@ static void add_var(phys_addr_t base, uint64_t size, uint8_t type)
 						  .type = type };
 }
 
-/* SeaBIOS's table with 40 physical bits: WB by default, the 32-bit PCI
- * hole [3 GiB, 4 GiB) UC, and the fixed ranges below 1 MiB. */
-static void seabios_like(void)
+/* SeaBIOS's table: WB by default, the 32-bit PCI hole [3 GiB, 4 GiB) UC,
+ * and the fixed ranges below 1 MiB; 40 physical address bits. */
+static void seabios_like_bits(unsigned int phys_bits)
 {
 	memset(&st, 0, sizeof(st));
 	st.enabled = st.fixed_enabled = true;
 	st.def_type = MTRR_TYPE_WB;
-	st.phys_bits = 40;
+	st.phys_bits = phys_bits;
 	for (unsigned int i = 0; i < MTRR_NR_FIXED; i++) /* 64K x 8, 16K x 16, 4K x 64 */
 		st.fixed[i] = i < 16 ? MTRR_TYPE_WB : i < 24 ? MTRR_TYPE_UC : MTRR_TYPE_WP;
 	add_var(0xc0000000ULL, GiB, MTRR_TYPE_UC);
+}
+
+static void seabios_like(void)
+{
+	seabios_like_bits(40);
 }
 
 static uint8_t lookup(phys_addr_t start, phys_addr_t end, bool *uniform)
@@ -160,8 +165,7 @@ static void mtrr_huge_page_over_mixed_types_is_split(struct ktest *t)
 
 	KASSERT_NOT_NULL(t, root_page);
 	root = page_to_phys(root_page);
-	seabios_like();
-	st.phys_bits = cpu.phys_addr_bits;
+	seabios_like_bits(cpu.phys_addr_bits);
 	add_var(PA_TEST + MiB2 + 5 * KiB4, KiB4, MTRR_TYPE_UC);
 	old = mtrr_use_state(&st);
 	KEXPECT_EQ(t, pt_map(root, TEST_VA, PA_TEST, GiB, PAGE_KERNEL, PT_MAP_HUGE), 0);
