@@ -128,10 +128,10 @@ debug: all
 	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
-	scripts/test.sh test
+	FONT=$(FONT) scripts/test.sh test
 
 test-machines: $(B)/kernel.elf $(INITRAMFS)
-	scripts/test.sh machines
+	FONT=$(FONT) scripts/test.sh machines
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh

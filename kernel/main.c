@@ -124,9 +124,7 @@ static unsigned int run_self_tests(void)
 	if (filter && strcmp(filter, "off") == 0)
 		return 0;
 	ktest_run_all(filter, &pass, &fail, &skip);
-	printk(fail ? KERN_ERR "ktest: %u passed, %u failed, %u skipped\n"
-		    : KERN_INFO "ktest: %u passed, %u failed, %u skipped\n",
-	       pass, fail, skip);
+	ktest_print_summary();
 	return fail;
 }
 

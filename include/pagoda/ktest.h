@@ -52,6 +52,13 @@ void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
  * the number of failed cases; counts go to *passed, *failed, *skipped. */
 int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsigned *skipped);
 
+/* Print "ktest: N passed, N failed, N skipped" for the last run, on every
+ * console (nothing if the suites did not run). At boot, and again at
+ * power-off: on a machine without a serial port the screen is the only
+ * place the verdict can be read, and by then the boot's line has
+ * scrolled away. */
+void ktest_print_summary(void);
+
 /* The comparison is done on the operands' own types; an unsigned value
  * compared with a literal like 3 is what a test means, so -Wsign-compare
  * is silenced for this one line. */
