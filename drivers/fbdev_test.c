@@ -219,6 +219,20 @@ FB_CASE(fbdev_mmap_is_write_combining_at_smem_start)
 	KEXPECT_EQ(t, back, px);
 }
 
+/* False, with the case skipped and the reason, without a framebuffer
+ * console to suspend. */
+static bool console_active(struct ktest *t)
+{
+	char why[160];
+
+	if (fbcon_active())
+		return true;
+	snprintf(why, sizeof(why), "no active framebuffer console: %s",
+		 bootfb_rgb() ? "a process maps the framebuffer" : bootfb_why_not_rgb());
+	ktest_skip(t, why);
+	return false;
+}
+
 /* The console stays suspended until the last piece of the last mapping
  * goes: a split (partial munmap) and a fork make more VMAs to count. */
 FB_CASE(fbdev_console_suspended_until_last_unmap)
@@ -226,10 +240,8 @@ FB_CASE(fbdev_console_suspended_until_last_unmap)
 	struct mm_struct *child;
 	long addr;
 
-	if (!fbcon_active()) {
-		ktest_skip(t, "no active framebuffer console");
+	if (!console_active(t))
 		return;
-	}
 	addr = map_fb(e, 4 * PAGE_SIZE, 0);
 	KASSERT_GT(t, addr, 0);
 	KEXPECT_FALSE(t, fbcon_active());
@@ -262,10 +274,8 @@ static void map_twice_body(struct ktest *t, struct fb_env *e)
 /* A process that exits with the framebuffer mapped gives the console back. */
 static void fbdev_console_resumes_when_mm_destroyed(struct ktest *t)
 {
-	if (!fbcon_active()) {
-		ktest_skip(t, "no active framebuffer console");
+	if (!console_active(t))
 		return;
-	}
 	run_in_env(t, map_twice_body);
 	KEXPECT_EQ(t, fbdev_mapping_count(), 0);
 	KEXPECT_TRUE(t, fbcon_active());
@@ -411,8 +421,10 @@ static void mode_change_while_mapped_body(struct ktest *t, struct fb_env *e)
  * console, which would draw over them; the unmap does. */
 static void fbdev_mode_change_keeps_console_suspended(struct ktest *t)
 {
-	if (!fbdev_can_set_mode() || !fbcon_active()) {
-		ktest_skip(t, "no mode setting or no active framebuffer console");
+	if (!console_active(t))
+		return;
+	if (!fbdev_can_set_mode()) {
+		ktest_skip(t, "no Bochs DISPI interface: the mode cannot be changed");
 		return;
 	}
 	if (!debug_exit_present()) {
