@@ -5,6 +5,7 @@
 #   make run-uefi   the same under OVMF (UEFI)
 #   make debug      QEMU halted with a gdb stub; gdb loads the symbols
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
+#   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
 #   make grade LAB=buddy          boot the lab's suites, points per case
@@ -64,7 +65,7 @@ CSRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test bench clean deps lab grade check-labs check-gdb
+.PHONY: all run run-uefi debug test test-machines bench clean deps lab grade check-labs check-gdb
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -141,7 +142,10 @@ debug: all
 	pkill -P $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
-	scripts/test.sh
+	FONT=$(FONT) scripts/test.sh test
+
+test-machines: $(B)/kernel.elf $(INITRAMFS)
+	FONT=$(FONT) scripts/test.sh machines
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh

@@ -74,13 +74,12 @@ static int parse_framebuffer(struct mb2_parser *p, const struct mb2_tag *tag)
 	struct boot_framebuffer *fb = &p->bi->fb;
 	size_t need = f->type == MB2_FRAMEBUFFER_TYPE_RGB ? sizeof(*f) : 31;
 
+	/* Only the layout is checked here; whether the framebuffer can be
+	 * used is drivers/bootfb.c's question, and a "no" does not stop the
+	 * boot. */
 	if (tag->size < need)
 		return parse_fail(p, "multiboot2: malformed %s tag (size %u)", "framebuffer",
 				  tag->size);
-	if (f->width == 0 || f->height == 0 || f->bpp == 0 ||
-	    (uint64_t)f->pitch * 8 < (uint64_t)f->width * f->bpp)
-		return parse_fail(p, "multiboot2: malformed %s tag (pitch %u too small or zero size)",
-				  "framebuffer", f->pitch);
 	*fb = (struct boot_framebuffer){
 		.addr = f->addr, .pitch = f->pitch, .width = f->width,
 		.height = f->height, .bpp = f->bpp, .type = f->type,

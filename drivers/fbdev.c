@@ -15,6 +15,7 @@
  * while the count is not zero.
  *
  * One CPU, no preemption in the kernel: the state below needs no lock. */
+#include <pagoda/bootfb.h>
 #include <pagoda/spinlock.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/errno.h>
@@ -448,12 +449,12 @@ static void fbdev_probe(const struct boot_framebuffer *fb)
 
 int fbdev_init(void)
 {
-	const struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb = bootfb_rgb(); /* checked: drivers/bootfb.c */
 	int err;
 
 	if (fbdev.ready)
 		return 0;
-	if (!boot_info.has_framebuffer || !fb_usable(fb))
+	if (!fb || !fb_usable(fb))
 		return -ENODEV;
 	fbdev_probe(fb);
 	fbdev.screen_base = ioremap_wc(fbdev.fix.smem_start, fbdev.screen_size);

@@ -4,6 +4,7 @@
  * can complain; the boot information before anything that reads it; traps
  * before anything that might fault. */
 #include <pagoda/acpi.h>
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
@@ -16,6 +17,7 @@
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>
 #include <pagoda/mm_init.h>
+#include <asm/mtrr.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/pci.h>
@@ -32,6 +34,7 @@
 #include <pagoda/timer.h>
 #include <asm/trap.h>
 #include <pagoda/vfs.h>
+#include <pagoda/vgacon.h>
 #include <asm/x86.h>
 
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
@@ -54,17 +57,25 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
 		panic("%s", err);
 }
 
-/* The framebuffer console: write-combining, through ioremap, so it works
- * wherever the firmware put the framebuffer (above 4 GiB included). */
+/* The screen's console, on what drivers/bootfb.c made of the boot loader's
+ * framebuffer: fbcon on a linear RGB one (write-combining, through
+ * ioremap, so it works wherever the firmware put it, above 4 GiB
+ * included), vgacon on the EGA text buffer, else none. */
 static void start_fbcon(void)
 {
-	struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb;
 	void *va;
 
-	if (!boot_info.has_framebuffer) {
-		pr_info("fbcon: no framebuffer from the boot loader; serial console only\n");
+	bootfb_init();
+	if (bootfb_kind() == BOOTFB_EGA_TEXT) {
+		if (vgacon_init(&boot_info.fb) < 0)
+			pr_warn("vgacon: cannot use the text buffer at %#llx\n",
+				(unsigned long long)boot_info.fb.addr);
 		return;
 	}
+	fb = bootfb_rgb();
+	if (!fb)
+		return;
 	va = ioremap_wc(fb->addr, (size_t)fb->pitch * fb->height);
 	if (!va || fbcon_init(fb, va) < 0) {
 		pr_warn("fbcon: cannot use the %ux%ux%u framebuffer at %#llx\n", fb->width,
@@ -117,9 +128,7 @@ static unsigned int run_self_tests(void)
 	if (filter && strcmp(filter, "off") == 0)
 		return 0;
 	ktest_run_all(filter, &pass, &fail, &skip);
-	printk(fail ? KERN_ERR "ktest: %u passed, %u failed, %u skipped\n"
-		    : KERN_INFO "ktest: %u passed, %u failed, %u skipped\n",
-	       pass, fail, skip);
+	ktest_print_summary();
 	return fail;
 }
 
@@ -178,12 +187,13 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 			CMDLINE_MAX_PARAMS, kernel_cmdline.nr_ignored);
 	apply_params();
 	pat_init();
+	mtrr_init();
 	print_boot_info();
 	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
-	start_fbcon();
 	acpi_init(&boot_info);
 	pci_init();
+	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */
 	vfs_init();
 	procfs_init();
 	pci_sysfs_init();

@@ -15,6 +15,7 @@
 #include <pagoda/vma.h>
 #include <pagoda/zero_page.h>
 #include <asm/trap.h>
+#include <asm/uaccess.h>
 #include <asm/x86.h>
 
 
@@ -264,7 +265,7 @@ vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr)
 	/* The kernel touching a present user page outside a user copy (AC
 	 * clear with SMAP on) is a kernel bug, not a fault to resolve. */
 	if (!(tf->error_code & PF_USER) && (tf->error_code & PF_PRESENT) &&
-	    !(tf->rflags & X86_RFLAGS_AC))
+	    !(tf->rflags & X86_RFLAGS_AC) && uaccess_smap_on())
 		return VM_FAULT_SIGSEGV;
 	if (this_cpu()->no_fault_in)
 		return VM_FAULT_SIGSEGV; /* a probe that must not fault pages in (tests) */

@@ -8,6 +8,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/vma.h>
 #include <asm/x86.h>
 
@@ -64,10 +65,11 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 			continue;
 		if (!(c = vma_dup(v)))
 			goto fail;
+		c->vm_flags &= ~VM_PAT; /* the child reserves its own, below */
 		vma_link(new, c);
 		if (c->vm_ops && c->vm_ops->open)
 			c->vm_ops->open(c);
-		if (copy_vma_pages(old, new, v) < 0)
+		if (copy_vma_pages(old, new, v) < 0 || track_pfn_copy(c, v) < 0)
 			goto fail;
 	}
 	flush_tlb_mm(old); /* the parent's entries lost PTE_WRITE, on every CPU */

@@ -11,6 +11,7 @@
 #include <pagoda/ioremap.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>
+#include <pagoda/memtype.h>
 #include <pagoda/mm_init.h>
 #include <pagoda/page.h>
 #include <pagoda/pgtable.h>
@@ -25,6 +26,7 @@
 struct io_area {
 	uintptr_t va;   /* page-aligned start */
 	uint64_t size;  /* page-aligned length */
+	phys_addr_t pa; /* what it maps, reserved in the memtype list */
 };
 
 /* Guards areas and their page-table entries (the unmap flushes every CPU
@@ -68,7 +70,7 @@ static uintptr_t area_alloc(phys_addr_t pa, uint64_t size)
 		uintptr_t va = ALIGN_UP(gap_start, align) + off;
 		if (va >= gap_start && va + size + PAGE_SIZE <= gap_end) {
 			memmove(&areas[i + 1], &areas[i], (nr_areas - i) * sizeof(areas[0]));
-			areas[i] = (struct io_area){ va, size };
+			areas[i] = (struct io_area){ va, size, pa & PAGE_MASK };
 			nr_areas++;
 			return va;
 		}
@@ -99,6 +101,10 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 			(unsigned long long)start, (unsigned long long)end);
 		return NULL;
 	}
+	/* The range may be mapped already, here or in a process: take the
+	 * type it has there, or give up rather than alias it. */
+	if (memtype_reserve(start, end, mode, &mode) < 0)
+		return NULL;
 	flags = spin_lock_irqsave(&ioremap_lock);
 	va = area_alloc(start, len);
 	if (va && pt_map(kernel_pml4, va, start, len, pgprot_cache(PAGE_KERNEL, mode),
@@ -109,6 +115,8 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 		va = 0;
 	}
 	spin_unlock_irqrestore(&ioremap_lock, flags);
+	if (!va)
+		memtype_free(start, end);
 	return va ? (void *)(va + (phys - start)) : NULL;
 }
 
@@ -120,9 +128,11 @@ int iounmap(void *addr)
 	for (unsigned int i = 0; i < nr_areas; i++) {
 		if (areas[i].va != va)
 			continue;
-		pt_unmap(kernel_pml4, va, areas[i].size, NULL, NULL);
+		struct io_area a = areas[i];
+		pt_unmap(kernel_pml4, va, a.size, NULL, NULL);
 		area_remove(i);
 		spin_unlock_irqrestore(&ioremap_lock, flags);
+		memtype_free(a.pa, a.pa + a.size);
 		return 0;
 	}
 	spin_unlock_irqrestore(&ioremap_lock, flags);

@@ -7,6 +7,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/smp.h>
@@ -97,6 +98,7 @@ void mm_destroy(struct mm_struct *mm)
 	tlb.drop_frames = true;
 	list_for_each_safe(pos, n, &mm->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
+		untrack_pfn(v);
 		pt_unmap_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, &tlb);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)

@@ -6,6 +6,7 @@
 #include <pagoda/vfs.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/string.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
@@ -222,6 +223,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	if (ret == 0)
 		ret = vma_link(mm, v);
 	if (ret < 0) {
+		untrack_pfn(v);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		vma_free(v);
 		return ret;
@@ -258,6 +260,7 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
+		untrack_pfn(v);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)

@@ -11,6 +11,7 @@
 #include <pagoda/mm.h>
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 

@@ -9,6 +9,7 @@
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
+#include <asm/mtrr.h>
 #include <pagoda/panic.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
@@ -193,7 +194,9 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 		uint64_t sz = pt_level_size(l);
 		if (l == 2 && !cpu.gbpages)
 			continue;
-		if (IS_ALIGNED(va, sz) && IS_ALIGNED(pa, sz) && remaining >= sz)
+		/* A huge page over mixed MTRR types is undefined (SDM 12.11.9). */
+		if (IS_ALIGNED(va, sz) && IS_ALIGNED(pa, sz) && remaining >= sz &&
+		    mtrr_huge_ok(pa, sz))
 			return l;
 	}
 	return 0;

@@ -7,6 +7,9 @@
 #                        [--timeout SECONDS] [--ivshmem SIZE:FILE]
 #                        [--monitor SOCKET] [--pause-on-poweroff]
 #                        [-- extra qemu args]
+#   extra qemu args come last, so they win over the defaults below where
+#              QEMU keeps the last one (-cpu, -machine, -vga, -smp); with a
+#              -serial among them, --serial is ignored
 #   --test     headless, with isa-debug-exit so the kernel can report a
 #              verdict as QEMU's exit status ((code << 1) | 1)
 #   --ivshmem  an ivshmem-plain device at 00:05.0 whose BAR2 is FILE on
@@ -45,7 +48,8 @@ done
 # a host with less memory: only what the guest touches is ever allocated.
 args=(-machine q35,memory-backend=ram -cpu max -smp "$smp" -m "$mem" -no-reboot
 	-object memory-backend-ram,id=ram,size="$mem",reserve=off
-	-cdrom "$iso" -boot d -serial "$serial")
+	-cdrom "$iso" -boot d)
+[[ " $* " == *" -serial "* ]] || args+=(-serial "$serial")
 if [[ ${KVM:-0} == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 
 if [[ $firmware == uefi ]]; then

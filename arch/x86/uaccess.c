@@ -33,6 +33,11 @@ void uaccess_init(void)
 		cpu.smap ? "on" : "absent");
 }
 
+bool uaccess_smap_on(void)
+{
+	return smap_on;
+}
+
 /* stac/clac exist only with SMAP; without it they would be #UD. */
 static inline void user_access_begin(void)
 {

@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) "power: " fmt
 
 #include <pagoda/acpi.h>
+#include <pagoda/ktest.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
 #include <asm/x86.h>
@@ -47,6 +48,7 @@ __noreturn void poweroff(int code)
 	int err;
 
 	cli();
+	ktest_print_summary(); /* the last thing on the screen */
 	if (debug_exit_present()) {
 		/* QEMU exits at once with status (code << 1) | 1. */
 		outl(DEBUG_EXIT_PORT, (uint32_t)code);

@@ -6,7 +6,7 @@
 
 #include <pagoda/types.h>
 
-#define BOOT_MMAP_MAX 128
+#define BOOT_MMAP_MAX 1024 /* UEFI maps have hundreds of entries */
 #define BOOT_MODULES_MAX 8
 #define BOOT_CMDLINE_MAX 1024
 

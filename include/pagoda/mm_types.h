@@ -39,6 +39,7 @@
 #define VM_IO 0x00004000UL         /* memory-mapped I/O */
 #define VM_DONTCOPY 0x00020000UL   /* fork does not copy this VMA */
 #define VM_DONTEXPAND 0x00040000UL /* mremap may not grow it */
+#define VM_PAT 0x01000000UL        /* its frames hold a memtype reservation (x86 VM_ARCH_1) */
 #define VM_DONTDUMP 0x04000000UL   /* left out of core dumps */
 
 /* User space is [USER_SPACE_START, USER_SPACE_END). The end is Linux's

@@ -13,6 +13,8 @@
 void uaccess_init(void);
 /* The same CR4 bits on another CPU, once uaccess_init() has run. */
 void uaccess_cpu_init(void);
+/* Is SMAP on (user copies open a window with STAC)? */
+bool uaccess_smap_on(void);
 
 /* Copy or zero n bytes with user access allowed (STAC/CLAC around one
  * REP MOVSB/STOSB): 0, or -EFAULT if a fault stopped it (some bytes may
