@@ -422,11 +422,13 @@ static void cpuinfo_flags(struct seq_buf *s, const struct cpuinfo_regs *r)
 	seq_write(s, "\n", 1);
 }
 
+/* One block per online CPU, as Linux's show_cpuinfo(); the CPUID facts
+ * are this CPU's (QEMU and real machines give every CPU the same). */
 static void show_cpuinfo(struct seq_buf *s, struct task *t)
 {
 	struct cpuinfo_regs r;
-	unsigned int family, model;
-	uint64_t khz = tsc_hz() / 1000;
+	unsigned int family, model, ncpus = nr_cpus_online();
+	uint64_t khz = tsc_hz() / 1000, online = READ_ONCE(cpu_online_mask);
 	const char *brand;
 
 	cpuinfo_read(&r);
@@ -438,19 +440,25 @@ static void show_cpuinfo(struct seq_buf *s, struct task *t)
 		model |= ((r.sig >> 16) & 0xf) << 4;
 	for (brand = r.brand; *brand == ' '; brand++)
 		;
-	seq_printf(s, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
-		   "model name\t: %s\nstepping\t: %u\n", cpu.vendor, family, model,
-		   *brand ? brand : "unknown", r.sig & 0xf);
-	seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
-		   (unsigned long long)(khz % 1000));
-	seq_printf(s, "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-		   "apicid\t\t: 0\ninitial apicid\t: 0\nfpu\t\t: yes\nfpu_exception\t: yes\n"
-		   "cpuid level\t: %u\nwp\t\t: yes\n", r.max_leaf);
-	cpuinfo_flags(s, &r);
-	seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
-		   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
-		   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
-		   cpu.phys_addr_bits, cpu.virt_addr_bits);
+	for (unsigned int c = 0; c < MAX_CPUS; c++) {
+		uint32_t apic = cpu_area(c)->arch.apic_id;
+
+		if (!(online & (1ULL << c)))
+			continue;
+		seq_printf(s, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+			   "model name\t: %s\nstepping\t: %u\n", c, cpu.vendor, family, model,
+			   *brand ? brand : "unknown", r.sig & 0xf);
+		seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
+			   (unsigned long long)(khz % 1000));
+		seq_printf(s, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+			   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: yes\nfpu_exception\t: yes\n"
+			   "cpuid level\t: %u\nwp\t\t: yes\n", ncpus, c, ncpus, apic, apic, r.max_leaf);
+		cpuinfo_flags(s, &r);
+		seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
+			   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
+			   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
+			   cpu.phys_addr_bits, cpu.virt_addr_bits);
+	}
 }
 
 /* ---- Per-process files ---- */
