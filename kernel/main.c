@@ -21,6 +21,7 @@
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/pci.h>
+#include <pagoda/pmm_deferred.h>
 #include <pagoda/percpu.h>
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
@@ -159,6 +160,24 @@ static int start_init(void)
 	return ret;
 }
 
+/* How much of the deferred descriptor work was left when the benchmarks
+ * started, and how long this CPU takes to finish it alone. */
+static void report_deferred_init(uint64_t hz)
+{
+	uint64_t left = pmm_deferred_blocks_left(), t0 = rdtsc(), took;
+	struct pmm_deferred_stats st;
+
+	pmm_deferred_wait();
+	took = rdtsc() - t0;
+	pmm_deferred_get_stats(&st);
+	pr_info("kbench: deferred frame init: %llu of %llu blocks left, finished in %llu us; "
+		"all done %llu us after kmain\n",
+		(unsigned long long)left, (unsigned long long)st.blocks_total,
+		hz ? (unsigned long long)(took * 1000000 / hz) : 0ULL,
+		hz && st.done_tsc ? (unsigned long long)((st.done_tsc - kmain_tsc) / (hz / 1000000))
+				  : 0ULL);
+}
+
 static void run_benchmarks(void)
 {
 	uint64_t hz = tsc_hz();
@@ -167,6 +186,7 @@ static void run_benchmarks(void)
 		(unsigned long long)mm_init_cycles,
 		hz ? (unsigned long long)(mm_init_cycles * 1000000 / hz) : 0ULL,
 		hz ? (unsigned long long)((kmain_tsc + mm_init_cycles) / (hz / 1000000)) : 0ULL);
+	report_deferred_init(hz);
 	kbench_run_all(kernel_param("kbench"));
 }
 

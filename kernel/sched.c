@@ -18,6 +18,7 @@
 #include <pagoda/lockdep.h>
 #include <pagoda/mm.h>
 #include <pagoda/panic.h>
+#include <pagoda/pmm_deferred.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
 #include <pagoda/smp.h>
@@ -379,6 +380,14 @@ __attribute__((noreturn)) void sched_idle_loop(void)
 		cli();
 		if (READ_ONCE(this_cpu()->rq.nr_queued) || pull_task()) {
 			schedule();
+			continue;
+		}
+		/* Nothing to run: initialise deferred frame descriptors, a
+		 * block at a time with interrupts off, letting them in
+		 * between (the instruction after STI runs before they do). */
+		if (pmm_deferred_step()) {
+			sti();
+			cpu_relax();
 			continue;
 		}
 		sti();

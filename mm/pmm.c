@@ -6,11 +6,13 @@
  * (16 MiB, 4 GiB) are multiples of the largest block, so a block never
  * straddles two zones. */
 #include <pagoda/atomic.h>
+#include <pagoda/debug.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
 #include <pagoda/panic.h>
 #include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pmm_deferred.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <asm/x86.h>
@@ -60,13 +62,6 @@ static bool forced_failure(void)
 	if (READ_ONCE(fail_after) == PMM_NO_FAIL)
 		return false;
 	return !take_one(&fail_after);
-}
-
-static enum zone_type pfn_zone(pfn_t pfn)
-{
-	phys_addr_t pa = pfn_to_phys(pfn);
-
-	return pa < ZONE_DMA_END ? ZONE_DMA : pa < ZONE_DMA32_END ? ZONE_DMA32 : ZONE_NORMAL;
 }
 
 static void free_list_add(struct zone *z, struct page *p, unsigned int order)
@@ -199,12 +194,18 @@ static struct page *pcp_take(enum zone_type zt)
 	return p;
 }
 
+/* A block from the first zone of zlist that has one. A zone that has
+ * none but still has deferred blocks initialises one (as Linux grows a
+ * zone with deferred pages) before the next zone is tried. */
 static struct page *take_block(const enum zone_type *zlist, unsigned int nz, unsigned int order)
 {
 	struct page *p = NULL;
 
-	for (unsigned int i = 0; i < nz && !p; i++)
-		p = order ? zone_take(&zones[zlist[i]], order) : pcp_take(zlist[i]);
+	for (unsigned int i = 0; i < nz && !p; i++) {
+		do
+			p = order ? zone_take(&zones[zlist[i]], order) : pcp_take(zlist[i]);
+		while (!p && pmm_deferred_grow(zlist[i]));
+	}
 	return p;
 }
 
@@ -225,6 +226,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	}
 	if (!p)
 		return NULL;
+	/* The invariant of include/pagoda/pmm_deferred.h. */
+	if (PAGODA_DEBUG && pmm_deferred_overlaps(page_to_pfn(p), order))
+		panic("pmm: handed out pfn %#llx (order %u) before its descriptors were initialised",
+		      (unsigned long long)page_to_pfn(p), order);
 	atomic_store(&p->refcount, 1);
 	p->order = order;
 	p->flags = order ? PG_head : 0;
@@ -344,12 +349,16 @@ void pmm_free_virt(void *va, unsigned int order)
 		free_pages(virt_to_page(va), order);
 }
 
+/* A zone's free and deferred counts are read together under its lock:
+ * a deferred block moving onto the free lists changes both at once. */
 uint64_t pmm_free_pages(void)
 {
 	uint64_t n = 0;
 
 	for (unsigned int z = 0; z < NR_ZONES; z++) {
-		n += READ_ONCE(zones[z].free_pages);
+		uint64_t flags = spin_lock_irqsave(&zones[z].lock);
+		n += zones[z].free_pages + zones[z].deferred_pages;
+		spin_unlock_irqrestore(&zones[z].lock, flags);
 		for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
 			n += READ_ONCE(cpu_area(cpu)->pcp[z].count);
 	}
@@ -375,8 +384,9 @@ void pmm_print_stats(void)
 	char line[160];
 
 	for (unsigned int z = 0; z < NR_ZONES; z++) {
-		int n = snprintf(line, sizeof(line), "pmm: %-6s free %8llu of %8llu pages:",
+		int n = snprintf(line, sizeof(line), "pmm: %-6s free %8llu (%llu deferred) of %8llu pages:",
 				 zones[z].name, (unsigned long long)zones[z].free_pages,
+				 (unsigned long long)zones[z].deferred_pages,
 				 (unsigned long long)zones[z].managed_pages);
 		for (unsigned int o = 0; o <= MAX_ORDER && n < (int)sizeof(line); o++)
 			n += snprintf(line + n, sizeof(line) - n, " %llu",
@@ -385,24 +395,78 @@ void pmm_print_stats(void)
 	}
 }
 
-/* Give [start, end) to the allocator in the largest aligned blocks. */
+void pmm_deferred_block_to_zone(pfn_t pfn)
+{
+	struct zone *z = &zones[pfn_zone(pfn)];
+	uint64_t flags = spin_lock_irqsave(&z->lock);
+
+	z->deferred_pages -= 1ULL << MAX_ORDER;
+	buddy_free_locked(pfn, MAX_ORDER);
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+void pmm_deferred_block_to_deferred(pfn_t pfn)
+{
+	struct zone *z = &zones[pfn_zone(pfn)];
+	uint64_t flags = spin_lock_irqsave(&z->lock);
+
+	z->deferred_pages += 1ULL << MAX_ORDER;
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* Give [start, end) to the allocator in the largest aligned blocks; a
+ * whole block of MAX_ORDER may be deferred instead (pmm_deferred.h). */
 static void free_range(pfn_t start, pfn_t end)
 {
 	while (start < end) {
 		unsigned int order = MAX_ORDER;
 		while (order && ((start & ((1ULL << order) - 1)) || start + (1ULL << order) > end))
 			order--;
-		struct page *p = pfn_to_page(start);
-		if (p) {
-			struct zone *z = &zones[pfn_zone(start)];
-			for (pfn_t i = 0; i < (1ULL << order); i++)
-				p[i].zone = pfn_zone(start);
+		struct zone *z = &zones[pfn_zone(start)];
+		if (pfn_to_page(start)) {
 			z->managed_pages += 1ULL << order;
-			spin_lock(&z->lock);
-			buddy_free_locked(start, order);
-			spin_unlock(&z->lock);
+			if (order == MAX_ORDER && pmm_deferred_boot_block(start)) {
+				z->deferred_pages += 1ULL << order;
+			} else {
+				page_init_descriptors(start, start + (1ULL << order), 0,
+						      (uint8_t)pfn_zone(start));
+				spin_lock(&z->lock);
+				buddy_free_locked(start, order);
+				spin_unlock(&z->lock);
+			}
 		}
 		start += 1ULL << order;
+	}
+}
+
+/* The descriptors of the frames of [start, end) that are not free (the
+ * reserved ones), zone by zone. */
+static void init_reserved(pfn_t start, pfn_t end)
+{
+	while (start < end) {
+		enum zone_type zt = pfn_zone(start);
+		pfn_t stop = MIN(end, phys_to_pfn(zones[zt].end)); /* Normal's end: 2^64 - 1 */
+		page_init_descriptors(start, stop, PG_reserved, (uint8_t)zt);
+		start = stop;
+	}
+}
+
+/* Every descriptor of a section that is not in a free range of free
+ * (sorted) is initialised as reserved. */
+static void init_reserved_descriptors(const struct memblock_list *free)
+{
+	for (unsigned int i = 0; i < nr_mem_sections; i++) {
+		const struct mem_section *s = &mem_sections[i];
+		pfn_t at = s->start;
+		for (unsigned int j = 0; j < free->nr; j++) {
+			pfn_t fs = phys_to_pfn(ALIGN_UP(free->r[j].base, PAGE_SIZE));
+			pfn_t fe = phys_to_pfn(free->r[j].end);
+			if (fe <= at || fs >= s->end)
+				continue;
+			init_reserved(at, MAX(fs, at));
+			at = MIN(fe, s->end);
+		}
+		init_reserved(at, s->end);
 	}
 }
 
@@ -419,6 +483,7 @@ void pmm_init(void)
 	for (unsigned int i = 0; i < memblock_reserved.nr; i++)
 		memblock_remove(&free, memblock_reserved.r[i].base,
 				memblock_reserved.r[i].end - memblock_reserved.r[i].base);
+	init_reserved_descriptors(&free);
 	for (unsigned int i = 0; i < free.nr; i++)
 		free_range(phys_to_pfn(ALIGN_UP(free.r[i].base, PAGE_SIZE)),
 			   phys_to_pfn(free.r[i].end));

@@ -6,6 +6,7 @@
 #include <pagoda/ktest.h>
 #include <pagoda/memblock.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pmm_deferred.h>
 #include <pagoda/string.h>
 
 struct pmm_snapshot {
@@ -14,9 +15,13 @@ struct pmm_snapshot {
 };
 
 /* The buddy lists' shape, once every CPU's cached frames are back in
- * them (so that merges happened where they could). */
+ * them (so that merges happened where they could). The deferred blocks
+ * are finished first, explicitly: an idle CPU or an allocation that
+ * initialises one puts a new block of MAX_ORDER on a list, so the shape
+ * is stable only once none is left (include/pagoda/pmm_deferred.h). */
 static void snapshot(struct pmm_snapshot *s)
 {
+	pmm_deferred_wait();
 	pmm_drain_all();
 	for (unsigned int z = 0; z < NR_ZONES; z++)
 		for (unsigned int o = 0; o <= MAX_ORDER; o++)

@@ -6,6 +6,11 @@
  * returns NULL for it. That is also why device memory mapped by
  * remap_pfn_range() is never reference counted: there is nothing to count.
  *
+ * Most descriptors of a large machine are written after boot
+ * (include/pagoda/pmm_deferred.h): the descriptor of a free frame in a
+ * deferred block holds garbage until the allocator initialises the block,
+ * and nothing but the allocator may look at it before then.
+ *
  * 32 bytes each (checked at compile time): 0.78% of RAM. */
 #ifndef PAGODA_PAGE_H
 #define PAGODA_PAGE_H
@@ -62,9 +67,16 @@ static inline struct page *virt_to_page(const void *va)
 	return pfn_to_page(phys_to_pfn(virt_to_phys(va)));
 }
 
-/* Allocate the descriptors for every memblock memory range (from memblock)
- * and mark them reserved. Returns 0 or -ENOMEM. */
+/* Allocate the descriptors for every memblock memory range (from memblock),
+ * uninitialised. Returns 0 or -ENOMEM. */
 int page_init_sections(void);
+
+/* Initialise the descriptors of PFNs [start, end), which lie in one
+ * section: no list, no reference, these flags, this zone. Until it has
+ * been called for a frame, the frame's descriptor holds whatever the RAM
+ * held: pmm_init() calls it for the frames early boot needs and
+ * mm/pmm_deferred.c for the rest, before any of them is handed out. */
+void page_init_descriptors(pfn_t start, pfn_t end, uint16_t flags, uint8_t zone);
 
 /* Bytes spent on descriptors, for the boot log and the tests. */
 uint64_t page_descriptor_bytes(void);

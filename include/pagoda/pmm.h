@@ -50,6 +50,8 @@ struct zone {
 	struct list_head free_list[MAX_ORDER + 1];
 	uint64_t nr_free[MAX_ORDER + 1]; /* blocks on each list */
 	uint64_t free_pages;    /* in the buddy lists (not the per-CPU ones) */
+	uint64_t deferred_pages; /* free, in blocks whose descriptors are not
+				  * initialised yet: on no list (pmm_deferred.h) */
 	uint64_t managed_pages; /* frames the allocator was given */
 };
 
@@ -64,7 +66,15 @@ struct pcp_list {
 
 extern struct zone zones[NR_ZONES];
 
-/* Give every frame of memblock memory minus reserved to the allocator. */
+static inline enum zone_type pfn_zone(pfn_t pfn)
+{
+	phys_addr_t pa = pfn_to_phys(pfn);
+
+	return pa < ZONE_DMA_END ? ZONE_DMA : pa < ZONE_DMA32_END ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
+/* Give every frame of memblock memory minus reserved to the allocator,
+ * most of them deferred (include/pagoda/pmm_deferred.h). */
 void pmm_init(void);
 
 /* Allocate 2^order contiguous frames. Returns the head descriptor with a
@@ -88,7 +98,7 @@ void put_page(struct page *page);
 void *pmm_alloc_virt(gfp_t gfp, unsigned int order);
 void pmm_free_virt(void *va, unsigned int order);
 
-uint64_t pmm_free_pages(void);                      /* all zones and CPU lists */
+uint64_t pmm_free_pages(void);                      /* all zones, CPU lists, deferred blocks */
 uint64_t pmm_total_pages(void);
 uint64_t pmm_zone_free_blocks(enum zone_type z, unsigned int order);
 

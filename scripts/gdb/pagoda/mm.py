@@ -187,8 +187,9 @@ vm_flags and the name /proc/PID/maps would show."""
 class Buddy(gdb.Command):
     """Show the buddy allocator's free lists: pg-buddy
 
-For each zone: its range, managed and free pages, and for each order the
-number of free blocks, counted by walking the free list itself and
+For each zone: its range, managed pages, pages in deferred blocks (free,
+on no list yet: include/pagoda/pmm_deferred.h) and free pages on the
+lists, and for each order the number of free blocks, counted by walking the free list itself and
 compared with the zone's counter (nr_free) and free_pages."""
 
     def __init__(self):
@@ -210,9 +211,9 @@ compared with the zone's counter (nr_free) and free_pages."""
                       for o in range(orders)]
             counted = [int(zone["nr_free"][o]) for o in range(orders)]
             pages = sum(n << o for o, n in enumerate(walked))
-            gdb.write("zone %-6s [%#x, %#x): managed %d pages, free %d pages\n" % (
+            gdb.write("zone %-6s [%#x, %#x): managed %d pages, deferred %d pages, free %d pages\n" % (
                 utils.c_string(zone["name"]), int(zone["start"]), int(zone["end"]),
-                int(zone["managed_pages"]), int(zone["free_pages"])))
+                int(zone["managed_pages"]), int(zone["deferred_pages"]), int(zone["free_pages"])))
             gdb.write("  order  " + "".join("%7d" % o for o in range(orders)) + "\n")
             gdb.write("  blocks " + "".join("%7d" % n for n in walked) + "\n")
             for o in range(orders):
