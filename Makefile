@@ -5,6 +5,7 @@
 #   make run-uefi   the same under OVMF (UEFI)
 #   make debug      QEMU halted with a gdb stub; gdb loads the symbols
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
+#                   (the test build: build/debug/kernel.elf, PAGODA_DEBUG=1)
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
@@ -14,6 +15,8 @@
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
+# DEBUG=1 (make, make run and make debug with the test build's kernel,
+# build/debug/kernel.elf),
 # MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='kernel options' (the
 # ISO's command line; by default init is fbdemo, which animates the
 # framebuffer until you quit QEMU: CMDLINE= runs the test init instead).
@@ -41,9 +44,21 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
+# Two builds of the kernel from the same sources (README, "Two builds"):
+# build/kernel.elf for make, make run and make bench, without the
+# expensive debug checks; build/debug/kernel.elf for make test and make
+# test-machines, compiled with PAGODA_DEBUG=1 (include/pagoda/debug.h)
+# into objects of its own, so that neither overwrites the other. KB is
+# the directory of the kernel this make builds; user space is shared.
 B := build
-OBJ := $(B)/obj
-GEN := $(B)/gen
+DEBUG ?= 0
+ifeq ($(DEBUG),1)
+KB := $(B)/debug
+else
+KB := $(B)
+endif
+OBJ := $(KB)/obj
+GEN := $(KB)/gen
 
 # Headers: include/pagoda/ for the kernel's own interfaces, and
 # arch/x86/include/asm/ for what only x86-64 has (#include <asm/x86.h>).
@@ -53,6 +68,9 @@ CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -fno-common -MMD -MP $(LAB_CFLAGS)
+ifeq ($(DEBUG),1)
+CFLAGS += -DPAGODA_DEBUG=1
+endif
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 CFLAGS += --target=x86_64-unknown-none-elf
 endif
@@ -66,7 +84,7 @@ ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
 .PHONY: all run run-uefi debug test test-machines bench clean deps lab grade check-labs check-gdb
-all: $(B)/kernel.elf $(B)/pagoda.iso
+all: $(KB)/kernel.elf $(KB)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
 include user/Makefile.inc
@@ -101,53 +119,59 @@ $(OBJ)/gen/%.o: $(GEN)/%.c
 # kernel itself. The table's size changes the addresses it lists, so link
 # three times: with an empty table, with the table of link 1 (now the right
 # size), and with the table of link 2 (the right addresses).
-$(B)/kernel.elf: $(OBJS) linker.ld scripts/ksyms.py
+$(KB)/kernel.elf: $(OBJS) linker.ld scripts/ksyms.py
 	$(call say,LD,$@)
 	@mkdir -p $(GEN) $(OBJ)/gen
 	$(Q)$(PYTHON) scripts/ksyms.py --empty > $(GEN)/ksyms0.c
 	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms0.c -o $(OBJ)/gen/ksyms0.o
-	$(Q)$(LD) $(LDFLAGS) -o $(B)/kernel.1 $(OBJS) $(OBJ)/gen/ksyms0.o
-	$(Q)$(NM) -n $(B)/kernel.1 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms1.c
+	$(Q)$(LD) $(LDFLAGS) -o $(KB)/kernel.1 $(OBJS) $(OBJ)/gen/ksyms0.o
+	$(Q)$(NM) -n $(KB)/kernel.1 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms1.c
 	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms1.c -o $(OBJ)/gen/ksyms1.o
-	$(Q)$(LD) $(LDFLAGS) -o $(B)/kernel.2 $(OBJS) $(OBJ)/gen/ksyms1.o
-	$(Q)$(NM) -n $(B)/kernel.2 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms2.c
+	$(Q)$(LD) $(LDFLAGS) -o $(KB)/kernel.2 $(OBJS) $(OBJ)/gen/ksyms1.o
+	$(Q)$(NM) -n $(KB)/kernel.2 | $(PYTHON) scripts/ksyms.py > $(GEN)/ksyms2.c
 	$(Q)$(CC) $(CFLAGS) -c $(GEN)/ksyms2.c -o $(OBJ)/gen/ksyms2.o
 	$(Q)$(LD) $(LDFLAGS) -o $@ $(OBJS) $(OBJ)/gen/ksyms2.o
 	$(Q)$(NM) -n $@ | $(PYTHON) scripts/ksyms.py | cmp -s - $(GEN)/ksyms2.c || \
 		{ echo "ksyms: the symbol table did not converge after three links" >&2; exit 1; }
-	@rm -f $(B)/kernel.1 $(B)/kernel.2
+	@rm -f $(KB)/kernel.1 $(KB)/kernel.2
 
 # The ISO: GRUB (BIOS and UEFI) + kernel + iso/grub.cfg with CMDLINE added.
 # Rebuild the ISO when CMDLINE changes, not only when files do.
-$(B)/cmdline.txt: FORCE
-	@mkdir -p $(B)
+$(KB)/cmdline.txt: FORCE
+	@mkdir -p $(KB)
 	@printf '%s\n' '$(CMDLINE)' | cmp -s - $@ || printf '%s\n' '$(CMDLINE)' > $@
 FORCE:
 
-$(B)/pagoda.iso: $(B)/kernel.elf $(INITRAMFS) iso/grub.cfg scripts/mkiso.sh $(B)/cmdline.txt
+$(KB)/pagoda.iso: $(KB)/kernel.elf $(INITRAMFS) iso/grub.cfg scripts/mkiso.sh $(KB)/cmdline.txt
 	$(call say,ISO,$@)
-	$(Q)scripts/mkiso.sh $@ "$(CMDLINE)" $(INITRAMFS)
+	$(Q)KERNEL=$(KB)/kernel.elf scripts/mkiso.sh $@ "$(CMDLINE)" $(INITRAMFS)
 
 run: all
-	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso
+	scripts/qemu.sh --firmware bios --iso $(KB)/pagoda.iso
 
 run-uefi: all
-	scripts/qemu.sh --firmware uefi --iso $(B)/pagoda.iso
+	scripts/qemu.sh --firmware uefi --iso $(KB)/pagoda.iso
 
 # gdb loads the pg- commands (scripts/gdb/). When it quits, QEMU is ended:
 # it is a child of the qemu.sh started here (sh has no %1 to kill).
 debug: all
-	scripts/qemu.sh --firmware bios --iso $(B)/pagoda.iso --gdb & qemu=$$!; \
-	gdb -q -x scripts/gdbinit $(B)/kernel.elf; \
+	scripts/qemu.sh --firmware bios --iso $(KB)/pagoda.iso --gdb & qemu=$$!; \
+	gdb -q -x scripts/gdbinit $(KB)/kernel.elf; \
 	pkill -P $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
-test: $(B)/kernel.elf $(INITRAMFS)
-	FONT=$(FONT) scripts/test.sh test
+# The test build's kernel, from a make of its own with DEBUG=1.
+ifneq ($(DEBUG),1)
+$(B)/debug/kernel.elf: FORCE
+	$(Q)$(MAKE) --no-print-directory DEBUG=1 $@
+endif
 
-test-machines: $(B)/kernel.elf $(INITRAMFS)
-	FONT=$(FONT) scripts/test.sh machines
+test: $(B)/debug/kernel.elf $(INITRAMFS)
+	KERNEL=$(B)/debug/kernel.elf FONT=$(FONT) scripts/test.sh test
 
-bench: $(B)/kernel.elf $(INITRAMFS)
+test-machines: $(B)/debug/kernel.elf $(INITRAMFS)
+	KERNEL=$(B)/debug/kernel.elf FONT=$(FONT) scripts/test.sh machines
+
+bench: $(B)/kernel.elf $(B)/debug/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
 
 # Labs (docs/course.md, scripts/labs.py).

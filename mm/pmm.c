@@ -28,7 +28,7 @@ struct zone zones[NR_ZONES] = {
 /* Test hooks (forced allocation failures), changed atomically. */
 static unsigned int fail_next;
 static unsigned int fail_after = PMM_NO_FAIL;
-static bool poison_on_free = true; /* debug: catch use after free */
+static bool poison_on_free = PAGODA_DEBUG; /* catch use after free: the test build */
 
 BUILD_BUG_ON((ZONE_DMA_END >> PAGE_SHIFT) % (1 << MAX_ORDER) != 0);
 

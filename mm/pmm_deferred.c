@@ -224,15 +224,17 @@ static bool range_overlaps(pfn_t a, pfn_t a_end, pfn_t b, pfn_t b_end)
 bool pmm_deferred_overlaps(pfn_t pfn, unsigned int order)
 {
 	pfn_t end = pfn + (1ULL << order);
-	uint64_t flags = spin_lock_irqsave(&deferred_lock);
+	uint64_t flags;
 	bool hit = false;
 
+	if (!READ_ONCE(left)) /* the usual case once the boot's work is done */
+		return false;
+	flags = spin_lock_irqsave(&deferred_lock);
 	for (unsigned int z = 0; z < NR_ZONES && !hit; z++)
 		for (unsigned int i = 0; i < nr_runs[z] && !hit; i++)
 			hit = range_overlaps(pfn, end, runs[z][i].start, runs[z][i].end);
-	for (unsigned int c = 0; c < MAX_CPUS && !hit; c++)
-		hit = busy_ready && busy[c] != NO_BLOCK &&
-		      range_overlaps(pfn, end, busy[c], busy[c] + BLOCK_PAGES);
+	for (unsigned int c = 0; c < MAX_CPUS && !hit && busy_ready; c++)
+		hit = busy[c] != NO_BLOCK && range_overlaps(pfn, end, busy[c], busy[c] + BLOCK_PAGES);
 	spin_unlock_irqrestore(&deferred_lock, flags);
 	return hit;
 }

@@ -2,6 +2,7 @@
  * zones, exhaustion, a randomized run against a shadow model, and the
  * refusals (double free, reserved frames). Every test leaves the free
  * counts exactly as it found them, and checks that it did. */
+#include <pagoda/debug.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
 #include <pagoda/memblock.h>
@@ -374,15 +375,22 @@ static void pmm_zeroed_allocation_is_zero(struct ktest *t)
 	free_pages(p, 1);
 }
 
+/* Poisoning is on by default in the test build only (PAGODA_DEBUG);
+ * the case turns it on, so that it checks the mechanism in both. */
 static void pmm_freed_frame_is_poisoned(struct ktest *t)
 {
+	bool poison = pmm_set_poison(true);
 	struct page *p = alloc_page(GFP_KERNEL);
 	uint8_t *b;
 
+	KEXPECT_EQ(t, poison, PAGODA_DEBUG);
+	if (!p)
+		pmm_set_poison(poison);
 	KASSERT_NOT_NULL(t, p);
 	b = page_address(p);
 	b[100] = 0;
 	free_pages(p, 0);
+	pmm_set_poison(poison);
 	KEXPECT_EQ(t, b[100], 0x6b);
 }
 

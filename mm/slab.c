@@ -26,20 +26,28 @@
  * call. kmalloc_shrink() gives the spares back, after which "free
  * everything, and the free frame count is back where it was" holds exactly.
  *
- * What is checked (always on; it costs a memset and a scan per object):
+ * What is checked, in every build (a few comparisons per call):
  *  - kfree() and ksize() of a pointer that is not the start of a kmalloc
  *    object (outside the direct map, a frame neither PG_slab nor a kmalloc
  *    block, or not on an object boundary) warn and do nothing.
- *  - A freed object is filled with POISON_FREE after its free-list link;
- *    kmalloc() checks the poison and warns of a write after free.
- *  - Double free: an object whose link and poison look free is searched
- *    for on its slab's free list (at most one pass over the slab); if it is
- *    there, kfree() warns and does nothing. Any double free is caught as
- *    long as nothing wrote to the object after the first free.
  *  - A free-list link is checked to name an object of the same slab before
  *    it is followed. A bad link (a write after free hit it) is reported and
  *    the rest of that slab's list is dropped: those objects leak until the
  *    slab empties, rather than being handed out at a wild address.
+ *  - Freeing the object freed last in its slab again (the head of the
+ *    slab's free list) warns and does nothing.
+ * And in the test build only (PAGODA_DEBUG, include/pagoda/debug.h: a
+ * memset and a scan per object, most of kmalloc's cost there):
+ *  - A freed object is filled with POISON_FREE after its free-list link
+ *    (a new slab, all of it); kmalloc() checks the poison and warns of a
+ *    write after free.
+ *  - Double free anywhere in the list: an object whose link and poison
+ *    look free is searched for on its slab's free list (at most one pass
+ *    over the slab); if it is there, kfree() warns and does nothing. Any
+ *    double free is caught as long as nothing wrote to the object after
+ *    the first free. Without the test build's checks, such a double free
+ *    corrupts the slab's free list, as it does in Linux without
+ *    slub_debug.
  *
  * Locking: each cache has a spinlock, taken with interrupts off, held
  * while its lists, a slab's free list or its count change (everything but
@@ -47,6 +55,7 @@
  * kfree() finds the cache from the slab's frame before it takes the lock. */
 #include <pagoda/atomic.h>
 #include <pagoda/compiler.h>
+#include <pagoda/debug.h>
 #include <pagoda/page.h>
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
@@ -156,8 +165,8 @@ static bool slab_on_freelist(const struct kmem_cache *c, const struct page *page
 	return false;
 }
 
-/* Allocate a frame and thread every object onto its free list, all
- * poisoned. Returns the slab (on no list yet) or NULL. */
+/* Allocate a frame and thread every object onto its free list (all
+ * poisoned in the test build). Returns the slab (on no list yet) or NULL. */
 static struct page *slab_new(struct kmem_cache *c, unsigned int idx, gfp_t gfp)
 {
 	struct page *page = alloc_pages(gfp & ~__GFP_ZERO, 0);
@@ -166,7 +175,8 @@ static struct page *slab_new(struct kmem_cache *c, unsigned int idx, gfp_t gfp)
 	if (!page)
 		return NULL;
 	base = page_address(page);
-	memset(base, POISON_FREE, PAGE_SIZE);
+	if (PAGODA_DEBUG)
+		memset(base, POISON_FREE, PAGE_SIZE);
 	for (unsigned int i = 0; i + 1 < c->nr_objs; i++)
 		obj_set_next(base + i * c->size, base + (i + 1) * c->size);
 	obj_set_next(base + (c->nr_objs - 1) * c->size, NULL);
@@ -233,16 +243,21 @@ out:
 	return obj;
 }
 
+/* Do obj's link and poison look like those of a free object? */
+static bool looks_free(const struct kmem_cache *c, const struct page *page, const void *obj)
+{
+	return (!obj_next(obj) || slab_obj_valid(c, page, obj_next(obj))) &&
+	       obj_poison_intact(c, obj);
+}
+
 /* Push obj back onto its slab; the slab goes to the front of the partial
  * list, or back to the buddy allocator if it is now empty. The cache's
  * lock is held. */
 static void cache_free_locked(struct kmem_cache *c, struct page *page, void *obj)
 {
 	assert_spin_locked(&c->lock);
-	bool looks_free = (!obj_next(obj) || slab_obj_valid(c, page, obj_next(obj))) &&
-			  obj_poison_intact(c, obj);
-
-	if (looks_free && slab_on_freelist(c, page, obj)) {
+	if (obj == page->freelist || (PAGODA_DEBUG && looks_free(c, page, obj) &&
+				      slab_on_freelist(c, page, obj))) {
 		pr_warn("kfree: double free of %p (kmalloc-%zu); ignored\n", obj, c->size);
 		return;
 	}
@@ -250,7 +265,8 @@ static void cache_free_locked(struct kmem_cache *c, struct page *page, void *obj
 		pr_warn("kfree: %p: slab %p has no object in use; ignored\n", obj, page_address(page));
 		return;
 	}
-	obj_poison(c, obj);
+	if (PAGODA_DEBUG)
+		obj_poison(c, obj);
 	obj_set_next(obj, page->freelist);
 	page->freelist = obj;
 	page->refcount--;
@@ -355,7 +371,7 @@ void *kmalloc(size_t size, gfp_t gfp)
 	obj = cache_alloc((unsigned int)idx, gfp);
 	if (!obj)
 		return NULL;
-	if (!obj_poison_intact(c, obj))
+	if (PAGODA_DEBUG && !obj_poison_intact(c, obj))
 		pr_warn("kmalloc-%zu: object %p was written after it was freed\n", c->size, obj);
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, c->size);

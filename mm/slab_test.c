@@ -4,6 +4,7 @@
  * (kfree of a stranger's pointer, a failed allocation) must change neither.
  * Several cases pass bad pointers on purpose; the warnings they print on
  * the console are expected. */
+#include <pagoda/debug.h>
 #include <pagoda/ktest.h>
 #include <pagoda/page.h>
 #include <pagoda/pmm.h>
@@ -402,12 +403,47 @@ static bool objects_in_one_slab(size_t size, unsigned int want)
 	return false;
 }
 
+/* The test build's checks: poison and a scan of the slab's free list. */
+static bool need_debug_checks(struct ktest *t)
+{
+	if (PAGODA_DEBUG)
+		return true;
+	ktest_skip(t, "built without PAGODA_DEBUG (make test's build has it): kmalloc "
+		      "neither poisons nor scans for double frees");
+	return false;
+}
+
+/* Every build: the object freed last is the head of its slab's list. */
+static void kfree_twice_in_a_row_is_refused(struct ktest *t)
+{
+	struct snapshot before, after;
+	void *p, *keep, *x, *y;
+
+	if (!need_buddy(t))
+		return;
+	KASSERT_TRUE(t, objects_in_one_slab(96, 2));
+	p = held[0], keep = held[1];
+	held[0] = held[1] = NULL;
+	kfree(p);
+	snapshot_take(&before);
+	kfree(p);
+	snapshot_take(&after);
+	expect_unchanged(t, &before, &after);
+	/* Let through, it would be handed out twice. */
+	x = kmalloc(96, GFP_KERNEL);
+	y = kmalloc(96, GFP_KERNEL);
+	KEXPECT_TRUE(t, x && y && x != y);
+	kfree(x);
+	kfree(y);
+	kfree(keep);
+}
+
 static void kfree_double_free_is_detected(struct ktest *t)
 {
 	struct snapshot before, after;
 	void *p, *q, *keep, *x, *y, *z;
 
-	if (!need_buddy(t))
+	if (!need_buddy(t) || !need_debug_checks(t))
 		return;
 	KASSERT_TRUE(t, objects_in_one_slab(128, 3));
 	p = held[0], q = held[1], keep = held[2];
@@ -436,7 +472,7 @@ static void kfree_poisons_freed_object(struct ktest *t)
 {
 	uint8_t *p;
 
-	if (!need_buddy(t))
+	if (!need_buddy(t) || !need_debug_checks(t))
 		return;
 	KASSERT_TRUE(t, objects_in_one_slab(256, 2));
 	p = held[0];
@@ -499,6 +535,7 @@ static const struct ktest_case slab_cases[] = {
 	KTEST_CASE(kzalloc_zeroes),
 	KTEST_CASE(kmalloc_fails_cleanly_under_forced_oom),
 	KTEST_CASE(kfree_of_non_kmalloc_pointer_is_ignored),
+	KTEST_CASE(kfree_twice_in_a_row_is_refused),
 	KTEST_CASE(kfree_double_free_is_detected),
 	KTEST_CASE(kfree_poisons_freed_object),
 	KTEST_CASE(kmalloc_counts_objects_and_slabs),

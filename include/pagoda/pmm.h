@@ -115,8 +115,9 @@ void pmm_print_stats(void);
 /* Test hooks. pmm_fail_next(n): the next n allocations fail (forced OOM).
  * pmm_fail_after(k): k allocations succeed, then every one fails until
  * pmm_fail_after(PMM_NO_FAIL). pmm_set_poison(): whether freed frames are
- * overwritten with POISON_FREE (on by default; a test that frees all of
- * RAM turns it off to stay fast under emulation). */
+ * overwritten with POISON_FREE (on in the test build, PAGODA_DEBUG, off
+ * in the others; a test that frees all of RAM turns it off to stay fast
+ * under emulation). Returns the old setting. */
 void pmm_fail_next(unsigned int n);
 #define PMM_NO_FAIL (~0U)
 void pmm_fail_after(unsigned int k);
