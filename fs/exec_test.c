@@ -140,7 +140,6 @@ static void run_exec_case(struct ktest *t, void (*body)(struct ktest *, struct f
 		ktest_fail(t, __FILE__, __LINE__, "kzalloc of a task failed");
 		return;
 	}
-	strlcpy(fx.task->cwd, "/", sizeof(fx.task->cwd));
 	body(t, &fx);
 	pmm_fail_after(PMM_NO_FAIL);
 	mm_switch(NULL);

@@ -7,6 +7,7 @@
  * through the VFS (open, read, getdents, readlink) and are skipped when
  * /proc is not served by procfs. */
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/ktest.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
@@ -326,20 +327,24 @@ static bool listed(const struct listing *l, const char *name)
 /* A task that exists only in task_list, for /proc/PID. */
 static struct task *fake_task_add(struct mm_struct *mm)
 {
-	struct task *t = kmalloc(sizeof(*t), GFP_KERNEL);
+	struct task_standin *sd = kmalloc(sizeof(*sd), GFP_KERNEL);
+	struct task *t = &sd->task;
 	pid_t pid = 31000;
 	uint64_t flags;
 
-	if (!t)
+	if (!sd)
 		return NULL;
 	while (task_exists(pid))
 		pid++;
-	task_init_fields(t, pid);
+	task_standin_init(sd, pid);
+	if (!(t->fs = fs_alloc("/tmp"))) {
+		kfree(sd);
+		return NULL;
+	}
 	t->state = TASK_RUNNABLE; /* never on the run queue: nothing runs it */
 	t->mm = mm;
 	strlcpy(t->comm, "fake", sizeof(t->comm));
 	strlcpy(t->exe, "/bin/fake", sizeof(t->exe));
-	strlcpy(t->cwd, "/tmp", sizeof(t->cwd));
 	flags = spin_lock_irqsave(&tasklist_lock);
 	list_add_tail(&t->all_list, &task_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
@@ -352,7 +357,8 @@ static void fake_task_remove(struct task *t)
 
 	list_del(&t->all_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
-	kfree(t);
+	fs_exit(t);
+	kfree(container_of(t, struct task_standin, task));
 }
 
 static void procfs_root_lists_entries_then_pids(struct ktest *t)

@@ -50,19 +50,26 @@ static struct runqueue *cpu_rq(unsigned int cpu)
 
 static void idle_task_setup(struct task *idle, unsigned int cpu)
 {
-	spin_lock_init(&idle->sig_lock, "task.sig_lock");
 	idle->pid = 0;
+	idle->refs = 1; /* never dropped: an idle task is never freed */
+	idle->group_leader = idle;
+	/* The kernel's shared parts: the self-tests that run in the boot
+	 * CPU's idle task open files and resolve paths through them. */
+	idle->signal = &init_signal;
+	idle->sighand = &init_sighand;
+	idle->files = &init_files;
+	idle->fs = &init_fs;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
 	idle->state = TASK_RUNNABLE;
 	idle->on_cpu = true;
 	idle->cpu = cpu;
 	idle->cpus_allowed = 1ULL << cpu;
 	fpu_init_state(idle);
-	strlcpy(idle->cwd, "/", sizeof(idle->cwd));
 	list_init(&idle->children);
 	list_init(&idle->run_list);
 	list_init(&idle->all_list);
 	list_init(&idle->sibling);
+	list_init(&idle->thread_node);
 }
 
 static void rq_init(struct runqueue *rq)
@@ -191,22 +198,28 @@ void sched_finish_switch(void)
 {
 	struct percpu *c = this_cpu();
 	struct task *prev = c->rq.prev, *move = NULL;
+	/* Read before on_cpu drops: from then on a zombie may be reaped. An
+	 * exited thread other than a leader has nobody to reap it: its own
+	 * reference goes below, now that its stack is no longer in use. */
+	enum task_state state = prev->state;
 
 	lockdep_acquire(c->rq.lock.class, __builtin_return_address(0));
-	/* prev's stack is no longer in use: it may run elsewhere, or, if it
-	 * was a zombie, be freed. */
-	WRITE_ONCE(prev->on_cpu, false);
-	c->rq.prev = NULL;
 	/* A runnable task whose affinity no longer allows this CPU was not
 	 * queued here by schedule(): it goes to a CPU it may use. */
-	if (prev->state == TASK_RUNNABLE && prev != c->idle && list_empty(&prev->run_list) &&
+	if (state == TASK_RUNNABLE && prev != c->idle && list_empty(&prev->run_list) &&
 	    !allowed_here(prev, c->id)) {
 		move = prev;
 		WRITE_ONCE(prev->cpu, first_allowed_cpu(prev));
 	}
+	/* prev's stack is no longer in use: it may run elsewhere, or, if it
+	 * was a zombie, be freed. */
+	WRITE_ONCE(prev->on_cpu, false);
+	c->rq.prev = NULL;
 	spin_unlock(&c->rq.lock);
 	if (move)
 		queue_on(move, move->cpu);
+	if (state == TASK_DEAD)
+		task_put(prev);
 }
 
 static struct task *pick_next_locked(struct percpu *c)
@@ -273,6 +286,14 @@ void sched_wake(struct task *t)
 	spin_unlock_irqrestore(&rq->lock, flags);
 	if (queued)
 		kick_cpu(cpu);
+}
+
+void sched_kick(struct task *t)
+{
+	unsigned int cpu = READ_ONCE(t->cpu);
+
+	if (READ_ONCE(t->on_cpu) && cpu != cpu_id())
+		smp_send_reschedule(cpu);
 }
 
 void sched_add_new(struct task *t)

@@ -1,13 +1,13 @@
 /* Small system calls with Linux's semantics: identity (uname, the uid and
  * process-group family), time (clock_gettime, gettimeofday, time), random
  * bytes (getrandom), resource limits, mount, reboot, sysinfo, and the few
- * that glibc's start-up makes and only needs answered (set_robust_list,
- * rseq, sched_getaffinity).
+ * that glibc's start-up makes and only needs answered (rseq).
  *
  * Time: the monotonic clocks count TSC cycles since power-on at the rate
  * lapic.c measured (tsc_hz()); CLOCK_REALTIME adds the wall-clock time the
  * CMOS RTC showed, read once, minus the monotonic time at that read. */
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/pmm.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
@@ -32,9 +32,6 @@
 #endif
 #ifndef SYS_getsid
 #define SYS_getsid 124
-#endif
-#ifndef SYS_sched_getaffinity
-#define SYS_sched_getaffinity 204
 #endif
 #ifndef SYS_clock_getres
 #define SYS_clock_getres 229
@@ -95,7 +92,7 @@ static long pgid_of(pid_t pid, bool sid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct task *t = pid == 0 ? current : task_find_locked(pid);
-	long ret = t ? (sid ? t->sid : t->pgid) : -ESRCH;
+	long ret = t ? (sid ? t->signal->sid : t->signal->pgid) : -ESRCH;
 
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
@@ -109,13 +106,13 @@ static bool group_in_session_locked(pid_t pgid, pid_t sid)
 	assert_spin_locked(&tasklist_lock);
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->pgid == pgid && t->sid == sid)
+		if (t->signal->pgid == pgid && t->signal->sid == sid)
 			return true;
 	}
 	return false;
 }
 
-SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->pgid; }
+SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return READ_ONCE(current->signal->pgid); }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
@@ -132,20 +129,28 @@ SYSCALL_DEFINE(SYS_getsid, getsid)
  * or an existing group of the same session. */
 static long setpgid_locked(struct task *t, pid_t pgid)
 {
+	struct task *me = current->group_leader;
+
 	assert_spin_locked(&tasklist_lock);
-	if (!t || (t != current && t->parent != current))
+	if (!t)
 		return -ESRCH;
-	if (t != current && (t->sid != current->sid))
-		return -EPERM;
-	if (t != current && t->did_exec)
-		return -EACCES;
-	if (t->pid && t->sid == t->pid)
+	if (t != t->group_leader)
+		return -EINVAL; /* a thread's pid names no process */
+	if (t->parent == me) {
+		if (t->signal->sid != me->signal->sid)
+			return -EPERM;
+		if (t->did_exec)
+			return -EACCES;
+	} else if (t != me) {
+		return -ESRCH;
+	}
+	if (t->pid && t->signal->sid == t->pid)
 		return -EPERM; /* a session leader stays in its group */
 	if (!pgid)
 		pgid = t->pid;
-	if (pgid != t->pid && !group_in_session_locked(pgid, current->sid))
+	if (pgid != t->pid && !group_in_session_locked(pgid, me->signal->sid))
 		return -EPERM;
-	t->pgid = pgid;
+	t->signal->pgid = pgid;
 	return 0;
 }
 
@@ -158,7 +163,7 @@ SYSCALL_DEFINE(SYS_setpgid, setpgid)
 	if (pgid < 0)
 		return -EINVAL;
 	flags = spin_lock_irqsave(&tasklist_lock);
-	ret = setpgid_locked(pid == 0 ? current : task_find_locked(pid), pgid);
+	ret = setpgid_locked(pid == 0 ? current->group_leader : task_find_locked(pid), pgid);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
@@ -169,17 +174,17 @@ SYSCALL_DEFINE(SYS_setsid, setsid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct list_head *pos;
-	long ret = current->pid;
+	long ret = current->tgid;
 
-	if (current->pgid == current->pid)
+	if (current->signal->pgid == current->tgid)
 		ret = -EPERM;
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->pgid == current->pid)
+		if (t->signal->pgid == current->tgid)
 			ret = -EPERM;
 	}
 	if (ret > 0)
-		current->pgid = current->sid = current->pid;
+		current->signal->pgid = current->signal->sid = current->tgid;
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
@@ -283,7 +288,7 @@ static int64_t rtc_read_seconds(void)
  * Linux's CLOCK_MONOTONIC counts from its early boot rather than from
  * power-on: firmware and boot loader time is not included. From the timer
  * tick before the TSC is calibrated. */
-static uint64_t clock_monotonic_ns(void)
+uint64_t clock_monotonic_ns(void)
 {
 	extern uint64_t kmain_tsc;
 	uint64_t hz = tsc_hz(), tsc;
@@ -297,7 +302,7 @@ static uint64_t clock_monotonic_ns(void)
 }
 
 /* The wall-clock time at monotonic 0, in ns: read from the RTC once. */
-static uint64_t clock_realtime_ns(void)
+uint64_t clock_realtime_ns(void)
 {
 	static bool have_offset;
 	static int64_t boot_ns;
@@ -576,32 +581,8 @@ SYSCALL_DEFINE(SYS_prlimit64, prlimit64)
 
 /* ---- What glibc's start-up asks ---- */
 
-#define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
-
-/* Futexes are not implemented, so the list is never walked at exit. */
-SYSCALL_DEFINE(SYS_set_robust_list, set_robust_list)
-{
-	return ARG(1) == ROBUST_LIST_HEAD_SIZE ? 0 : -EINVAL;
-}
-
 /* Restartable sequences: -ENOSYS tells glibc to do without. */
 SYSCALL_DEFINE(SYS_rseq, rseq) { return -ENOSYS; }
-
-/* One CPU: a mask with bit 0, in one unsigned long, as Linux returns
- * cpumask_size() bytes. len must hold a bit per CPU and be a multiple of 8. */
-SYSCALL_DEFINE(SYS_sched_getaffinity, sched_getaffinity)
-{
-	unsigned int len = (unsigned int)ARG(1);
-	uint64_t mask = 1;
-
-	if (len == 0 || (len & (sizeof(mask) - 1)))
-		return -EINVAL;
-	if (!task_or_current((pid_t)ARG(0)))
-		return -ESRCH;
-	if (copy_to_user((void *)ARG(2), &mask, sizeof(mask)) < 0)
-		return -EFAULT;
-	return sizeof(mask);
-}
 
 /* Linux's struct sysinfo on x86-64 (112 bytes). Sizes are in mem_unit
  * units; Linux makes that 1 (bytes) whenever the byte counts fit, which on
@@ -704,6 +685,7 @@ static int mount_new(const char *source, const char *fstype, struct inode *dir)
 SYSCALL_DEFINE(SYS_mount, mount)
 {
 	char source[MOUNT_STR_MAX], target[MOUNT_STR_MAX], fstype[MOUNT_STR_MAX];
+	char cwd[CWD_MAX];
 	unsigned long flags = ARG(3);
 	struct inode *dir;
 	int err;
@@ -717,7 +699,7 @@ SYSCALL_DEFINE(SYS_mount, mount)
 		return err;
 	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
 		flags &= ~MS_MGC_MSK;
-	err = vfs_lookup(current->cwd[0] ? current->cwd : "/", target, false, &dir);
+	err = vfs_lookup(fs_cwd(current, cwd), target, false, &dir);
 	if (err)
 		return err;
 	if (flags & MS_NOT_NEW)

@@ -79,20 +79,20 @@ static void sysmisc_ids_are_root(struct ktest *t)
  * refuses a group leader. */
 static void sysmisc_process_groups_follow_setpgid(struct ktest *t)
 {
-	pid_t pgid = current->pgid, sid = current->sid;
+	pid_t pgid = current->signal->pgid, sid = current->signal->sid;
 
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->pgid);
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->pgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->signal->pgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->signal->pgid);
 	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 999999), -ESRCH);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, (uint64_t)-1), -EINVAL);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 999999, 0), -ESRCH);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 424242), -EPERM); /* no such group */
-	current->pgid = 7;
+	current->signal->pgid = 7;
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 0), 0); /* its own: pid 0 */
-	KEXPECT_EQ(t, current->pgid, current->pid);
+	KEXPECT_EQ(t, current->signal->pgid, current->pid);
 	KEXPECT_EQ(t, SYSCALL(124 /* getsid */, 0), sid);
 	KEXPECT_EQ(t, SYSCALL(SYS_setsid), -EPERM); /* leads group pid already */
-	current->pgid = pgid;
+	current->signal->pgid = pgid;
 }
 
 static void sysmisc_reboot_bad_magic_returns_einval(struct ktest *t)
