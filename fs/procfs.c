@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
+#include <pagoda/bitops.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs_struct.h>
 #include <pagoda/mm.h>
@@ -422,35 +423,47 @@ static void cpuinfo_flags(struct seq_buf *s, const struct cpuinfo_regs *r)
 	seq_write(s, "\n", 1);
 }
 
-static void show_cpuinfo(struct seq_buf *s, struct task *t)
+/* One block per online CPU, as Linux prints them: what CPUID says (the
+ * same on every CPU QEMU or a real machine gives us), then the CPU's own
+ * number and APIC ID. The CPUs count as the cores of one package. */
+static void cpuinfo_show_cpu(struct seq_buf *s, const struct cpuinfo_regs *r,
+			     unsigned int id, unsigned int ncpus)
 {
-	struct cpuinfo_regs r;
-	unsigned int family, model;
+	unsigned int family = (r->sig >> 8) & 0xf, model = (r->sig >> 4) & 0xf;
+	uint32_t apic = cpu_area(id)->arch.apic_id;
 	uint64_t khz = tsc_hz() / 1000;
 	const char *brand;
 
-	cpuinfo_read(&r);
-	family = (r.sig >> 8) & 0xf;
-	model = (r.sig >> 4) & 0xf;
 	if (family == 0xf)
-		family += (r.sig >> 20) & 0xff;
+		family += (r->sig >> 20) & 0xff;
 	if (family == 6 || family >= 0xf)
-		model |= ((r.sig >> 16) & 0xf) << 4;
-	for (brand = r.brand; *brand == ' '; brand++)
+		model |= ((r->sig >> 16) & 0xf) << 4;
+	for (brand = r->brand; *brand == ' '; brand++)
 		;
-	seq_printf(s, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
-		   "model name\t: %s\nstepping\t: %u\n", cpu.vendor, family, model,
-		   *brand ? brand : "unknown", r.sig & 0xf);
+	seq_printf(s, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+		   "model name\t: %s\nstepping\t: %u\n", id, cpu.vendor, family, model,
+		   *brand ? brand : "unknown", r->sig & 0xf);
 	seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
 		   (unsigned long long)(khz % 1000));
-	seq_printf(s, "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-		   "apicid\t\t: 0\ninitial apicid\t: 0\nfpu\t\t: yes\nfpu_exception\t: yes\n"
-		   "cpuid level\t: %u\nwp\t\t: yes\n", r.max_leaf);
-	cpuinfo_flags(s, &r);
+	seq_printf(s, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+		   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: yes\nfpu_exception\t: yes\n"
+		   "cpuid level\t: %u\nwp\t\t: yes\n", ncpus, id, ncpus, apic, apic, r->max_leaf);
+	cpuinfo_flags(s, r);
 	seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
 		   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
 		   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
 		   cpu.phys_addr_bits, cpu.virt_addr_bits);
+}
+
+static void show_cpuinfo(struct seq_buf *s, struct task *t)
+{
+	uint64_t online = READ_ONCE(cpu_online_mask);
+	struct cpuinfo_regs r;
+
+	cpuinfo_read(&r);
+	for (unsigned int id = 0; id < MAX_CPUS; id++)
+		if (online & (1ULL << id))
+			cpuinfo_show_cpu(s, &r, id, (unsigned int)hweight64(online));
 }
 
 /* ---- Per-process files ---- */
