@@ -25,15 +25,29 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
+static cpu_set_t all_cpus; /* the CPUs this process may use */
+static int nr_cpus;
+
 /* Threads to race with: one per online CPU, at most MAX_THREADS; 0 when
  * there is one CPU (then the case skips: no other CPU can hold a stale
  * translation). */
 static int racers(void)
 {
-	cpu_set_t set;
-	int n = thr_cpus(&set);
+	return nr_cpus < 2 ? 0 : nr_cpus < MAX_THREADS ? nr_cpus : MAX_THREADS;
+}
 
-	return n < 2 ? 0 : n < MAX_THREADS ? n : MAX_THREADS;
+/* Thread i of a case runs on the i-th CPU (modulo their number): the main
+ * thread is thread 0, so the others run elsewhere, each holding its own
+ * translations. Returns 0 or an errno. */
+static int pin_nth(int i)
+{
+	return thr_pin(thr_nth_cpu(&all_cpus, i % nr_cpus)) < 0 ? errno : 0;
+}
+
+/* Let the main thread run anywhere again, at the end of a case. */
+static void unpin(void)
+{
+	sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 }
 
 static char *map_rw(size_t len)
@@ -51,7 +65,7 @@ static char *map_rw(size_t len)
 
 #define OWN_PAGES 16    /* pages each thread alone touches */
 #define SHARED_PAGES 32 /* pages every thread touches */
-#define FAULT_ROUNDS 4
+#define FAULT_ROUNDS 3
 _Static_assert(OWN_PAGES <= SHARED_PAGES, "touch_pages walks own pages beside shared ones");
 #define SLOT 64         /* thread i marks bytes [i * SLOT, i * SLOT + SLOT) */
 
@@ -59,6 +73,7 @@ struct toucher {
 	int idx, nthreads;
 	char *own, *shared;
 	pthread_barrier_t *start;
+	int pin_err;
 	int claimed;  /* pages whose first word this thread moved from 0 */
 	int not_zero; /* pages that held data before anyone wrote there */
 };
@@ -94,6 +109,7 @@ static void *touch_pages(void *arg)
 	struct toucher *t = arg;
 	int n = SHARED_PAGES, start = t->idx * n / t->nthreads;
 
+	t->pin_err = pin_nth(t->idx);
 	pthread_barrier_wait(t->start);
 	/* Shared pages from a different place and in a different direction
 	 * per thread, so that threads meet on pages; odd threads read first
@@ -128,7 +144,7 @@ static int check_marks(char *page, int npages, unsigned users_mask)
 
 static void concurrent_faults_fill_each_page_once(void)
 {
-	int n = racers() ? racers() : 2, claimed = 0, not_zero = 0, bad = 0;
+	int n = racers() ? racers() : 2, claimed = 0, not_zero = 0, bad = 0, pin_err = 0;
 	size_t len = (SHARED_PAGES + n * OWN_PAGES) * PG;
 	struct toucher t[MAX_THREADS];
 	pthread_t th[MAX_THREADS];
@@ -147,6 +163,7 @@ static void concurrent_faults_fill_each_page_once(void)
 		for (int i = 0; i < n; i++) {
 			EXPECT_EQ(pthread_join(th[i], NULL), 0);
 			claimed += t[i].claimed;
+			pin_err |= t[i].pin_err;
 			not_zero += t[i].not_zero;
 			bad += check_marks(t[i].own, OWN_PAGES, 1u << i);
 		}
@@ -154,6 +171,7 @@ static void concurrent_faults_fill_each_page_once(void)
 		pthread_barrier_destroy(&start);
 		munmap(region, len);
 	}
+	EXPECT_EQ(pin_err, 0);
 	EXPECT_EQ(claimed, FAULT_ROUNDS * (SHARED_PAGES + n * OWN_PAGES));
 	EXPECT_EQ(not_zero, 0);
 	EXPECT_EQ(bad, 0);
@@ -162,7 +180,7 @@ static void concurrent_faults_fill_each_page_once(void)
 /* ---- a mapping changed under running threads ---- */
 
 #define RACE_PAGES 4
-#define RACE_ROUNDS 8
+#define RACE_ROUNDS 4
 #define PATTERN 0x5a
 #define AFTER_READS 200 /* accesses a thread makes after the phase changed */
 
@@ -180,6 +198,7 @@ struct racer {
 	long last_written;   /* the last value this writer stored */
 	bool faulted;
 	uintptr_t fault_addr;
+	int pin_err;
 };
 
 static void *race(void *arg)
@@ -188,6 +207,7 @@ static void *race(void *arg)
 	sigjmp_buf jb;
 	volatile long i = 0, after_count = 0;
 
+	r->pin_err = pin_nth(r->idx + 1);
 	thr_fault_jump = &jb;
 	if (sigsetjmp(jb, 1)) {
 		r->faulted = true;
@@ -264,17 +284,19 @@ static void run_race(enum after after, bool write, int (*change)(char *), bool u
 {
 	struct racer r[MAX_THREADS];
 	int nr = racers() - 1;
-	long stale = 0, wrong = 0, unfaulted = 0, misaddressed = 0, lost = 0;
+	long stale = 0, wrong = 0, unfaulted = 0, misaddressed = 0, lost = 0, pin_err = 0;
 
 	if (nr < 1)
 		return ktap_skip("one CPU online: no other CPU can hold a stale translation");
 	ASSERT_EQ(thr_catch_segv(), 0);
+	ASSERT_EQ(pin_nth(0), 0);
 	for (int round = 0; round < RACE_ROUNDS; round++) {
 		char *region = patterned_region();
 		ASSERT_TRUE(region != NULL);
 		ASSERT_TRUE(race_with(r, nr, region, after, write, change));
 		for (int i = 0; i < nr; i++) {
 			stale += r[i].stale;
+			pin_err |= r[i].pin_err;
 			wrong += r[i].wrong;
 			if (after == FAULTS) {
 				unfaulted += !r[i].faulted;
@@ -291,6 +313,8 @@ static void run_race(enum after after, bool write, int (*change)(char *), bool u
 		munmap(region, RACE_PAGES * PG);
 	}
 	signal(SIGSEGV, SIG_DFL);
+	unpin();
+	EXPECT_EQ(pin_err, 0);
 	EXPECT_EQ(stale, 0);
 	EXPECT_EQ(wrong, 0);
 	EXPECT_EQ(unfaulted, 0);
@@ -359,7 +383,7 @@ static void mremap_away_while_threads_read_leaves_no_stale_reader(void)
 /* ---- copy-on-write right after fork ---- */
 
 #define COW_PAGES 8
-#define COW_ROUNDS 10
+#define COW_ROUNDS 6
 
 /* The second parent thread keeps writable translations of every page
  * warm (storing 'p', the value the child must see), then, once the fork
@@ -367,13 +391,14 @@ static void mremap_away_while_threads_read_leaves_no_stale_reader(void)
 struct cow_side {
 	char *region;
 	_Atomic int started, go;
-	int lost;
+	int lost, pin_err;
 };
 
 static void *cow_second_writer(void *arg)
 {
 	struct cow_side *s = arg;
 
+	s->pin_err = pin_nth(1);
 	while (!atomic_load(&s->go)) {
 		for (int pg = 0; pg < COW_PAGES; pg++)
 			*(volatile char *)(s->region + pg * PG + 1) = 'p';
@@ -397,22 +422,28 @@ static void *cow_child_write(void *arg)
 {
 	struct cow_child_writer *w = arg;
 
+	pin_nth(w->slot); /* the two on two CPUs */
 	pthread_barrier_wait(w->start);
 	for (int pg = 0; pg < COW_PAGES; pg++)
 		w->region[pg * PG + w->slot] = w->value;
 	return NULL;
 }
 
-/* In the child: the pages hold what they held at the fork ('p' in both
- * slots: nothing the parent's threads wrote afterwards); then two threads
- * of the child write both slots of every page at once and both writes
- * stay. Returns 0 or the number of the failed check. */
-static int cow_child(char *region)
+/* In the child: once the parent's threads have written (the byte on
+ * the pipe), the pages still hold what they held at the fork ('p' in both
+ * slots: a write through a translation the fork left writable would show
+ * here); then two threads of the child write both slots of every page at
+ * once and both writes stay. Returns 0 or the number of the failed check. */
+static int cow_child(char *region, int parent_done)
 {
 	struct cow_child_writer w[2];
 	pthread_barrier_t start;
 	pthread_t th[2];
+	char c;
 
+	unpin();
+	if (read(parent_done, &c, 1) != 1)
+		return 5;
 	for (int pg = 0; pg < COW_PAGES; pg++)
 		if (region[pg * PG] != 'p' || region[pg * PG + 1] != 'p')
 			return 1;
@@ -436,22 +467,30 @@ static int cow_child(char *region)
 static int cow_round(char *region, int *lost)
 {
 	struct cow_side s = { .region = region };
+	int done[2];
 	pthread_t th;
 	pid_t pid;
 
 	memset(region, 'p', COW_PAGES * PG);
+	if (pipe(done) < 0)
+		return -1;
 	if (pthread_create(&th, NULL, cow_second_writer, &s) != 0)
 		return -1;
 	while (!atomic_load(&s.started))
 		sched_yield();
 	pid = fork();
 	if (pid == 0)
-		_exit(cow_child(region));
+		_exit(cow_child(region, done[0]));
 	atomic_store(&s.go, 1);
 	for (int pg = 0; pg < COW_PAGES; pg++)
 		region[pg * PG] = 'A';
 	pthread_join(th, NULL);
+	write(done[1], "", 1);
+	close(done[0]);
+	close(done[1]);
 	*lost += s.lost;
+	if (s.pin_err)
+		ktap_log("pinning the second writer failed: %s", strerror(s.pin_err));
 	for (int pg = 0; pg < COW_PAGES; pg++)
 		*lost += region[pg * PG] != 'A' || region[pg * PG + 1] != 'B';
 	return pid < 0 ? -1 : thr_wait_child(pid, 5000);
@@ -463,6 +502,7 @@ static void cow_page_written_by_two_threads_after_fork(void)
 	int lost = 0, bad_children = 0;
 
 	ASSERT_TRUE(region != NULL);
+	ASSERT_EQ(pin_nth(0), 0);
 	for (int round = 0; round < COW_ROUNDS; round++) {
 		int st = cow_round(region, &lost);
 		if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
@@ -474,6 +514,7 @@ static void cow_page_written_by_two_threads_after_fork(void)
 		for (int pg = 0; pg < COW_PAGES; pg++)
 			lost += region[pg * PG] != 'A' || region[pg * PG + 1] != 'B';
 	}
+	unpin();
 	EXPECT_EQ(lost, 0);
 	EXPECT_EQ(bad_children, 0);
 	munmap(region, COW_PAGES * PG);
@@ -491,6 +532,11 @@ static const struct ktap_case cases[] = {
 
 int main(void)
 {
+	nr_cpus = thr_cpus(&all_cpus);
+	if (nr_cpus < 1) {
+		ktap_print("    # mtmemtest: sched_getaffinity: %s\n", strerror(errno));
+		return 1;
+	}
 	thr_watchdog("mtmemtest", 100);
 	return ktap_run_suite("mtmemtest", cases, KTAP_ARRAY_SIZE(cases));
 }
