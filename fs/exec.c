@@ -494,6 +494,9 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 
 	mm->start_stack = sp;
 	mm->start_brk = mm->brk = img->end;
+	/* Before the new image shows (/proc/PID/cmdline): whoever sees it
+	 * sees a process that has exec'd (setpgid: -EACCES). */
+	WRITE_ONCE(t->did_exec, true);
 	task_set_mm(t, mm);
 	if (t == current)
 		mm_switch(mm);
@@ -503,7 +506,6 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;
 	t->clear_child_tid = 0;
-	t->did_exec = true;
 	if (t == current)
 		wrmsr(MSR_FS_BASE, 0);
 

@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
-#include <pagoda/bitops.h>
 #include <pagoda/errno.h>
 #include <pagoda/fs_struct.h>
 #include <pagoda/mm.h>
@@ -423,47 +422,43 @@ static void cpuinfo_flags(struct seq_buf *s, const struct cpuinfo_regs *r)
 	seq_write(s, "\n", 1);
 }
 
-/* One block per online CPU, as Linux prints them: what CPUID says (the
- * same on every CPU QEMU or a real machine gives us), then the CPU's own
- * number and APIC ID. The CPUs count as the cores of one package. */
-static void cpuinfo_show_cpu(struct seq_buf *s, const struct cpuinfo_regs *r,
-			     unsigned int id, unsigned int ncpus)
-{
-	unsigned int family = (r->sig >> 8) & 0xf, model = (r->sig >> 4) & 0xf;
-	uint32_t apic = cpu_area(id)->arch.apic_id;
-	uint64_t khz = tsc_hz() / 1000;
-	const char *brand;
-
-	if (family == 0xf)
-		family += (r->sig >> 20) & 0xff;
-	if (family == 6 || family >= 0xf)
-		model |= ((r->sig >> 16) & 0xf) << 4;
-	for (brand = r->brand; *brand == ' '; brand++)
-		;
-	seq_printf(s, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
-		   "model name\t: %s\nstepping\t: %u\n", id, cpu.vendor, family, model,
-		   *brand ? brand : "unknown", r->sig & 0xf);
-	seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
-		   (unsigned long long)(khz % 1000));
-	seq_printf(s, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
-		   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: yes\nfpu_exception\t: yes\n"
-		   "cpuid level\t: %u\nwp\t\t: yes\n", ncpus, id, ncpus, apic, apic, r->max_leaf);
-	cpuinfo_flags(s, r);
-	seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
-		   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
-		   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
-		   cpu.phys_addr_bits, cpu.virt_addr_bits);
-}
-
+/* One block per online CPU, as Linux's show_cpuinfo(); the CPUID facts
+ * are this CPU's (QEMU and real machines give every CPU the same). */
 static void show_cpuinfo(struct seq_buf *s, struct task *t)
 {
-	uint64_t online = READ_ONCE(cpu_online_mask);
 	struct cpuinfo_regs r;
+	unsigned int family, model, ncpus = nr_cpus_online();
+	uint64_t khz = tsc_hz() / 1000, online = READ_ONCE(cpu_online_mask);
+	const char *brand;
 
 	cpuinfo_read(&r);
-	for (unsigned int id = 0; id < MAX_CPUS; id++)
-		if (online & (1ULL << id))
-			cpuinfo_show_cpu(s, &r, id, (unsigned int)hweight64(online));
+	family = (r.sig >> 8) & 0xf;
+	model = (r.sig >> 4) & 0xf;
+	if (family == 0xf)
+		family += (r.sig >> 20) & 0xff;
+	if (family == 6 || family >= 0xf)
+		model |= ((r.sig >> 16) & 0xf) << 4;
+	for (brand = r.brand; *brand == ' '; brand++)
+		;
+	for (unsigned int c = 0; c < MAX_CPUS; c++) {
+		uint32_t apic = cpu_area(c)->arch.apic_id;
+
+		if (!(online & (1ULL << c)))
+			continue;
+		seq_printf(s, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+			   "model name\t: %s\nstepping\t: %u\n", c, cpu.vendor, family, model,
+			   *brand ? brand : "unknown", r.sig & 0xf);
+		seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
+			   (unsigned long long)(khz % 1000));
+		seq_printf(s, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+			   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: yes\nfpu_exception\t: yes\n"
+			   "cpuid level\t: %u\nwp\t\t: yes\n", ncpus, c, ncpus, apic, apic, r.max_leaf);
+		cpuinfo_flags(s, &r);
+		seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
+			   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
+			   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
+			   cpu.phys_addr_bits, cpu.virt_addr_bits);
+	}
 }
 
 /* ---- Per-process files ---- */
@@ -1032,8 +1027,8 @@ static pid_t pid_from(pid_t from, pid_t tgid)
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (tgid ? t->tgid != tgid : t != t->group_leader)
-			continue;
+		if (tgid ? t->tgid != tgid : t->pid != t->tgid)
+			continue; /* a thread, or another process's */
 		if (t->pid >= from && (!best || t->pid < best))
 			best = t->pid;
 	}
@@ -1042,36 +1037,39 @@ static pid_t pid_from(pid_t from, pid_t tgid)
 }
 
 /* Positions: 0 ".", 1 "..", then the fixed entries, then pid p at
- * PID_POS + p, so that a listing resumed after tasks came and went
- * neither repeats nor skips a live pid. */
+ * PID_POS + p (emit_pids()). */
 #define PID_POS (2 + ARRAY_SIZE(root_entries))
+
+/* The pid part of a listing: pid p at position base + p, from f->pos on,
+ * processes (tgid 0) or the threads of tgid. Positions follow the pids,
+ * so that a listing resumed after tasks came and went neither repeats
+ * nor skips a live one. */
+static int emit_pids(struct file *f, uint64_t base, pid_t tgid, dir_emit_fn emit, void *ctx)
+{
+	for (;;) {
+		pid_t pid = pid_from((pid_t)MIN(f->pos - base, (uint64_t)INT32_MAX), tgid);
+		char name[16];
+
+		if (!pid || !emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
+				  pid_dir_ino(pid), DT_DIR))
+			return 0;
+		f->pos = base + pid + 1;
+	}
+}
 
 static int proc_root_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else if (pos < PID_POS) {
-			const struct proc_entry *e = &root_entries[pos - 2];
-			more = emit(ctx, e->name, strlen(e->name), root_inodes[pos - 2].inode.ino,
-				    vfs_dtype(e->mode));
-		} else {
-			pid_t pid = pid_from((pid_t)MIN(pos - PID_POS, (uint64_t)INT32_MAX), 0);
-			char name[16];
-
-			if (!pid)
-				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
-				    pid_dir_ino(pid), DT_DIR);
-			pos = PID_POS + pid;
-		}
-		if (!more)
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
 			return 0;
-		f->pos = pos + 1;
+	for (; f->pos < PID_POS; f->pos++) {
+		const struct proc_entry *e = &root_entries[f->pos - 2];
+
+		if (!emit(ctx, e->name, strlen(e->name), root_inodes[f->pos - 2].inode.ino,
+			  vfs_dtype(e->mode)))
+			return 0;
 	}
+	return emit_pids(f, PID_POS, 0, emit, ctx);
 }
 
 static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t len)
@@ -1155,26 +1153,10 @@ static int proc_task_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 
 	if (!tgid)
 		return -ENOENT;
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else {
-			pid_t tid = pid_from((pid_t)MIN(pos - 2, (uint64_t)INT32_MAX), tgid);
-			char name[16];
-
-			if (!tid)
-				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", tid),
-				    pid_dir_ino(tid), DT_DIR);
-			pos = 2 + tid;
-		}
-		if (!more)
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
 			return 0;
-		f->pos = pos + 1;
-	}
+	return emit_pids(f, 2, tgid, emit, ctx);
 }
 
 static const struct inode_operations proc_root_iops = { .lookup = proc_root_lookup };

@@ -15,7 +15,9 @@
  *                                    thread of the process has exited
  *
  * The last thread to go tells the parent (SIGCHLD and a wakeup) and gives
- * the process's children to init. */
+ * the process's children to init. The process's wait status is that of
+ * exit_group or the fatal signal that ended it, else the last thread's
+ * exit status (as Linux 6.x; before 5.17 it was the leader's). */
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/fdtable.h>
@@ -137,8 +139,18 @@ static __attribute__((noreturn)) void do_exit(int status)
 	 * parent, or for a dead thread the next task on this CPU
 	 * (sched_finish_switch()), frees it once it is off this CPU. */
 	WRITE_ONCE(t->state, t == t->group_leader ? TASK_ZOMBIE : TASK_DEAD);
-	if (last)
+	if (last) {
+		/* As Linux 6.x (synchronize_group_exit()): a process whose
+		 * threads all left by exit ends with the last one's status. */
+		uint64_t irq;
+		lock_task_sighand(t, &irq);
+		if (!t->signal->group_exit) {
+			t->signal->group_exit = true;
+			t->signal->group_exit_code = status;
+		}
+		spin_unlock_irqrestore(&t->sighand->lock, irq);
 		notify_parent_locked(t->group_leader);
+	}
 	wake_up(&t->signal->group_exit_wq);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	schedule();

@@ -117,7 +117,7 @@ static int shared_key_locked(struct mm_struct *mm, uintptr_t uaddr, struct futex
  * that is not mapped. */
 static int futex_get_key(uintptr_t uaddr, bool private, struct futex_key *key)
 {
-	struct mm_struct *mm = current->mm;
+	struct mm_struct *mm = mm_current(); /* current's (the self-tests run in a borrowed one) */
 	struct vm_area_struct *vma;
 	int ret = 0;
 
@@ -135,6 +135,16 @@ static int futex_get_key(uintptr_t uaddr, bool private, struct futex_key *key)
 	else if (vma->vm_flags & VM_SHARED)
 		ret = shared_key_locked(mm, uaddr, key);
 	up_read(&mm->mmap_lock);
+	return ret;
+}
+
+int futex_key_of(uintptr_t uaddr, bool private, uintptr_t key[2])
+{
+	struct futex_key k;
+	int ret = futex_get_key(uaddr, private, &k);
+
+	key[0] = k.space;
+	key[1] = k.addr;
 	return ret;
 }
 

@@ -358,6 +358,20 @@ static int dequeue_signal(struct ksiginfo *info, struct k_sigaction *act)
 	return sig;
 }
 
+uint64_t signal_frame_mask(void)
+{
+	return current->sig_restore_mask ? current->sig_saved_mask : current->sig_blocked;
+}
+
+/* rt_sigsuspend is over: its mask goes, the caller's comes back. */
+static void restore_saved_mask(void)
+{
+	if (current->sig_restore_mask) {
+		current->sig_blocked = current->sig_saved_mask;
+		current->sig_restore_mask = false;
+	}
+}
+
 void signal_deliver(struct trap_frame *tf)
 {
 	struct k_sigaction act;
@@ -372,10 +386,46 @@ void signal_deliver(struct trap_frame *tf)
 			task_exit(sig);
 		if (!sigframe_setup(tf, &info, &act))
 			task_exit(SIGSEGV);
+		/* The frame holds the mask to return to: from here on the
+		 * handler's mask is built on it. */
+		restore_saved_mask();
 		current->sig_blocked |= act.mask | (act.flags & SA_NODEFER ? 0 : SIGBIT(sig));
 		current->sig_blocked &= ~UNBLOCKABLE;
 		return; /* one handler at a time */
 	}
+	restore_saved_mask(); /* woken by a signal that needed no handler */
+}
+
+/* Sleep until a signal this task does not block is pending. */
+static long wait_for_signal(void)
+{
+	for (;;) {
+		sched_set_sleeping(current);
+		if (signal_pending(current))
+			break;
+		schedule();
+	}
+	sched_set_running(current);
+	return -EINTR;
+}
+
+SYSCALL_DEFINE(34 /* SYS_pause */, pause) { return wait_for_signal(); }
+
+/* rt_sigsuspend(mask, size): wait with mask blocked; the caller's mask
+ * comes back after the handler that ends the wait (Linux's
+ * set_restore_sigmask()). Always -EINTR. */
+SYSCALL_DEFINE(130 /* SYS_rt_sigsuspend */, rt_sigsuspend)
+{
+	uint64_t mask;
+
+	if (ARG(1) != sizeof(uint64_t))
+		return -EINVAL;
+	if (copy_from_user(&mask, (const void *)ARG(0), sizeof(mask)) < 0)
+		return -EFAULT;
+	current->sig_saved_mask = current->sig_blocked;
+	current->sig_restore_mask = true;
+	current->sig_blocked = mask & ~UNBLOCKABLE;
+	return wait_for_signal();
 }
 
 SYSCALL_DEFINE(SYS_rt_sigaction, rt_sigaction)

@@ -42,4 +42,9 @@ void futex_exit_robust_list(struct task *t);
 /* How many tasks wait in the futex table (tests). */
 unsigned int futex_waiters(void);
 
+/* Who the word at uaddr of the current address space is (tests): the
+ * address space and address for a private futex, 0 and the physical
+ * address for a shared one. 0, -EINVAL (unaligned), -EFAULT (unmapped). */
+int futex_key_of(uintptr_t uaddr, bool private, uintptr_t key[2]);
+
 #endif

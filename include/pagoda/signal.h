@@ -102,6 +102,10 @@ void signal_group_exec_end(void);
  * synchronous signals. */
 void force_sig_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);
 
+/* The blocked mask a signal frame saves (and rt_sigreturn restores): the
+ * current one, or the one rt_sigsuspend replaced while it waited. */
+uint64_t signal_frame_mask(void);
+
 /* The rt_sigframe (arch/x86/sigframe.c). Build the frame for sig with info
  * on the user stack of the current task and point tf at the handler of
  * act; false if the stack cannot take it. */

@@ -133,6 +133,8 @@ struct task {
 
 	uint64_t sig_pending;      /* thread-directed; under sighand->lock */
 	uint64_t sig_blocked;      /* changed only by the task itself */
+	uint64_t sig_saved_mask;   /* rt_sigsuspend: the mask to go back to ... */
+	bool sig_restore_mask;     /* ... after the handler it waited for (its frame keeps it) */
 	struct ksiginfo sig_info[NSIG]; /* what each pending signal carries */
 	uintptr_t sas_ss_sp;       /* sigaltstack: [sas_ss_sp, + sas_ss_size) */
 	size_t sas_ss_size;
