@@ -65,7 +65,7 @@ static char *map_rw(size_t len)
 
 #define OWN_PAGES 16    /* pages each thread alone touches */
 #define SHARED_PAGES 32 /* pages every thread touches */
-#define FAULT_ROUNDS 3
+#define FAULT_ROUNDS 2
 _Static_assert(OWN_PAGES <= SHARED_PAGES, "touch_pages walks own pages beside shared ones");
 #define SLOT 64         /* thread i marks bytes [i * SLOT, i * SLOT + SLOT) */
 
