@@ -309,8 +309,12 @@ size_t fault_in_writeable(uintptr_t uaddr, size_t n)
 		struct pt_lookup_result r;
 		vm_fault_t f = VM_FAULT_OK;
 
-		if (pt_lookup(mm->pgd, a, &r) < 0 || !(r.pte & PTE_PRESENT) || !(r.pte & PTE_WRITE))
+		if (pt_lookup(mm->pgd, a, &r) < 0 || !(r.pte & PTE_PRESENT) || !(r.pte & PTE_WRITE)) {
+			/* As a fault would: the VMAs must not change meanwhile. */
+			down_read(&mm->mmap_lock);
 			f = handle_mm_fault(mm, a, FAULT_FLAG_WRITE | FAULT_FLAG_USER);
+			up_read(&mm->mmap_lock);
+		}
 		if (f == VM_FAULT_OOM && out_of_memory())
 			continue; /* memory was made: the same page again */
 		if (f != VM_FAULT_OK)

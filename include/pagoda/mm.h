@@ -118,11 +118,8 @@ long do_mremap(struct mm_struct *mm, uintptr_t old_addr, size_t old_len, size_t 
 	       int flags, uintptr_t new_addr);
 int do_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
 
-/* Internal to mm/: populate [start, end) of a shared anonymous VMA with
- * zeroed frames (0 or -ENOMEM, nothing left mapped), and find a free area
- * of len bytes top-down (address or -ENOMEM). */
-int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
-		       uintptr_t end);
+/* Internal to mm/: find a free area of len bytes top-down (address or
+ * -ENOMEM). */
 long do_mmap_find_area(struct mm_struct *mm, size_t len);
 
 /* fork's copy of an address space: VMAs duplicated (not VM_DONTCOPY),

@@ -133,6 +133,7 @@ struct vm_area_struct {
 	void *vm_private_data;
 	struct list_head vm_list; /* in mm->vma_list, sorted by vm_start */
 	struct rb_node vm_rb;     /* in mm->vma_tree, keyed by vm_start */
+	struct list_head vm_rmap; /* in its file's i_mmap (include/pagoda/pagemap.h) */
 };
 
 struct mm_struct {
