@@ -292,23 +292,30 @@ static vm_fault_t map_private_copy(struct vm_area_struct *v, uintptr_t addr, str
 /* Under the mapping lock: truncation, which holds it, cannot shrink the
  * file between the size check and the new entry, and it unmaps what was
  * mapped before. A page past the end has no data: SIGBUS, as Linux; a
- * hole inside the file gets a zeroed page in the cache. */
+ * hole inside the file gets a zeroed page in the cache, which goes again
+ * if the fault fails for lack of memory (a failed fault leaves nothing). */
 static vm_fault_t filemap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *v = vmf->vma;
 	struct address_space *m = vma_mapping(v);
 	vm_fault_t ret;
 	struct page *p;
+	bool hole;
 
 	mapping_lock(m);
-	if (vmf->pgoff >= PAGES(m->host->size))
-		ret = VM_FAULT_SIGBUS;
-	else if (!(p = filemap_get_page_locked(m, vmf->pgoff, true)))
+	if (vmf->pgoff >= PAGES(m->host->size)) {
+		mapping_unlock(m);
+		return VM_FAULT_SIGBUS;
+	}
+	hole = !radix_lookup(&m->pages, vmf->pgoff);
+	if (!(p = filemap_get_page_locked(m, vmf->pgoff, true)))
 		ret = VM_FAULT_OOM;
 	else if ((vmf->flags & FAULT_FLAG_WRITE) && !(v->vm_flags & VM_SHARED))
 		ret = map_private_copy(v, vmf->address, p);
 	else
 		ret = map_cached_page(v, vmf->address, p);
+	if (ret == VM_FAULT_OOM && hole && p)
+		remove_page_locked(m, vmf->pgoff);
 	mapping_unlock(m);
 	return ret;
 }
