@@ -1064,6 +1064,40 @@ SYSCALL_DEFINE(SYS_truncate, truncate)
 	return err ? err : truncate_inode(inode, ARG(1));
 }
 
+/* fallocate(2), mode 0 only (tmpfs's other modes are not here: -EOPNOTSUPP),
+ * with Linux's vfs_fallocate() checks in its order. */
+#define SYS_fallocate 285
+
+SYSCALL_DEFINE(SYS_fallocate, fallocate)
+{
+	int64_t off = ARG(2), len = ARG(3);
+	struct file *f;
+	long r;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if ((int)ARG(1) != 0)
+		return -EOPNOTSUPP;
+	if (!(f = fd_get(ARG(0))))
+		return -EBADF;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		r = -EBADF;
+	else if (file_is_pipe(f))
+		r = -ESPIPE;
+	else if (f->inode && S_ISDIR(f->inode->mode))
+		r = -EISDIR;
+	else if (!f->inode || !S_ISREG(f->inode->mode))
+		r = -ENODEV;
+	else if (off + len < off)
+		r = -EFBIG;
+	else
+		r = ramfs_fallocate(f->inode, off, len);
+	if (r == -ENODEV && f->inode && S_ISREG(f->inode->mode))
+		r = -EOPNOTSUPP; /* a regular file of a file system without fallocate */
+	file_put(f);
+	return r;
+}
+
 SYSCALL_DEFINE(SYS_ftruncate, ftruncate)
 {
 	struct file *f = fd_get(ARG(0));

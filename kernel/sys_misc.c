@@ -78,6 +78,49 @@ SYSCALL_DEFINE(SYS_geteuid, geteuid) { return 0; }
 SYSCALL_DEFINE(SYS_getgid, getgid) { return 0; }
 SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 
+/* Supplementary groups, as Linux's kernel/groups.c: getgroups(0, ...)
+ * says how many; a buffer too small is -EINVAL. Every process is root
+ * (CAP_SETGID): setgroups always may, up to TASK_MAX_GROUPS (Linux's
+ * NGROUPS_MAX is 65536; more than Pagoda keeps is -EINVAL), and the list
+ * is kept sorted. Inherited by fork, kept by exec. */
+#define SYS_getgroups 115
+#define SYS_setgroups 116
+
+SYSCALL_DEFINE(SYS_getgroups, getgroups)
+{
+	int size = (int)ARG(0);
+	unsigned int n = current->ngroups;
+
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return n;
+	if ((unsigned int)size < n)
+		return -EINVAL;
+	return copy_to_user((void *)ARG(1), current->groups, n * sizeof(uint32_t)) ? -EFAULT
+										  : (long)n;
+}
+
+SYSCALL_DEFINE(SYS_setgroups, setgroups)
+{
+	int n = (int)ARG(0);
+	uint32_t groups[TASK_MAX_GROUPS];
+
+	if (n < 0 || n > TASK_MAX_GROUPS)
+		return -EINVAL;
+	if (n && copy_from_user(groups, (const void *)ARG(1), n * sizeof(uint32_t)))
+		return -EFAULT;
+	for (int i = 1; i < n; i++) /* kept sorted, as Linux's groups_sort() */
+		for (int j = i; j > 0 && groups[j - 1] > groups[j]; j--) {
+			uint32_t g = groups[j];
+			groups[j] = groups[j - 1];
+			groups[j - 1] = g;
+		}
+	memcpy(current->groups, groups, n * sizeof(uint32_t));
+	current->ngroups = n;
+	return 0;
+}
+
 /* Process groups and sessions, as Linux keeps them (kernel/sys.c): a
  * child starts in its parent's group and session; init's are 0, as in
  * Linux, where pid 1 inherits them from the kernel's first task. There is

@@ -188,6 +188,8 @@ struct task *task_fork(struct trap_frame *tf)
 	}
 	memcpy(c->comm, current->comm, sizeof(c->comm));
 	memcpy(c->cwd, current->cwd, sizeof(c->cwd));
+	memcpy(c->groups, current->groups, sizeof(c->groups));
+	c->ngroups = current->ngroups;
 	memcpy(c->exe, current->exe, sizeof(c->exe));
 	if (current->exe_file && deny_write_access(current->exe_file) == 0)
 		task_set_exe_file(c, current->exe_file); /* denied already: cannot fail */

@@ -57,7 +57,9 @@ static int fork_vma(struct mm_struct *old, struct mm_struct *new, struct vm_area
 
 	if (!c)
 		return -ENOMEM;
-	c->vm_flags &= ~VM_PAT; /* the child reserves its own, below */
+	c->vm_flags &= ~(VM_PAT | VM_LOCKED | VM_LOCKONFAULT); /* the child reserves its own
+								   * memtype, below; locks are
+								   * not inherited (Linux) */
 	if (m)
 		mapping_lock(m);
 	vma_link(new, c);

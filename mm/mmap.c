@@ -100,6 +100,8 @@ unsigned long calc_vm_flags(int prot, int flags)
 		vf |= VM_SHARED | VM_MAYSHARE;
 	if (flags & MAP_GROWSDOWN)
 		vf |= VM_GROWSDOWN;
+	if (flags & MAP_LOCKED)
+		vf |= VM_LOCKED;
 	return vf;
 }
 
@@ -211,7 +213,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	start = choose_range(mm, addr, len, flags, file, pgoff);
 	if (start < 0)
 		return start;
-	vf = calc_vm_flags(prot & PROT_ALL, flags);
+	vf = calc_vm_flags(prot & PROT_ALL, flags) | mm->def_flags;
 	if (file && (ret = file_mmap_check(file, prot, flags, &vf)) < 0)
 		return ret;
 	if ((flags & MAP_FIXED) && (ret = do_munmap(mm, start, len)) < 0)
@@ -244,9 +246,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	return start;
 }
 
-/* Split VMAs so that none straddles start or end. Returns 0 or -ENOMEM
- * (a split already made is harmless: the two halves are equal). */
-static int split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
+int vma_split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
 	struct vm_area_struct *v = vma_lookup(mm, start), *tail;
 	int ret;
@@ -267,7 +267,7 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 
 	if (user_range_check(start, len, &end) != URANGE_OK)
 		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
@@ -342,7 +342,7 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	prot &= PROT_ALL;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);

@@ -345,12 +345,15 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 		return err;
 	covered = start;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = vma_next(mm, v)) {
-		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO)))
-			return -EINVAL; /* device memory has no pages to drop */
+		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO | VM_LOCKED)))
+			return -EINVAL; /* device memory has no pages to drop; locked stays */
+		if (advice == MADV_FREE && v->vm_file)
+			return -EINVAL; /* only anonymous memory can be freed lazily */
 		hole |= v->vm_start > covered;
-		/* Private anonymous pages read back as zeroes; shared ones keep
-		 * their contents, as shmem does in Linux. */
-		if (drops && !(v->vm_flags & VM_SHARED))
+		/* The entries go: private anonymous pages read back as zeroes;
+		 * a file's or a shmem object's come back from its page cache
+		 * (a private copy is lost: the file shows through again). */
+		if (drops)
 			mm_zap_range(mm, MAX(start, v->vm_start), MIN(end, v->vm_end));
 		covered = v->vm_end;
 	}

@@ -26,6 +26,7 @@
 #define TASK_COMM_LEN 16
 #define NSIG 64
 #define TASK_MAX_FDS 256
+#define TASK_MAX_GROUPS 64
 
 typedef int pid_t;
 
@@ -76,6 +77,8 @@ struct task {
 	struct file *files[TASK_MAX_FDS];
 	uint64_t cloexec[TASK_MAX_FDS / 64];
 	char cwd[256];             /* absolute path */
+	uint32_t groups[TASK_MAX_GROUPS]; /* supplementary groups (setgroups) */
+	unsigned int ngroups;
 	char exe[256];             /* path of the program, for /proc/PID/exe */
 	struct file *exe_file;     /* the program, its writers denied (Linux's mm->exe_file) */
 
