@@ -23,6 +23,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
+#include <asm/x86.h>
 
 #define SYS_select 23
 #define SYS_pselect6 270
@@ -94,9 +95,34 @@ static int poll_scan(struct pollfd *fds, unsigned int n, struct poll_table *pt)
 	return ready;
 }
 
-/* Wait until an entry is ready, the timer reaches deadline (a tick; 0:
- * do not wait, WAIT_FOREVER), or a signal comes (-EINTR). Returns the
- * number of ready entries, 0 when the time ran out, or -EINTR, -ENOMEM. */
+/* Time is kept by the TSC, the clock CLOCK_MONOTONIC shows: the timer
+ * tick only wakes the waiter, and its rate is as good as its calibration
+ * against the PIT (up to 30% off under a busy emulator), so a deadline in
+ * ticks could end a timeout early by the user's clock. */
+static uint64_t now_ns(void)
+{
+	uint64_t hz = tsc_hz(), tsc = rdtsc();
+
+	if (!hz)
+		return timer_ticks() * NSEC_PER_TICK;
+	return tsc / hz * 1000000000ULL + tsc % hz * 1000000000ULL / hz;
+}
+
+/* The tick to sleep until for a deadline (ns): the ticks it seems to be
+ * away, at least one; 0 (no timed wake) for WAIT_FOREVER. The waiter
+ * looks at the clock again when it wakes. */
+static uint64_t wake_tick_for(uint64_t deadline)
+{
+	uint64_t now = now_ns();
+
+	if (deadline == WAIT_FOREVER)
+		return 0;
+	return timer_ticks() + MAX((deadline - MIN(deadline, now)) / NSEC_PER_TICK, (uint64_t)1);
+}
+
+/* Wait until an entry is ready, the clock reaches deadline (ns; 0: do
+ * not wait, WAIT_FOREVER), or a signal comes (-EINTR). Returns the number
+ * of ready entries, 0 when the time ran out, or -EINTR, -ENOMEM. */
 static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 {
 	struct poll_table *pt = kzalloc(sizeof(*pt), GFP_KERNEL);
@@ -109,15 +135,13 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 		sched_set_sleeping(current);
 		ready = poll_scan(fds, n, pt);
 		pt->register_ = false;
-		if (ready || timer_ticks() >= deadline)
+		if (ready || now_ns() >= deadline)
 			break;
 		if (signal_pending()) {
 			ready = -EINTR;
 			break;
 		}
-		WRITE_ONCE(current->wake_tick,
-			   pt->tick ? MIN(deadline, timer_ticks() + 1)
-				    : deadline == WAIT_FOREVER ? 0 : deadline);
+		WRITE_ONCE(current->wake_tick, pt->tick ? timer_ticks() + 1 : wake_tick_for(deadline));
 		schedule();
 	}
 	WRITE_ONCE(current->wake_tick, 0);
@@ -128,22 +152,19 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 	return ready;
 }
 
-/* --- timeouts: user time to a deadline in ticks, and back --- */
+/* --- timeouts: user time to a deadline, and back --- */
 
-/* A timeout of ns nanoseconds from now, as a deadline: never shorter
- * than asked (the current tick is already partly gone). */
+/* A timeout of ns nanoseconds from now, as a deadline. */
 static uint64_t deadline_in(uint64_t ns)
 {
-	if (ns == 0)
-		return 0;
-	return timer_ticks() + (ns + NSEC_PER_TICK - 1) / NSEC_PER_TICK + 1;
+	return ns == 0 ? 0 : now_ns() + ns;
 }
 
 static uint64_t remaining_ns(uint64_t deadline)
 {
-	uint64_t now = timer_ticks();
+	uint64_t now = now_ns();
 
-	return deadline == WAIT_FOREVER || deadline <= now ? 0 : (deadline - now) * NSEC_PER_TICK;
+	return deadline == WAIT_FOREVER || deadline <= now ? 0 : deadline - now;
 }
 
 /* Read a struct timespec (NULL: forever) into a deadline: 0 or -EFAULT,

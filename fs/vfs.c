@@ -759,6 +759,15 @@ static void file_set_path(struct file *f, struct inode *base, const char *path)
 {
 	size_t len = 0;
 
+	/* A ramfs file or directory knows where it is: its path with every
+	 * symlink and ".." resolved, as Linux's d_path() shows it in
+	 * /proc/PID/maps and /proc/PID/fd (a library opened through
+	 * /lib64/ld-linux-x86-64.so.2 is /lib/x86_64-linux-gnu/...). */
+	if (ramfs_owns(f->inode) && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)) &&
+	    f->inode->parent && vfs_inode_path(f->inode, f->path, sizeof(f->path)) > 0) {
+		f->name = f->path;
+		return;
+	}
 	if (path[0] != '/') {
 		int n = vfs_inode_path(base ? base : root, f->path, sizeof(f->path));
 		len = n > 1 ? (size_t)n : 0;

@@ -735,6 +735,8 @@ static int mount_new(const char *source, const char *fstype, struct inode *dir)
 		return is_dir_at("/dev", dir) ? 0 : -EINVAL;
 	if (strcmp(fstype, "tmpfs") && strcmp(fstype, "ramfs"))
 		return -ENODEV;
+	if (!strcmp(fstype, "tmpfs"))
+		ramfs_set_shmem_dir(dir); /* its new files count as Shmem */
 	err = vfs_inode_path(dir, path, sizeof(path));
 	if (err < 0)
 		return err;

@@ -183,8 +183,9 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, uint64_t pos);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 /* Emit directory entries from f->pos on; -ENOTDIR if f is no directory. */
 int vfs_iterate(struct file *f, dir_emit_fn emit, void *ctx);
-/* The absolute path of a directory inode into buf (size bytes, NUL
- * included): its length, or -ENAMETOOLONG, -ENOENT. */
+/* The absolute path of an inode (a directory, or a file through the
+ * directory that holds it) into buf (size bytes, NUL included): its
+ * length, or -ENAMETOOLONG, -ENOENT. */
 int vfs_inode_path(struct inode *dir, char *buf, size_t size);
 
 /* Hand the directory at path to another file system (procfs takes /proc):
