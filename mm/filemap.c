@@ -254,23 +254,65 @@ int filemap_fallocate(struct inode *inode, uint64_t off, uint64_t len, uint64_t 
 
 /* --- faults on file mappings --- */
 
+/* The entry's bits for a cache page: see map_cached_page(). */
+static pgprot_t cached_page_prot(const struct vm_area_struct *v)
+{
+	pgprot_t prot = v->vm_page_prot;
+
+	if (!(v->vm_flags & VM_SHARED))
+		prot = __pgprot((prot.bits & ~PTE_WRITE) | PTE_COW);
+	return prot;
+}
+
 /* Map the cache page p at addr: the VMA's protection when shared; for a
  * private mapping, read-only and copy-on-write whatever the VMA allows,
  * so that a write (now, or after mprotect) copies it. The entry takes a
  * reference of its own. */
 static vm_fault_t map_cached_page(struct vm_area_struct *v, uintptr_t addr, struct page *p)
 {
-	pgprot_t prot = v->vm_page_prot;
 	int ret;
 
-	if (!(v->vm_flags & VM_SHARED))
-		prot = __pgprot((prot.bits & ~PTE_WRITE) | PTE_COW);
 	get_page(p);
-	ret = mm_install_page(v->vm_mm, addr, p, prot);
+	ret = mm_install_page(v->vm_mm, addr, p, cached_page_prot(v));
 	if (ret == 0)
 		return VM_FAULT_OK;
 	put_page(p);
 	return ret == -EEXIST ? VM_FAULT_OK : VM_FAULT_OOM;
+}
+
+/* Fault-around (Linux's do_fault_around()): a read fault also maps the
+ * cached pages around it, FAULT_AROUND_PAGES aligned, within the VMA and
+ * the file, that have no entry yet, under one hold of the page-table
+ * lock. A program that reads its file sequentially then takes one fault
+ * per 64 KiB. Nothing is allocated for the neighbours (a hole stays one)
+ * but page tables, and a failure only ends the attempt. */
+#define FAULT_AROUND_PAGES 16
+
+static void fault_around_locked(struct address_space *m, struct vm_area_struct *v,
+				uintptr_t addr, uint64_t pgoff)
+{
+	uintptr_t start = MAX(v->vm_start, ALIGN_DOWN(addr, FAULT_AROUND_PAGES * PAGE_SIZE));
+	uintptr_t end = MIN(v->vm_end, start + FAULT_AROUND_PAGES * PAGE_SIZE);
+	uint64_t last = PAGES(m->host->size); /* first index past the file */
+	struct mm_struct *mm = v->vm_mm;
+	pgprot_t prot = cached_page_prot(v);
+
+	spin_lock(&mm->page_table_lock);
+	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+		uint64_t index = pgoff + ((int64_t)(a - addr) >> PAGE_SHIFT);
+		struct page *p;
+		int ret;
+
+		if (a == addr || index >= last || !(p = radix_lookup(&m->pages, index)))
+			continue;
+		get_page(p);
+		ret = pt_map(mm->pgd, a, page_to_phys(p), PAGE_SIZE, prot, 0);
+		if (ret < 0)
+			put_page(p);
+		if (ret < 0 && ret != -EEXIST)
+			break;
+	}
+	spin_unlock(&mm->page_table_lock);
 }
 
 /* A write to a private mapping with no entry: a copy of the cache page. */
@@ -316,6 +358,8 @@ static vm_fault_t filemap_fault(struct vm_fault *vmf)
 		ret = map_cached_page(v, vmf->address, p);
 	if (ret == VM_FAULT_OOM && hole && p)
 		remove_page_locked(m, vmf->pgoff);
+	if (ret == VM_FAULT_OK && !(vmf->flags & FAULT_FLAG_WRITE))
+		fault_around_locked(m, v, vmf->address, vmf->pgoff);
 	mapping_unlock(m);
 	return ret;
 }
