@@ -338,6 +338,7 @@ static vm_fault_t map_private_copy(struct vm_area_struct *v, uintptr_t addr, str
  * if the fault fails for lack of memory (a failed fault leaves nothing). */
 static vm_fault_t filemap_fault(struct vm_fault *vmf)
 {
+	/* LAB mmap: begin, the stub returns VM_FAULT_SIGBUS */
 	struct vm_area_struct *v = vmf->vma;
 	struct address_space *m = vma_mapping(v);
 	vm_fault_t ret;
@@ -362,6 +363,7 @@ static vm_fault_t filemap_fault(struct vm_fault *vmf)
 		fault_around_locked(m, v, vmf->address, vmf->pgoff);
 	mapping_unlock(m);
 	return ret;
+	/* LAB mmap: end */
 }
 
 const struct vm_operations_struct filemap_vm_ops = {
