@@ -103,8 +103,10 @@ struct page *filemap_get_page_locked(struct address_space *m, uint64_t index, bo
  * page lives on while a page-table entry holds it). */
 static void remove_page_locked(struct address_space *m, uint64_t index)
 {
-	struct page *p = radix_delete(&m->pages, index);
+	struct page *p;
 
+	BUG_ON(!mapping_locked(m));
+	p = radix_delete(&m->pages, index);
 	if (p) {
 		account(m, -1);
 		put_page(p);
@@ -297,6 +299,7 @@ static void fault_around_locked(struct address_space *m, struct vm_area_struct *
 	struct mm_struct *mm = v->vm_mm;
 	pgprot_t prot = cached_page_prot(v);
 
+	BUG_ON(!mapping_locked(m));
 	spin_lock(&mm->page_table_lock);
 	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
 		uint64_t index = pgoff + ((int64_t)(a - addr) >> PAGE_SHIFT);
