@@ -82,11 +82,6 @@ static char line[256];
 static size_t line_len;
 static bool line_done; /* a newline or ^D ended it: readers may take it */
 
-static bool signal_pending(void)
-{
-	return current && (current->sig_pending & ~current->sig_blocked);
-}
-
 /* Write bytes to every console, as they are: printk at the emergency
  * level (always shown, no prefix printed) in chunks, skipping NULs, which
  * "%.*s" would stop at. */
@@ -112,7 +107,7 @@ static int console_getc(struct file *f)
 			return inb(COM1_BASE + UART_RBR);
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (signal_pending())
+		if (signal_pending(current))
 			return -EINTR;
 		task_sleep_until(timer_ticks() + 1); /* the UART is polled per tick */
 	}

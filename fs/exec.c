@@ -16,6 +16,7 @@
  * headers, building the VMAs, writing the stack) fails with the caller's
  * mm untouched. */
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/exec.h>
 #include <pagoda/fdtable.h>
 #include <asm/gdt.h>
@@ -78,7 +79,8 @@ static int exec_read(struct file *f, void *buf, size_t n, uint64_t off)
  * file with one, as Linux allows CAP_DAC_OVERRIDE). */
 static struct file *exec_open(struct task *t, const char *path, int *err)
 {
-	struct file *f = vfs_open(t->cwd[0] ? t->cwd : "/", path, O_RDONLY, 0, err);
+	char cwd[CWD_MAX];
+	struct file *f = vfs_open(fs_cwd(t, cwd), path, O_RDONLY, 0, err);
 
 	if (!f)
 		return NULL;
@@ -497,6 +499,9 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 
 	mm->start_stack = sp;
 	mm->start_brk = mm->brk = img->end;
+	/* Before the new image shows (/proc/PID/cmdline): whoever sees it
+	 * sees a process that has exec'd (setpgid: -EACCES). */
+	WRITE_ONCE(t->did_exec, true);
 	task_set_mm(t, mm);
 	if (t == current)
 		mm_switch(mm);
@@ -506,7 +511,6 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	strlcpy(t->comm, kbasename(execfn), sizeof(t->comm));
 	t->fs_base = 0;
 	t->clear_child_tid = 0;
-	t->did_exec = true;
 	if (t == current)
 		wrmsr(MSR_FS_BASE, 0);
 
@@ -677,19 +681,18 @@ static const char **copy_strings(struct user_strings *us, const char *const *uar
 	return NULL;
 }
 
-/* Caught signals go back to their default action; ignored ones stay
- * ignored, and the blocked mask and pending set are kept (POSIX, Linux's
- * flush_signal_handlers()). */
-static void exec_reset_signals(struct task *t)
+/* After the point of no return, what a new program does not inherit
+ * (Linux's begin_new_exec()): the other threads, a shared fd table and
+ * the close-on-exec fds, shared handlers and caught signals, the robust
+ * futex list and a vfork parent's wait. A failure here is fatal. */
+static void exec_new_program(struct task *t)
 {
-	for (int i = 0; i < NSIG; i++) {
-		struct k_sigaction *act = &t->sig_actions[i];
-		if (act->handler != SIG_IGN)
-			act->handler = SIG_DFL;
-		act->flags = 0;
-		act->restorer = 0;
-		act->mask = 0;
-	}
+	if (exec_end_other_threads() < 0)
+		return; /* being killed: SIGKILL is pending */
+	if (files_exec(t) < 0 || signal_exec_reset(t) < 0)
+		task_exit(SIGSEGV); /* as Linux: force_fatal_sig(SIGSEGV) */
+	t->robust_list = 0;
+	task_vfork_release(t);
 }
 
 /* The path to open: the program itself for /proc/self/exe, which busybox
@@ -725,8 +728,7 @@ static long do_execve(const char *upath, const char *const *uargv, const char *c
 		goto out;
 	err = exec_load_as(current, exec_resolve(path), path, argv, envp, tf);
 	if (err == 0) {
-		files_close_on_exec(current);
-		exec_reset_signals(current);
+		exec_new_program(current);
 		fpu_init_state(current); /* a new program starts with a clean FPU */
 		fpu_restore(current);
 	}

@@ -141,7 +141,6 @@ static void run_exec_case(struct ktest *t, void (*body)(struct ktest *, struct f
 		ktest_fail(t, __FILE__, __LINE__, "kzalloc of a task failed");
 		return;
 	}
-	strlcpy(fx.task->cwd, "/", sizeof(fx.task->cwd));
 	body(t, &fx);
 	pmm_fail_after(PMM_NO_FAIL);
 	mm_switch(NULL);
@@ -527,7 +526,7 @@ EXEC_CASE(exec_ten_processes_share_the_text_frames)
 
 	KASSERT_EQ(t, img_write(), 0);
 	for (i = 1; i < 10 && (tasks[i] = kzalloc(sizeof(struct task), GFP_KERNEL)); i++)
-		strlcpy(tasks[i]->cwd, "/", sizeof(tasks[i]->cwd));
+		; /* as the fixture's: no fs, so paths resolve from / */
 	for (i = 0; i < 10 && tasks[i]; i++) {
 		struct mm_struct *mm;
 		if (exec_load(tasks[i], IMG_PATH, test_argv, test_envp, &tf) < 0)

@@ -37,11 +37,6 @@ bool file_is_pipe(const struct file *f)
 	return f->f_op == &pipe_read_fops || f->f_op == &pipe_write_fops;
 }
 
-static bool signal_pending(void)
-{
-	return current && (current->sig_pending & ~current->sig_blocked);
-}
-
 /* Take up to n bytes into buf; the pipe is locked and not empty. */
 static size_t pipe_take_locked(struct pipe *p, char *buf, size_t n)
 {
@@ -75,7 +70,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 			break;
 		}
 		ret = !p->writers ? 0 : (f->flags & O_NONBLOCK) ? -EAGAIN
-					: signal_pending() ? -EINTR : 1;
+					: signal_pending(current) ? -EINTR : 1;
 		if (ret != 1)
 			break;
 		spin_unlock(&p->lock);
@@ -127,7 +122,7 @@ static ssize_t pipe_write_step_locked(struct pipe *p, struct file *f, const char
 		return (ssize_t)pipe_put_locked(p, buf + done, n - done);
 	if (f->flags & O_NONBLOCK)
 		return -EAGAIN;
-	if (signal_pending())
+	if (signal_pending(current))
 		return -EINTR;
 	return 0;
 }

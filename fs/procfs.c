@@ -13,6 +13,7 @@
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/mm.h>
 #include <pagoda/pagemap.h>
 #include <pagoda/layout.h>
@@ -430,11 +431,13 @@ static void cpuinfo_flags(struct seq_buf *s, const struct cpuinfo_regs *r)
 	seq_write(s, "\n", 1);
 }
 
+/* One block per online CPU, as Linux's show_cpuinfo(); the CPUID facts
+ * are this CPU's (QEMU and real machines give every CPU the same). */
 static void show_cpuinfo(struct seq_buf *s, struct task *t)
 {
 	struct cpuinfo_regs r;
-	unsigned int family, model;
-	uint64_t khz = tsc_hz() / 1000;
+	unsigned int family, model, ncpus = nr_cpus_online();
+	uint64_t khz = tsc_hz() / 1000, online = READ_ONCE(cpu_online_mask);
 	const char *brand;
 
 	cpuinfo_read(&r);
@@ -446,19 +449,25 @@ static void show_cpuinfo(struct seq_buf *s, struct task *t)
 		model |= ((r.sig >> 16) & 0xf) << 4;
 	for (brand = r.brand; *brand == ' '; brand++)
 		;
-	seq_printf(s, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
-		   "model name\t: %s\nstepping\t: %u\n", cpu.vendor, family, model,
-		   *brand ? brand : "unknown", r.sig & 0xf);
-	seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
-		   (unsigned long long)(khz % 1000));
-	seq_printf(s, "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
-		   "apicid\t\t: 0\ninitial apicid\t: 0\nfpu\t\t: yes\nfpu_exception\t: yes\n"
-		   "cpuid level\t: %u\nwp\t\t: yes\n", r.max_leaf);
-	cpuinfo_flags(s, &r);
-	seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
-		   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
-		   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
-		   cpu.phys_addr_bits, cpu.virt_addr_bits);
+	for (unsigned int c = 0; c < MAX_CPUS; c++) {
+		uint32_t apic = cpu_area(c)->arch.apic_id;
+
+		if (!(online & (1ULL << c)))
+			continue;
+		seq_printf(s, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+			   "model name\t: %s\nstepping\t: %u\n", c, cpu.vendor, family, model,
+			   *brand ? brand : "unknown", r.sig & 0xf);
+		seq_printf(s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
+			   (unsigned long long)(khz % 1000));
+		seq_printf(s, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\ncpu cores\t: %u\n"
+			   "apicid\t\t: %u\ninitial apicid\t: %u\nfpu\t\t: yes\nfpu_exception\t: yes\n"
+			   "cpuid level\t: %u\nwp\t\t: yes\n", ncpus, c, ncpus, apic, apic, r.max_leaf);
+		cpuinfo_flags(s, &r);
+		seq_printf(s, "bogomips\t: %llu.%02llu\nclflush size\t: 64\ncache_alignment\t: 64\n"
+			   "address sizes\t: %u bits physical, %u bits virtual\npower management:\n\n",
+			   (unsigned long long)(2 * khz / 1000), (unsigned long long)(2 * khz % 1000 / 10),
+			   cpu.phys_addr_bits, cpu.virt_addr_bits);
+	}
 }
 
 /* ---- Per-process files ---- */
@@ -469,6 +478,7 @@ static const char *task_state_name(const struct task *t)
 	case TASK_RUNNABLE: return "R (running)";
 	case TASK_SLEEPING: return "S (sleeping)";
 	case TASK_ZOMBIE: return "Z (zombie)";
+	case TASK_DEAD: return "X (dead)";
 	}
 	return "R (running)";
 }
@@ -486,15 +496,25 @@ static uint64_t mm_vm_pages(struct mm_struct *mm)
 }
 
 /* Bit masks of the signals t ignores and catches, as status shows them. */
-static void task_sig_masks(const struct task *t, uint64_t *ign, uint64_t *cgt)
+static void task_sig_masks(struct task *t, uint64_t *ign, uint64_t *cgt)
 {
+	uint64_t flags;
+	struct sighand_struct *sh = lock_task_sighand(t, &flags);
+
 	*ign = *cgt = 0;
 	for (int i = 0; i < NSIG; i++) {
-		if (t->sig_actions[i].handler == SIG_IGN)
+		if (sh->action[i].handler == SIG_IGN)
 			*ign |= 1ULL << i;
-		else if (t->sig_actions[i].handler != SIG_DFL)
+		else if (sh->action[i].handler != SIG_DFL)
 			*cgt |= 1ULL << i;
 	}
+	spin_unlock_irqrestore(&sh->lock, flags);
+}
+
+/* The threads of t's process that have not exited. */
+static unsigned int task_nr_threads(struct task *t)
+{
+	return READ_ONCE(t->signal->nr_threads);
 }
 
 /* The fields of Linux's /proc/PID/status that mean something here (the
@@ -506,14 +526,15 @@ static void show_status(struct seq_buf *s, struct task *t)
 	task_sig_masks(t, &ign, &cgt);
 	seq_printf(s, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
 		   "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n",
-		   t->comm, task_state_name(t), t->tgid, t->pid, t->parent ? t->parent->tgid : 0,
-		   TASK_MAX_FDS);
+		   t->comm, task_state_name(t), t->tgid, t->pid, task_ppid(t), TASK_MAX_FDS);
 	if (s->mm)
 		seq_printf(s, "VmSize:\t%8llu kB\n",
 			   (unsigned long long)(mm_vm_pages(s->mm) * (PAGE_SIZE / 1024)));
-	seq_printf(s, "Threads:\t1\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
-		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)t->sig_pending,
-		   0ULL, (unsigned long long)t->sig_blocked, (unsigned long long)ign,
+	seq_printf(s, "Threads:\t%u\nSigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
+		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", task_nr_threads(t),
+		   (unsigned long long)READ_ONCE(t->sig_pending),
+		   (unsigned long long)READ_ONCE(t->signal->shared_pending),
+		   (unsigned long long)t->sig_blocked, (unsigned long long)ign,
 		   (unsigned long long)cgt);
 }
 
@@ -524,13 +545,16 @@ static void show_stat(struct seq_buf *s, struct task *t)
 	uint64_t ign, cgt;
 
 	task_sig_masks(t, &ign, &cgt);
-	seq_printf(s, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 %llu 0 %llu ",
-		   t->pid, t->comm, task_state_name(t)[0], t->parent ? t->parent->tgid : 0,
-		   t->pgid, t->sid, (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
-	seq_printf(s, "0 0 %llu 0 0 %llu %llu %llu %llu 0 0 0 17 0 0 0 0 0 0 0 0 %llu 0 0 0 0 %d\n",
+	seq_printf(s, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %u 0 0 %llu 0 %llu ",
+		   t->pid, t->comm, task_state_name(t)[0], task_ppid(t), READ_ONCE(t->signal->pgid),
+		   READ_ONCE(t->signal->sid), task_nr_threads(t),
+		   (unsigned long long)(mm_vm_pages(mm) * PAGE_SIZE), (unsigned long long)UINT64_MAX);
+	/* exit_signal, then processor: the CPU the task last ran on. */
+	seq_printf(s, "0 0 %llu 0 0 %llu %llu %llu %llu 0 0 0 %d %u 0 0 0 0 0 0 0 %llu 0 0 0 0 %d\n",
 		   (unsigned long long)(mm ? mm->start_stack : 0),
-		   (unsigned long long)t->sig_pending, (unsigned long long)t->sig_blocked,
-		   (unsigned long long)ign, (unsigned long long)cgt,
+		   (unsigned long long)(READ_ONCE(t->sig_pending) & 0x7fffffffULL),
+		   (unsigned long long)t->sig_blocked,
+		   (unsigned long long)ign, (unsigned long long)cgt, t->exit_signal, READ_ONCE(t->cpu),
 		   (unsigned long long)(mm ? mm->start_brk : 0),
 		   t->state == TASK_ZOMBIE ? t->exit_code : 0);
 }
@@ -643,7 +667,12 @@ static int link_self(struct task *t, char *buf, size_t size)
 }
 
 static int link_exe(struct task *t, char *buf, size_t size) { return link_copy(t->exe, buf, size); }
-static int link_cwd(struct task *t, char *buf, size_t size) { return link_copy(t->cwd, buf, size); }
+static int link_cwd(struct task *t, char *buf, size_t size)
+{
+	char cwd[CWD_MAX];
+
+	return link_copy(fs_cwd(t, cwd), buf, size);
+}
 static int link_root(struct task *t, char *buf, size_t size) { return link_copy("/", buf, size); }
 /* /proc/mounts is Linux's symlink to the reader's own mount table. */
 static int link_mounts(struct task *t, char *buf, size_t size) { return link_copy("self/mounts", buf, size); }
@@ -663,6 +692,7 @@ struct proc_entry {
 
 #define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL }
 #define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn }
+#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL }
 
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
@@ -677,6 +707,7 @@ static const struct proc_entry root_entries[] = {
 
 /* In Linux's order (fs/proc/base.c tgid_base_stuff). */
 static const struct proc_entry pid_entries[] = {
+	PROC_DIR("task"), /* the process's threads: task/TID is /proc/TID */
 	PROC_FILE("status", show_status),
 	PROC_FILE("comm", show_comm),
 	PROC_FILE("cmdline", show_cmdline),
@@ -713,8 +744,8 @@ struct proc_pid_inodes {
 static struct proc_inode root_inodes[ARRAY_SIZE(root_entries)];
 static struct proc_pid_inodes *pid_inode_sets;
 
-static const struct inode_operations proc_file_iops, proc_link_iops, proc_pid_iops;
-static const struct file_operations proc_file_fops, proc_pid_fops;
+static const struct inode_operations proc_file_iops, proc_link_iops, proc_pid_iops, proc_task_iops;
+static const struct file_operations proc_file_fops, proc_pid_fops, proc_task_fops;
 
 static uint64_t pid_dir_ino(pid_t pid)
 {
@@ -738,6 +769,12 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 	}
 	pi->inode.mode = e->mode;
 	pi->inode.nlink = 1;
+	if (S_ISDIR(e->mode)) {
+		pi->inode.nlink = 2;
+		pi->inode.i_op = &proc_task_iops;
+		pi->inode.i_fop = &proc_task_fops;
+		return;
+	}
 	pi->inode.i_op = S_ISLNK(e->mode) ? &proc_link_iops : &proc_file_iops;
 	pi->inode.i_fop = S_ISLNK(e->mode) ? NULL : &proc_file_fops;
 }
@@ -989,8 +1026,9 @@ static struct inode *proc_root_lookup(struct inode *dir, const char *name, size_
 	return &set->dir.inode;
 }
 
-/* The smallest pid >= from of a live task, or 0 if none. */
-static pid_t pid_from(pid_t from)
+/* The smallest pid >= from of a process (tgid 0), or of a thread of
+ * process tgid; 0 if none. */
+static pid_t pid_from(pid_t from, pid_t tgid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct list_head *pos;
@@ -998,6 +1036,8 @@ static pid_t pid_from(pid_t from)
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
+		if (tgid ? t->tgid != tgid : t->pid != t->tgid)
+			continue; /* a thread, or another process's */
 		if (t->pid >= from && (!best || t->pid < best))
 			best = t->pid;
 	}
@@ -1006,36 +1046,39 @@ static pid_t pid_from(pid_t from)
 }
 
 /* Positions: 0 ".", 1 "..", then the fixed entries, then pid p at
- * PID_POS + p, so that a listing resumed after tasks came and went
- * neither repeats nor skips a live pid. */
+ * PID_POS + p (emit_pids()). */
 #define PID_POS (2 + ARRAY_SIZE(root_entries))
+
+/* The pid part of a listing: pid p at position base + p, from f->pos on,
+ * processes (tgid 0) or the threads of tgid. Positions follow the pids,
+ * so that a listing resumed after tasks came and went neither repeats
+ * nor skips a live one. */
+static int emit_pids(struct file *f, uint64_t base, pid_t tgid, dir_emit_fn emit, void *ctx)
+{
+	for (;;) {
+		pid_t pid = pid_from((pid_t)MIN(f->pos - base, (uint64_t)INT32_MAX), tgid);
+		char name[16];
+
+		if (!pid || !emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
+				  pid_dir_ino(pid), DT_DIR))
+			return 0;
+		f->pos = base + pid + 1;
+	}
+}
 
 static int proc_root_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else if (pos < PID_POS) {
-			const struct proc_entry *e = &root_entries[pos - 2];
-			more = emit(ctx, e->name, strlen(e->name), root_inodes[pos - 2].inode.ino,
-				    vfs_dtype(e->mode));
-		} else {
-			pid_t pid = pid_from((pid_t)MIN(pos - PID_POS, (uint64_t)INT32_MAX));
-			char name[16];
-
-			if (!pid)
-				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
-				    pid_dir_ino(pid), DT_DIR);
-			pos = PID_POS + pid;
-		}
-		if (!more)
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
 			return 0;
-		f->pos = pos + 1;
+	for (; f->pos < PID_POS; f->pos++) {
+		const struct proc_entry *e = &root_entries[f->pos - 2];
+
+		if (!emit(ctx, e->name, strlen(e->name), root_inodes[f->pos - 2].inode.ino,
+			  vfs_dtype(e->mode)))
+			return 0;
 	}
+	return emit_pids(f, PID_POS, 0, emit, ctx);
 }
 
 static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t len)
@@ -1077,7 +1120,61 @@ static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	}
 }
 
+/* The process whose threads /proc/PID/task lists (PID may be a thread's
+ * own pid): its tgid, or 0 if it is gone. */
+static pid_t task_dir_tgid(struct inode *dir)
+{
+	struct proc_inode *pi = dir->i_private;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find_locked(pi->pid);
+	pid_t tgid = t ? t->tgid : 0;
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return tgid;
+}
+
+/* Is tid a thread of process tgid now? */
+static bool thread_of(pid_t tid, pid_t tgid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find_locked(tid);
+	bool yes = t && t->tgid == tgid;
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return yes;
+}
+
+static struct inode *proc_task_lookup(struct inode *dir, const char *name, size_t len)
+{
+	pid_t tid = name_to_pid(name, len);
+	struct proc_pid_inodes *set;
+
+	if (tid <= 0 || !thread_of(tid, task_dir_tgid(dir)) || !(set = pid_inodes_get(tid)))
+		return NULL;
+	set->dir.inode.parent = dir;
+	return &set->dir.inode;
+}
+
+/* Positions: 0 ".", 1 "..", then thread tid at 2 + tid. */
+static int proc_task_iterate(struct file *f, dir_emit_fn emit, void *ctx)
+{
+	pid_t tgid = task_dir_tgid(f->inode);
+
+	if (!tgid)
+		return -ENOENT;
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
+			return 0;
+	return emit_pids(f, 2, tgid, emit, ctx);
+}
+
 static const struct inode_operations proc_root_iops = { .lookup = proc_root_lookup };
+static const struct inode_operations proc_task_iops = { .lookup = proc_task_lookup };
+static const struct file_operations proc_task_fops = {
+	.iterate = proc_task_iterate,
+	.open = proc_pid_dir_open,
+	.release = proc_set_release,
+};
 static const struct inode_operations proc_pid_iops = { .lookup = proc_pid_lookup };
 static const struct inode_operations proc_file_iops = { 0 };
 static const struct inode_operations proc_link_iops = { .readlink = proc_readlink };

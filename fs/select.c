@@ -63,11 +63,6 @@ void poll_tick(struct poll_table *pt)
 		pt->tick = true;
 }
 
-static bool signal_pending(void)
-{
-	return current->sig_pending & ~current->sig_blocked;
-}
-
 /* What fd is ready for now, among wanted (POLL* bits), registering its
  * queues on the first look. POLLNVAL for a closed fd. */
 static unsigned int poll_one(int fd, unsigned int wanted, struct poll_table *pt)
@@ -137,7 +132,7 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 		pt->register_ = false;
 		if (ready || now_ns() >= deadline)
 			break;
-		if (signal_pending()) {
+		if (signal_pending(current)) {
 			ready = -EINTR;
 			break;
 		}
@@ -200,8 +195,10 @@ static void timeout_write_back(uint64_t uts, uint64_t deadline, bool timeval)
 	copy_to_user((void *)uts, &ts, sizeof(ts));
 }
 
-/* Run do_poll() with the blocked signals set to *mask (ppoll, pselect6):
- * the old mask comes back after. */
+/* Run do_poll() with the blocked signals set to *mask (ppoll, pselect6).
+ * The caller's mask comes back at once, unless a signal ended the wait:
+ * then the handler runs with *mask still in force and its frame restores
+ * the caller's (Linux's set_restore_sigmask(), as rt_sigsuspend does). */
 static int poll_with_mask(struct pollfd *fds, unsigned int n, uint64_t deadline,
 			  const uint64_t *mask)
 {
@@ -211,7 +208,12 @@ static int poll_with_mask(struct pollfd *fds, unsigned int n, uint64_t deadline,
 	if (mask)
 		current->sig_blocked = *mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
 	r = do_poll(fds, n, deadline);
-	current->sig_blocked = old;
+	if (mask && r == -EINTR) {
+		current->sig_saved_mask = old;
+		current->sig_restore_mask = true;
+	} else {
+		current->sig_blocked = old;
+	}
 	return r;
 }
 

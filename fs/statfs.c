@@ -5,6 +5,7 @@
  * pages in use; /proc and /sys report nothing but their type. */
 #include <pagoda/errno.h>
 #include <pagoda/fdtable.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/pagemap.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
@@ -90,7 +91,7 @@ static long statfs_to_user(uint64_t ubuf, struct inode *inode)
 
 SYSCALL_DEFINE(SYS_statfs, statfs)
 {
-	char *path = kmalloc(PATH_MAX, GFP_KERNEL);
+	char *path = kmalloc(PATH_MAX + CWD_MAX, GFP_KERNEL), *cwd = path + PATH_MAX;
 	struct inode *inode;
 	long r;
 
@@ -101,7 +102,7 @@ SYSCALL_DEFINE(SYS_statfs, statfs)
 		r = -EFAULT;
 	else if (r == PATH_MAX)
 		r = -ENAMETOOLONG;
-	else if (!(r = vfs_lookup(current->cwd[0] ? current->cwd : "/", path, false, &inode)))
+	else if (!(r = vfs_lookup(fs_cwd(current, cwd), path, false, &inode)))
 		r = statfs_to_user(ARG(1), inode);
 	kfree(path);
 	return r;

@@ -11,6 +11,7 @@
  * process is root. The umask is fixed at 022. */
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/fdtable.h>
 #include <pagoda/mm.h>
 #include <pagoda/slab.h>
@@ -145,9 +146,10 @@ static char *path_from_user(uint64_t upath, int *err)
 	return buf;
 }
 
-static const char *cwd_path(void)
+/* The current directory, copied into buf (CWD_MAX bytes). */
+static const char *cwd_path(char *buf)
 {
-	return current->cwd[0] ? current->cwd : "/";
+	return fs_cwd(current, buf);
 }
 
 /* The directory an *at() call resolves path from: dirfd's, or the cwd
@@ -159,8 +161,10 @@ static int at_base(int dirfd, const char *path, struct inode **base)
 	*base = NULL;
 	if (path[0] == '/')
 		return 0;
-	if (dirfd == AT_FDCWD)
-		return vfs_lookup_at(NULL, cwd_path(), false, base);
+	if (dirfd == AT_FDCWD) {
+		char cwd[CWD_MAX];
+		return vfs_lookup_at(NULL, cwd_path(cwd), false, base);
+	}
 	f = fd_get(dirfd);
 	if (!f)
 		return -EBADF;
@@ -276,7 +280,7 @@ static ssize_t read_to_user(struct file *f, char *ubuf, size_t n, uint64_t *pos)
 		done += r;
 		if ((size_t)r < chunk)
 			break;
-	} while (loop && done < n && !(current->sig_pending & SIGBIT(SIGKILL)));
+	} while (loop && done < n && !fatal_signal_pending(current));
 	kfree(kbuf);
 	return done ? (ssize_t)done : r;
 }
@@ -534,9 +538,10 @@ static long do_fstatat(int dirfd, uint64_t upath, uint64_t ubuf, unsigned int fl
 	if (copy_from_user(&c, (const void *)upath, 1))
 		return -EFAULT;
 	if (!c && (flags & AT_EMPTY_PATH)) {
+		char cwd[CWD_MAX];
 		if (dirfd != AT_FDCWD)
 			return do_fstat(dirfd, ubuf);
-		err = vfs_lookup_at(NULL, cwd_path(), false, &inode);
+		err = vfs_lookup_at(NULL, cwd_path(cwd), false, &inode);
 	} else {
 		err = user_lookup_at(dirfd, upath, flags & AT_SYMLINK_NOFOLLOW, &inode);
 	}
@@ -656,10 +661,8 @@ static long set_cwd(struct inode *dir)
 	if (!buf)
 		return -ENOMEM;
 	n = vfs_inode_path(dir, buf, PATH_MAX);
-	if (n >= (int)sizeof(current->cwd))
-		n = -ENAMETOOLONG;
 	if (n >= 0)
-		strlcpy(current->cwd, buf, sizeof(current->cwd));
+		n = fs_set_cwd(current, buf);
 	kfree(buf);
 	return n < 0 ? n : 0;
 }
@@ -688,7 +691,8 @@ SYSCALL_DEFINE(SYS_fchdir, fchdir)
  * libc function) does. */
 SYSCALL_DEFINE(SYS_getcwd, getcwd)
 {
-	const char *cwd = cwd_path();
+	char buf[CWD_MAX];
+	const char *cwd = cwd_path(buf);
 	size_t len = strlen(cwd) + 1;
 
 	if (ARG(1) < len)

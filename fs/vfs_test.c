@@ -583,7 +583,7 @@ static void fdtable_installs_lowest_and_closes_on_exec(struct ktest *t)
 	struct file *f = file_alloc(NULL, NULL);
 	struct file *g = file_alloc(NULL, NULL);
 
-	if (!a || !b || !f || !g) {
+	if (!a || !b || !f || !g || !(a->files = files_alloc())) {
 		ktest_fail(t, __FILE__, __LINE__, "no memory");
 		goto out;
 	}
@@ -597,17 +597,52 @@ static void fdtable_installs_lowest_and_closes_on_exec(struct ktest *t)
 	KEXPECT_EQ(t, fd_close(a, TASK_MAX_FDS), -EBADF);
 	KEXPECT_EQ(t, f->refcount, 1);
 	KEXPECT_TRUE(t, fd_get_cloexec(a, 5));
-	KEXPECT_EQ(t, files_dup_all(b, a), 0);
+	KASSERT_NOT_NULL(t, b->files = files_dup(a->files)); /* fork */
 	KEXPECT_EQ(t, g->refcount, 2);
 	KEXPECT_TRUE(t, fd_get_cloexec(b, 5));
-	files_close_on_exec(b);
-	KEXPECT_NULL(t, b->files[5]);
-	KEXPECT_EQ(t, b->files[1], f);
+	KEXPECT_EQ(t, files_exec(b), 0);
+	KEXPECT_NULL(t, fd_peek(b, 5));
+	KEXPECT_EQ(t, fd_peek(b, 1), f);
 	KEXPECT_EQ(t, g->refcount, 1);
-	files_close_all(b);
+	files_exit(b);
+	KEXPECT_NULL(t, b->files);
 	KEXPECT_EQ(t, f->refcount, 1);
-	files_close_all(a); /* frees f and g */
-	KEXPECT_NULL(t, a->files[1]);
+	files_exit(a); /* frees f and g */
+out:
+	kfree(a);
+	kfree(b);
+}
+
+/* CLONE_FILES: two tasks, one table. An fd one opens the other sees; the
+ * table lives until both let go; execve in one gives it a copy of its
+ * own, leaving the other's fds alone. */
+static void fdtable_shared_by_clone_files_until_exec(struct ktest *t)
+{
+	struct task *a = kzalloc(sizeof(*a), GFP_KERNEL), *b = kzalloc(sizeof(*a), GFP_KERNEL);
+	struct file *f = file_alloc(NULL, NULL), *g = file_alloc(NULL, NULL);
+
+	if (!a || !b || !f || !g || !(a->files = files_alloc())) {
+		ktest_fail(t, __FILE__, __LINE__, "no memory");
+		goto out;
+	}
+	files_get(a->files);
+	b->files = a->files;
+	KEXPECT_EQ(t, fd_install(a, f), 0);
+	KEXPECT_EQ(t, fd_peek(b, 0), f);
+	KEXPECT_EQ(t, fd_install_from(b, g, 3, true), 3);
+	KEXPECT_EQ(t, fd_peek(a, 3), g);
+	KEXPECT_EQ(t, files_exec(b), 0); /* b's copy, without the close-on-exec fd 3 */
+	KEXPECT_TRUE(t, a->files != b->files);
+	KEXPECT_EQ(t, fd_peek(a, 3), g);
+	KEXPECT_NULL(t, fd_peek(b, 3));
+	KEXPECT_EQ(t, fd_peek(b, 0), f);
+	KEXPECT_EQ(t, f->refcount, 2);
+	KEXPECT_EQ(t, g->refcount, 1);
+	files_exit(b);
+	KEXPECT_EQ(t, f->refcount, 1);
+	KEXPECT_EQ(t, fd_peek(a, 0), f);
+	files_exit(a);
+	f = g = NULL;
 out:
 	kfree(a);
 	kfree(b);
@@ -634,5 +669,6 @@ static const struct ktest_case vfs_cases[] = {
 	KTEST_CASE(vfs_listing_survives_deleting_as_it_goes),
 	KTEST_CASE(vfs_rename_moves_and_replaces),
 	KTEST_CASE(fdtable_installs_lowest_and_closes_on_exec),
+	KTEST_CASE(fdtable_shared_by_clone_files_until_exec),
 };
 KTEST_SUITE(vfs, vfs_cases);

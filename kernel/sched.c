@@ -11,7 +11,8 @@
  * moves between CPUs only while it is queued, never while on_cpu.
  *
  * Lock order: a run-queue lock is the innermost lock of all but the
- * console's; two run-queue locks are never held together. */
+ * console's; two run-queue locks are held together only by pull_task(),
+ * in CPU order. */
 #include <pagoda/atomic.h>
 #include <pagoda/bitops.h>
 #include <pagoda/errno.h>
@@ -50,19 +51,26 @@ static struct runqueue *cpu_rq(unsigned int cpu)
 
 static void idle_task_setup(struct task *idle, unsigned int cpu)
 {
-	spin_lock_init(&idle->sig_lock, "task.sig_lock");
 	idle->pid = 0;
+	idle->refs = 1; /* never dropped: an idle task is never freed */
+	idle->group_leader = idle;
+	/* The kernel's shared parts: the self-tests that run in the boot
+	 * CPU's idle task open files and resolve paths through them. */
+	idle->signal = &init_signal;
+	idle->sighand = &init_sighand;
+	idle->files = &init_files;
+	idle->fs = &init_fs;
 	strlcpy(idle->comm, "idle", sizeof(idle->comm));
 	idle->state = TASK_RUNNABLE;
 	idle->on_cpu = true;
 	idle->cpu = cpu;
 	idle->cpus_allowed = 1ULL << cpu;
 	fpu_init_state(idle);
-	strlcpy(idle->cwd, "/", sizeof(idle->cwd));
 	list_init(&idle->children);
 	list_init(&idle->run_list);
 	list_init(&idle->all_list);
 	list_init(&idle->sibling);
+	list_init(&idle->thread_node);
 }
 
 static void rq_init(struct runqueue *rq)
@@ -115,8 +123,9 @@ static void dequeue_locked(struct runqueue *rq, struct task *t)
 	rq->nr_queued--;
 }
 
-/* Lock the run queue t belongs to. t->cpu changes only under both the
- * old queue's lock, so check it again once the lock is held. */
+/* Lock the run queue t belongs to. t->cpu changes only under the lock of
+ * the queue it names (and, when the task moves, of the new one too), so
+ * check it again once the lock is held. */
 static struct runqueue *task_rq_lock(struct task *t, uint64_t *flags)
 {
 	for (;;) {
@@ -191,22 +200,28 @@ void sched_finish_switch(void)
 {
 	struct percpu *c = this_cpu();
 	struct task *prev = c->rq.prev, *move = NULL;
+	/* Read before on_cpu drops: from then on a zombie may be reaped. An
+	 * exited thread other than a leader has nobody to reap it: its own
+	 * reference goes below, now that its stack is no longer in use. */
+	enum task_state state = prev->state;
 
 	lockdep_acquire(c->rq.lock.class, __builtin_return_address(0));
-	/* prev's stack is no longer in use: it may run elsewhere, or, if it
-	 * was a zombie, be freed. */
-	WRITE_ONCE(prev->on_cpu, false);
-	c->rq.prev = NULL;
 	/* A runnable task whose affinity no longer allows this CPU was not
 	 * queued here by schedule(): it goes to a CPU it may use. */
-	if (prev->state == TASK_RUNNABLE && prev != c->idle && list_empty(&prev->run_list) &&
+	if (state == TASK_RUNNABLE && prev != c->idle && list_empty(&prev->run_list) &&
 	    !allowed_here(prev, c->id)) {
 		move = prev;
 		WRITE_ONCE(prev->cpu, first_allowed_cpu(prev));
 	}
+	/* prev's stack is no longer in use: it may run elsewhere, or, if it
+	 * was a zombie, be freed. */
+	WRITE_ONCE(prev->on_cpu, false);
+	c->rq.prev = NULL;
 	spin_unlock(&c->rq.lock);
 	if (move)
 		queue_on(move, move->cpu);
+	if (state == TASK_DEAD)
+		task_put(prev);
 }
 
 static struct task *pick_next_locked(struct percpu *c)
@@ -275,6 +290,14 @@ void sched_wake(struct task *t)
 		kick_cpu(cpu);
 }
 
+void sched_kick(struct task *t)
+{
+	unsigned int cpu = READ_ONCE(t->cpu);
+
+	if (READ_ONCE(t->on_cpu) && cpu != cpu_id())
+		smp_send_reschedule(cpu);
+}
+
 void sched_add_new(struct task *t)
 {
 	uint64_t flags;
@@ -328,24 +351,27 @@ static bool pull_task(void)
 	}
 	if (best == self)
 		return false;
-	flags = spin_lock_irqsave(&cpu_rq(best)->lock);
+	/* Both queues locked, in CPU order (so two CPUs pulling from each
+	 * other cannot deadlock): the task is never in no queue with its cpu
+	 * saying one thing, which a wakeup or sched_set_affinity() could see. */
+	flags = irq_save();
+	spin_lock(&cpu_rq(MIN(best, self))->lock);
+	spin_lock(&cpu_rq(MAX(best, self))->lock);
 	struct list_head *pos;
 	list_for_each(pos, &cpu_rq(best)->queue) {
 		struct task *t = list_entry(pos, struct task, run_list);
 		if (!t->on_cpu && allowed_here(t, self)) {
 			dequeue_locked(cpu_rq(best), t);
 			WRITE_ONCE(t->cpu, self);
+			enqueue_locked(&this_cpu()->rq, t);
 			got = t;
 			break;
 		}
 	}
-	spin_unlock_irqrestore(&cpu_rq(best)->lock, flags);
-	if (!got)
-		return false;
-	flags = spin_lock_irqsave(&this_cpu()->rq.lock);
-	enqueue_locked(&this_cpu()->rq, got);
-	spin_unlock_irqrestore(&this_cpu()->rq.lock, flags);
-	return true;
+	spin_unlock(&cpu_rq(MAX(best, self))->lock);
+	spin_unlock(&cpu_rq(MIN(best, self))->lock);
+	irq_restore(flags);
+	return got != NULL;
 }
 
 /* The idle loop: the boot context after kmain has started init, and each

@@ -38,7 +38,8 @@
 #define OFF_INFO 312
 #define FX_MXCSR 24
 
-static struct task stand_in;
+static struct task_standin stand_in_sd;
+#define stand_in (stand_in_sd.task)
 
 typedef void (*task_body_fn)(struct ktest *t, struct task *me);
 
@@ -54,7 +55,7 @@ static void run_as_task(struct ktest *t, task_body_fn body)
 		ktest_fail(t, __FILE__, __LINE__, "mm_create() returned NULL");
 		return;
 	}
-	task_init_fields(&stand_in, 4242);
+	task_standin_init(&stand_in_sd, 4242);
 	stand_in.mm = mm;
 	stand_in.state = TASK_RUNNABLE;
 	fpu_init_state(&stand_in);
@@ -129,7 +130,7 @@ TASK_CASE(signal_to_init_needs_a_handler_or_the_kernel)
 	KEXPECT_EQ(t, signal_send(me, SIGKILL, &info, false), 0);
 	KEXPECT_EQ(t, signal_send(me, SIGSTOP, &info, false), 0);
 	KEXPECT_EQ(t, me->sig_pending, 0);
-	me->sig_actions[SIGTERM - 1].handler = HANDLER;
+	me->sighand->action[SIGTERM - 1].handler = HANDLER;
 	KEXPECT_EQ(t, signal_send(me, SIGTERM, &info, false), 0);
 	KEXPECT_TRUE(t, me->sig_pending & SIGBIT(SIGTERM));
 	KEXPECT_EQ(t, signal_send(me, SIGKILL, NULL, true), 0);
@@ -143,7 +144,7 @@ TASK_CASE(signal_fault_with_handler_queues_code_address_and_trap)
 
 	tf.vector = X86_TRAP_PF;
 	tf.error_code = PF_USER | PF_WRITE;
-	me->sig_actions[SIGSEGV - 1] = siginfo_action;
+	me->sighand->action[SIGSEGV - 1] = siginfo_action;
 	me->sig_pending = SIGBIT(SIGSEGV); /* a stale one: the fault replaces it */
 	force_sig_fault(&tf, SIGSEGV, SEGV_ACCERR, 0x1234);
 	KEXPECT_TRUE(t, me->sig_pending & SIGBIT(SIGSEGV));
@@ -278,7 +279,8 @@ static long sys_kill(long pid, long sig)
 	return -ENOSYS;
 }
 
-static struct task group_tasks[4];
+static struct task_standin group_sd[4];
+#define group_tasks(i) (group_sd[i].task)
 
 /* Stand-ins on the task list: init (pid 1, group 0), two in group 70, one
  * in group 80. */
@@ -286,12 +288,12 @@ static void groups_add(void)
 {
 	static const pid_t pids[] = { 1, 70, 71, 80 }, pgids[] = { 0, 70, 70, 80 };
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(group_tasks); i++) {
-		struct task *t = &group_tasks[i];
+	for (unsigned int i = 0; i < ARRAY_SIZE(group_sd); i++) {
+		struct task *t = &group_tasks(i);
 		uint64_t flags;
 
-		task_init_fields(t, pids[i]);
-		t->pgid = pgids[i];
+		task_standin_init(&group_sd[i], pids[i]);
+		t->signal->pgid = pgids[i];
 		t->state = TASK_RUNNABLE; /* on no run queue: a signal only marks it */
 		flags = spin_lock_irqsave(&tasklist_lock);
 		list_add_tail(&t->all_list, &task_list);
@@ -303,11 +305,11 @@ static uint64_t groups_remove(void)
 {
 	uint64_t pending = 0;
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(group_tasks); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(group_sd); i++) {
 		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
-		list_del(&group_tasks[i].all_list);
+		list_del(&group_tasks(i).all_list);
 		spin_unlock_irqrestore(&tasklist_lock, flags);
-		pending |= (group_tasks[i].sig_pending & SIGBIT(SIGUSR1)) ? 1u << i : 0;
+		pending |= (task_pending_signals(&group_tasks(i)) & SIGBIT(SIGUSR1)) ? 1u << i : 0;
 	}
 	return pending;
 }
@@ -317,7 +319,7 @@ static uint64_t groups_remove(void)
  * from kill(). */
 static void signal_kill_by_group_reaches_exactly_the_group(struct ktest *t)
 {
-	pid_t saved = current->pgid;
+	pid_t saved = current->signal->pgid;
 
 	if (!list_empty(&task_list)) {
 		ktest_skip(t, "processes are running: kill(-1) would reach them");
@@ -336,15 +338,15 @@ static void signal_kill_by_group_reaches_exactly_the_group(struct ktest *t)
 	KEXPECT_EQ(t, sys_kill(-1, SIGUSR1), 0);
 	KEXPECT_EQ(t, groups_remove(), 0xe); /* all but init */
 	groups_add();
-	current->pgid = 80; /* kill(0): the caller's own group */
+	current->signal->pgid = 80; /* kill(0): the caller's own group */
 	KEXPECT_EQ(t, sys_kill(0, SIGUSR1), 0);
-	current->pgid = saved;
+	current->signal->pgid = saved;
 	KEXPECT_EQ(t, groups_remove(), 0x8);
 	groups_add();
 	KEXPECT_EQ(t, sys_kill(1, SIGKILL), 0);
 	KEXPECT_EQ(t, sys_kill(-1, SIGKILL), 0);
-	KEXPECT_FALSE(t, group_tasks[0].sig_pending & SIGBIT(SIGKILL));
-	KEXPECT_TRUE(t, group_tasks[1].sig_pending & SIGBIT(SIGKILL));
+	KEXPECT_FALSE(t, group_tasks(0).sig_pending & SIGBIT(SIGKILL));
+	KEXPECT_TRUE(t, group_tasks(1).sig_pending & SIGBIT(SIGKILL));
 	groups_remove();
 }
 

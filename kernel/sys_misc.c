@@ -1,13 +1,13 @@
 /* Small system calls with Linux's semantics: identity (uname, the uid and
  * process-group family), time (clock_gettime, gettimeofday, time), random
  * bytes (getrandom), resource limits, mount, reboot, sysinfo, and the few
- * that glibc's start-up makes and only needs answered (set_robust_list,
- * rseq, sched_getaffinity).
+ * that glibc's start-up makes and only needs answered (rseq).
  *
  * Time: the monotonic clocks count TSC cycles since power-on at the rate
  * lapic.c measured (tsc_hz()); CLOCK_REALTIME adds the wall-clock time the
  * CMOS RTC showed, read once, minus the monotonic time at that read. */
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/pmm.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
@@ -32,9 +32,6 @@
 #endif
 #ifndef SYS_getsid
 #define SYS_getsid 124
-#endif
-#ifndef SYS_sched_getaffinity
-#define SYS_sched_getaffinity 204
 #endif
 #ifndef SYS_clock_getres
 #define SYS_clock_getres 229
@@ -86,25 +83,31 @@ SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 #define SYS_getgroups 115
 #define SYS_setgroups 116
 
+/* The process's groups, kept in its signal_struct under tasklist_lock
+ * (the threads share them, as glibc's setgroups() makes Linux's). */
 SYSCALL_DEFINE(SYS_getgroups, getgroups)
 {
 	int size = (int)ARG(0);
-	unsigned int n = current->ngroups;
+	uint32_t groups[TASK_MAX_GROUPS];
+	uint64_t irq = spin_lock_irqsave(&tasklist_lock);
+	unsigned int n = current->signal->ngroups;
 
+	memcpy(groups, current->signal->groups, n * sizeof(uint32_t));
+	spin_unlock_irqrestore(&tasklist_lock, irq);
 	if (size < 0)
 		return -EINVAL;
 	if (size == 0)
 		return n;
 	if ((unsigned int)size < n)
 		return -EINVAL;
-	return copy_to_user((void *)ARG(1), current->groups, n * sizeof(uint32_t)) ? -EFAULT
-										  : (long)n;
+	return copy_to_user((void *)ARG(1), groups, n * sizeof(uint32_t)) ? -EFAULT : (long)n;
 }
 
 SYSCALL_DEFINE(SYS_setgroups, setgroups)
 {
 	int n = (int)ARG(0);
 	uint32_t groups[TASK_MAX_GROUPS];
+	uint64_t irq;
 
 	if (n < 0 || n > TASK_MAX_GROUPS)
 		return -EINVAL;
@@ -116,8 +119,10 @@ SYSCALL_DEFINE(SYS_setgroups, setgroups)
 			groups[j] = groups[j - 1];
 			groups[j - 1] = g;
 		}
-	memcpy(current->groups, groups, n * sizeof(uint32_t));
-	current->ngroups = n;
+	irq = spin_lock_irqsave(&tasklist_lock);
+	memcpy(current->signal->groups, groups, n * sizeof(uint32_t));
+	current->signal->ngroups = n;
+	spin_unlock_irqrestore(&tasklist_lock, irq);
 	return 0;
 }
 
@@ -138,7 +143,7 @@ static long pgid_of(pid_t pid, bool sid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct task *t = pid == 0 ? current : task_find_locked(pid);
-	long ret = t ? (sid ? t->sid : t->pgid) : -ESRCH;
+	long ret = t ? (sid ? t->signal->sid : t->signal->pgid) : -ESRCH;
 
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
@@ -152,13 +157,13 @@ static bool group_in_session_locked(pid_t pgid, pid_t sid)
 	assert_spin_locked(&tasklist_lock);
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->pgid == pgid && t->sid == sid)
+		if (t->signal->pgid == pgid && t->signal->sid == sid)
 			return true;
 	}
 	return false;
 }
 
-SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->pgid; }
+SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return READ_ONCE(current->signal->pgid); }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
@@ -175,20 +180,28 @@ SYSCALL_DEFINE(SYS_getsid, getsid)
  * or an existing group of the same session. */
 static long setpgid_locked(struct task *t, pid_t pgid)
 {
+	struct task *me = current->group_leader;
+
 	assert_spin_locked(&tasklist_lock);
-	if (!t || (t != current && t->parent != current))
+	if (!t)
 		return -ESRCH;
-	if (t != current && (t->sid != current->sid))
-		return -EPERM;
-	if (t != current && t->did_exec)
-		return -EACCES;
-	if (t->pid && t->sid == t->pid)
+	if (t != t->group_leader)
+		return -EINVAL; /* a thread's pid names no process */
+	if (t->parent == me) {
+		if (t->signal->sid != me->signal->sid)
+			return -EPERM;
+		if (t->did_exec)
+			return -EACCES;
+	} else if (t != me) {
+		return -ESRCH;
+	}
+	if (t->pid && t->signal->sid == t->pid)
 		return -EPERM; /* a session leader stays in its group */
 	if (!pgid)
 		pgid = t->pid;
-	if (pgid != t->pid && !group_in_session_locked(pgid, current->sid))
+	if (pgid != t->pid && !group_in_session_locked(pgid, me->signal->sid))
 		return -EPERM;
-	t->pgid = pgid;
+	t->signal->pgid = pgid;
 	return 0;
 }
 
@@ -201,7 +214,7 @@ SYSCALL_DEFINE(SYS_setpgid, setpgid)
 	if (pgid < 0)
 		return -EINVAL;
 	flags = spin_lock_irqsave(&tasklist_lock);
-	ret = setpgid_locked(pid == 0 ? current : task_find_locked(pid), pgid);
+	ret = setpgid_locked(pid == 0 ? current->group_leader : task_find_locked(pid), pgid);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
@@ -212,17 +225,17 @@ SYSCALL_DEFINE(SYS_setsid, setsid)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct list_head *pos;
-	long ret = current->pid;
+	long ret = current->tgid;
 
-	if (current->pgid == current->pid)
+	if (current->signal->pgid == current->tgid)
 		ret = -EPERM;
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (t->pgid == current->pid)
+		if (t->signal->pgid == current->tgid)
 			ret = -EPERM;
 	}
 	if (ret > 0)
-		current->pgid = current->sid = current->pid;
+		current->signal->pgid = current->signal->sid = current->tgid;
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return ret;
 }
@@ -326,7 +339,7 @@ static int64_t rtc_read_seconds(void)
  * Linux's CLOCK_MONOTONIC counts from its early boot rather than from
  * power-on: firmware and boot loader time is not included. From the timer
  * tick before the TSC is calibrated. */
-static uint64_t clock_monotonic_ns(void)
+uint64_t clock_monotonic_ns(void)
 {
 	extern uint64_t kmain_tsc;
 	uint64_t hz = tsc_hz(), tsc;
@@ -340,7 +353,7 @@ static uint64_t clock_monotonic_ns(void)
 }
 
 /* The wall-clock time at monotonic 0, in ns: read from the RTC once. */
-static uint64_t clock_realtime_ns(void)
+uint64_t clock_realtime_ns(void)
 {
 	static bool have_offset;
 	static int64_t boot_ns;
@@ -619,32 +632,8 @@ SYSCALL_DEFINE(SYS_prlimit64, prlimit64)
 
 /* ---- What glibc's start-up asks ---- */
 
-#define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
-
-/* Futexes are not implemented, so the list is never walked at exit. */
-SYSCALL_DEFINE(SYS_set_robust_list, set_robust_list)
-{
-	return ARG(1) == ROBUST_LIST_HEAD_SIZE ? 0 : -EINVAL;
-}
-
 /* Restartable sequences: -ENOSYS tells glibc to do without. */
 SYSCALL_DEFINE(SYS_rseq, rseq) { return -ENOSYS; }
-
-/* One CPU: a mask with bit 0, in one unsigned long, as Linux returns
- * cpumask_size() bytes. len must hold a bit per CPU and be a multiple of 8. */
-SYSCALL_DEFINE(SYS_sched_getaffinity, sched_getaffinity)
-{
-	unsigned int len = (unsigned int)ARG(1);
-	uint64_t mask = 1;
-
-	if (len == 0 || (len & (sizeof(mask) - 1)))
-		return -EINVAL;
-	if (!task_or_current((pid_t)ARG(0)))
-		return -ESRCH;
-	if (copy_to_user((void *)ARG(2), &mask, sizeof(mask)) < 0)
-		return -EFAULT;
-	return sizeof(mask);
-}
 
 /* Linux's struct sysinfo on x86-64 (112 bytes). Sizes are in mem_unit
  * units; Linux makes that 1 (bytes) whenever the byte counts fit, which on
@@ -749,6 +738,7 @@ static int mount_new(const char *source, const char *fstype, struct inode *dir)
 SYSCALL_DEFINE(SYS_mount, mount)
 {
 	char source[MOUNT_STR_MAX], target[MOUNT_STR_MAX], fstype[MOUNT_STR_MAX];
+	char cwd[CWD_MAX];
 	unsigned long flags = ARG(3);
 	struct inode *dir;
 	int err;
@@ -762,7 +752,7 @@ SYSCALL_DEFINE(SYS_mount, mount)
 		return err;
 	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
 		flags &= ~MS_MGC_MSK;
-	err = vfs_lookup(current->cwd[0] ? current->cwd : "/", target, false, &dir);
+	err = vfs_lookup(fs_cwd(current, cwd), target, false, &dir);
 	if (err)
 		return err;
 	if (flags & MS_NOT_NEW)

@@ -1,16 +1,20 @@
-/* Tasks: creation, fork, exit and wait, and the first process.
+/* Tasks: creation and lookup, timed sleeps, and the first process
+ * (kernel/fork.c makes the others, kernel/exit.c ends them).
  *
- * tasklist_lock guards task_list, next_pid, and every task's parent,
- * children and sibling links. The timer interrupt takes it (timed
+ * tasklist_lock guards task_list, the pids, every task's parent,
+ * children, sibling and group_leader links, every process's thread list
+ * and count, group and session, and the shared-part pointers (mm, files,
+ * fs) when another task reads them. The timer interrupt takes it (timed
  * sleepers), so it is always taken with interrupts off; under it only a
- * run-queue lock (a wakeup) or a wait queue's may be taken. */
+ * sighand lock, a run-queue lock (a wakeup), a wait queue's or an
+ * fs_struct's may be taken. */
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/exec.h>
 #include <pagoda/fdtable.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/kstack.h>
 #include <pagoda/mm.h>
-#include <pagoda/power.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <pagoda/ratelimit.h>
@@ -21,8 +25,10 @@
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 #include <asm/x86.h>
+#include "task_internal.h"
 
 #define CALLEE_SAVED 6 /* what context_switch() pops: rbp rbx r12-r15 */
+#define PID_MAX 4194304 /* Linux's pid_max on 64-bit machines */
 
 extern char ret_from_fork[]; /* arch/x86/switch.asm */
 
@@ -30,38 +36,115 @@ DEFINE_SPINLOCK(tasklist_lock);
 LIST_HEAD(task_list); /* every task but the idle ones; under tasklist_lock */
 static pid_t next_pid = 1; /* under tasklist_lock */
 
-void task_init_fields(struct task *t, pid_t pid)
+static struct lock_class sighand_lock_class = { "sighand.lock", 0 };
+
+/* The idle tasks' process and handlers (never freed). */
+struct signal_struct init_signal;
+struct sighand_struct init_sighand = { .refs = 1, .lock = __SPINLOCK_INIT(sighand_lock_class) };
+
+static void signal_init(struct signal_struct *sig)
+{
+	memset(sig, 0, sizeof(*sig));
+	sig->refs = 1;
+	list_init(&sig->threads);
+	wait_queue_init(&sig->child_exit, "signal.child_exit");
+	wait_queue_init(&sig->group_exit_wq, "signal.group_exit_wq");
+}
+
+static void sighand_init(struct sighand_struct *sh)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->refs = 1;
+	__spin_lock_init(&sh->lock, &sighand_lock_class);
+}
+
+void task_init_fields(struct task *t, pid_t pid, struct signal_struct *signal,
+		      struct sighand_struct *sighand)
 {
 	memset(t, 0, sizeof(*t));
 	t->pid = t->tgid = pid;
 	t->refs = 1; /* the parent's, dropped when it reaps the task */
 	t->cpus_allowed = ~0ULL;
-	wait_queue_init(&t->child_exit, "task.child_exit");
-	spin_lock_init(&t->sig_lock, "task.sig_lock");
+	t->exit_signal = SIGCHLD;
+	t->group_leader = t;
 	list_init(&t->children);
 	list_init(&t->sibling);
 	list_init(&t->run_list);
 	list_init(&t->all_list);
+	list_init(&t->thread_node);
+	signal_init(signal);
+	sighand_init(sighand);
+	t->signal = signal;
+	t->sighand = sighand;
+	list_add_tail(&t->thread_node, &signal->threads);
+	signal->nr_threads = 1;
 }
 
-static struct task *task_alloc(void)
+void task_standin_init(struct task_standin *s, pid_t pid)
 {
-	struct task *t = kmalloc(sizeof(*t), GFP_KERNEL);
-	uint64_t flags;
+	task_init_fields(&s->task, pid, &s->signal, &s->sighand);
+	s->signal.refs = s->sighand.refs = 2; /* the stand-in's own: never freed */
+}
+
+/* Is pid free: no task has it as its pid, nor a process as its group? */
+static bool pid_free_locked(pid_t pid)
+{
+	struct list_head *pos;
+
+	assert_spin_locked(&tasklist_lock);
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->pid == pid || t->tgid == pid || t->signal->pgid == pid || t->signal->sid == pid)
+			return false;
+	}
+	return true;
+}
+
+pid_t task_alloc_pid(void)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	pid_t pid;
 
-	if (!t)
-		return NULL;
-	flags = spin_lock_irqsave(&tasklist_lock);
-	pid = next_pid++;
+	do {
+		pid = next_pid++;
+		if (next_pid >= PID_MAX)
+			next_pid = 300; /* Linux's RESERVED_PIDS: wrap past the daemons */
+	} while (!pid_free_locked(pid));
 	spin_unlock_irqrestore(&tasklist_lock, flags);
-	task_init_fields(t, pid);
-	t->kstack_top = kstack_alloc();
-	if (!t->kstack_top) {
-		kfree(t);
-		return NULL;
+	return pid;
+}
+
+struct task *task_alloc(pid_t set_tid, int *err)
+{
+	struct task *t = kmalloc(sizeof(*t), GFP_KERNEL);
+	struct signal_struct *sig = kmalloc(sizeof(*sig), GFP_KERNEL);
+	struct sighand_struct *sh = kmalloc(sizeof(*sh), GFP_KERNEL);
+	uintptr_t kstack = kstack_alloc();
+	pid_t pid = set_tid;
+
+	*err = -ENOMEM;
+	if (!t || !sig || !sh || !kstack)
+		goto fail;
+	if (set_tid) {
+		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+		bool free = pid_free_locked(set_tid);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		*err = -EEXIST;
+		if (!free)
+			goto fail;
+	} else {
+		pid = task_alloc_pid();
 	}
+	task_init_fields(t, pid, sig, sh);
+	t->kstack_top = kstack;
 	return t;
+fail:
+	if (kstack)
+		kstack_free(kstack);
+	kfree(sh);
+	kfree(sig);
+	kfree(t);
+	return NULL;
 }
 
 void task_set_exe_file(struct task *t, struct file *f)
@@ -77,8 +160,14 @@ void task_set_exe_file(struct task *t, struct file *f)
 	}
 }
 
-static void task_free(struct task *t)
+void task_free(struct task *t)
 {
+	if (atomic_sub_return(&t->signal->refs, 1) == 0)
+		kfree(t->signal);
+	if (atomic_sub_return(&t->sighand->refs, 1) == 0)
+		kfree(t->sighand);
+	if (t->sighand_retired && atomic_sub_return(&t->sighand_retired->refs, 1) == 0)
+		kfree(t->sighand_retired);
 	kstack_free(t->kstack_top);
 	kfree(t);
 }
@@ -136,7 +225,7 @@ bool task_exists(pid_t pid)
 /* Lay out a new task's kernel stack so that its first context_switch()
  * returns into ret_from_fork, which lets go of the run-queue lock and goes
  * on into trap_return with tf on the stack: into user mode. */
-static void task_setup_stack(struct task *t, const struct trap_frame *tf)
+void task_setup_stack(struct task *t, const struct trap_frame *tf)
 {
 	struct trap_frame *frame = (void *)(t->kstack_top - sizeof(*frame));
 	uint64_t *sp = (uint64_t *)frame;
@@ -148,16 +237,25 @@ static void task_setup_stack(struct task *t, const struct trap_frame *tf)
 	t->saved_rsp = (uintptr_t)sp;
 }
 
-static void task_link(struct task *t, struct task *parent)
+void task_link(struct task *t)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 
-	t->parent = parent;
-	if (parent)
-		list_add_tail(&t->sibling, &parent->children);
+	if (t->parent && t == t->group_leader)
+		list_add_tail(&t->sibling, &t->parent->children);
 	list_add_tail(&t->all_list, &task_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	sched_add_new(t);
+}
+
+pid_t task_ppid(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *p = t->group_leader->parent;
+	pid_t ppid = p ? p->tgid : 0;
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ppid;
 }
 
 struct task *task_find_locked(pid_t pid)
@@ -171,167 +269,6 @@ struct task *task_find_locked(pid_t pid)
 			return t;
 	}
 	return NULL;
-}
-
-struct task *task_fork(struct trap_frame *tf)
-{
-	struct task *c = task_alloc();
-	struct trap_frame child_tf = *tf;
-
-	if (!c)
-		return NULL;
-	if (current->mm && !(c->mm = mm_fork(current->mm)))
-		goto fail;
-	if (files_dup_all(c, current) < 0) {
-		mm_destroy(c->mm);
-		goto fail;
-	}
-	memcpy(c->comm, current->comm, sizeof(c->comm));
-	memcpy(c->cwd, current->cwd, sizeof(c->cwd));
-	memcpy(c->groups, current->groups, sizeof(c->groups));
-	c->ngroups = current->ngroups;
-	memcpy(c->exe, current->exe, sizeof(c->exe));
-	if (current->exe_file && deny_write_access(current->exe_file) == 0)
-		task_set_exe_file(c, current->exe_file); /* denied already: cannot fail */
-	memcpy(c->sig_actions, current->sig_actions, sizeof(c->sig_actions));
-	c->sig_blocked = current->sig_blocked;
-	c->sas_ss_sp = current->sas_ss_sp;
-	c->sas_ss_size = current->sas_ss_size;
-	c->sas_ss_flags = current->sas_ss_flags;
-	c->pgid = current->pgid;
-	c->sid = current->sid;
-	c->fs_base = rdmsr(MSR_FS_BASE);
-	c->cpus_allowed = current->cpus_allowed;
-	fpu_save(c); /* the parent's live registers, as the child's start */
-	child_tf.rax = 0; /* fork() returns 0 in the child */
-	task_setup_stack(c, &child_tf);
-	task_link(c, current);
-	return c;
-fail:
-	task_free(c);
-	return NULL;
-}
-
-/* Children of an exiting task go to init, as on Linux (no subreapers). */
-static void reparent_children_locked(struct task *t)
-{
-	struct task *init = task_find_locked(1);
-	struct list_head *pos, *n;
-
-	list_for_each_safe(pos, n, &t->children) {
-		struct task *c = list_entry(pos, struct task, sibling);
-		list_del(&c->sibling);
-		c->parent = init;
-		if (init && init != t)
-			list_add_tail(&c->sibling, &init->children);
-	}
-	if (init)
-		wake_up(&init->child_exit);
-}
-
-static __attribute__((noreturn)) void init_exited(int status)
-{
-	int code = (status & 0x7f) ? 128 + (status & 0x7f) : (status >> 8) & 0xff;
-
-	pr_info("init: exited with %s %d; powering off\n",
-		(status & 0x7f) ? "signal" : "status", (status & 0x7f) ? status & 0x7f : code);
-	poweroff(code);
-}
-
-void task_exit(int wait_status)
-{
-	struct task *t = current;
-	struct ksiginfo chld = { .pid = t->tgid };
-	uint64_t flags;
-
-	chld.code = (wait_status & 0x7f) ? CLD_KILLED : CLD_EXITED;
-	chld.status = (wait_status & 0x7f) ? wait_status & 0x7f : (wait_status >> 8) & 0xff;
-
-	if (t->pid == 1)
-		init_exited(wait_status);
-	files_close_all(t);
-	task_set_exe_file(t, NULL);
-	if (t->mm) {
-		struct mm_struct *mm = t->mm;
-		mm_switch(NULL);
-		task_set_mm(t, NULL);
-		mm_put(mm);
-	}
-	flags = spin_lock_irqsave(&tasklist_lock);
-	reparent_children_locked(t);
-	t->exit_code = wait_status;
-	/* A zombie is never queued again: schedule() below leaves for good,
-	 * and the parent frees the stack once it is off this CPU. */
-	WRITE_ONCE(t->state, TASK_ZOMBIE);
-	if (t->parent) {
-		signal_send(t->parent, SIGCHLD, &chld, true);
-		wake_up(&t->parent->child_exit);
-	}
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	schedule();
-	panic("task %d: a zombie ran again", t->pid);
-}
-
-/* Reap the zombie child c, unlinked already: its memory, once its last
- * schedule() has left its stack. */
-static void reap(struct task *c)
-{
-	sched_wait_off_cpu(c);
-	task_put(c);
-}
-
-/* Look for a child matching pid: a zombie is unlinked and returned; else
- * NULL, with *have_child saying whether any child matched. */
-static struct task *find_zombie_locked(pid_t pid, bool *have_child)
-{
-	struct list_head *pos;
-
-	assert_spin_locked(&tasklist_lock);
-	*have_child = false;
-	list_for_each(pos, &current->children) {
-		struct task *c = list_entry(pos, struct task, sibling);
-		if (pid > 0 && c->pid != pid)
-			continue;
-		*have_child = true;
-		if (READ_ONCE(c->state) == TASK_ZOMBIE) {
-			list_del(&c->sibling);
-			list_del(&c->all_list);
-			return c;
-		}
-	}
-	return NULL;
-}
-
-long task_wait(pid_t pid, int *status, int options)
-{
-	struct wait_entry w = { 0 };
-	struct task *z = NULL;
-	bool have_child;
-	long ret;
-
-	for (;;) {
-		uint64_t flags;
-
-		prepare_to_wait(&current->child_exit, &w);
-		flags = spin_lock_irqsave(&tasklist_lock);
-		z = find_zombie_locked(pid, &have_child);
-		spin_unlock_irqrestore(&tasklist_lock, flags);
-		if (z || !have_child || (options & WNOHANG))
-			break;
-		if (current->sig_pending & ~current->sig_blocked & ~(1ULL << (SIGCHLD - 1)))
-			break;
-		schedule();
-	}
-	finish_wait(&current->child_exit, &w);
-	if (z) {
-		*status = z->exit_code;
-		ret = z->pid;
-		reap(z);
-		return ret;
-	}
-	if (!have_child)
-		return -ECHILD;
-	return (options & WNOHANG) ? 0 : -EINTR;
 }
 
 void task_wake_timeouts(uint64_t now)
@@ -357,7 +294,7 @@ int task_sleep_until(uint64_t tick)
 		sched_set_sleeping(current);
 		if (timer_ticks() >= tick)
 			break;
-		if (current->sig_pending & ~current->sig_blocked) {
+		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
@@ -386,13 +323,17 @@ static int open_console_fds(struct task *t)
 int task_start_init(const char *path, const char *const argv[], const char *const envp[])
 {
 	struct trap_frame tf = { 0 };
-	struct task *t = task_alloc(), *prev = current;
+	struct task *prev = current, *t;
 	uint64_t flags;
 	int ret;
 
-	if (!t)
-		return -ENOMEM;
-	strlcpy(t->cwd, "/", sizeof(t->cwd));
+	if (!(t = task_alloc(0, &ret)))
+		return ret;
+	t->files = files_alloc();
+	t->fs = fs_alloc("/");
+	ret = -ENOMEM;
+	if (!t->files || !t->fs)
+		goto fail;
 	fpu_init_state(t);
 	if ((ret = open_console_fds(t)) < 0)
 		goto fail;
@@ -404,10 +345,11 @@ int task_start_init(const char *path, const char *const argv[], const char *cons
 	if (ret < 0)
 		goto fail;
 	task_setup_stack(t, &tf);
-	task_link(t, NULL);
+	task_link(t);
 	return 0;
 fail:
-	files_close_all(t);
+	files_exit(t);
+	fs_exit(t);
 	task_free(t);
 	flags = spin_lock_irqsave(&tasklist_lock);
 	next_pid = 1;
@@ -417,15 +359,21 @@ fail:
 
 static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t size)
 {
-	struct vm_area_struct *v = mm ? vma_lookup(mm, addr) : NULL;
+	struct vm_area_struct *v;
 
-	if (!v) {
+	if (!mm) {
 		snprintf(buf, size, "no VMA");
 		return;
 	}
-	snprintf(buf, size, "VMA %lx-%lx %c%c%c%c", v->vm_start, v->vm_end,
-		 v->vm_flags & VM_READ ? 'r' : '-', v->vm_flags & VM_WRITE ? 'w' : '-',
-		 v->vm_flags & VM_EXEC ? 'x' : '-', v->vm_flags & VM_SHARED ? 's' : 'p');
+	down_read(&mm->mmap_lock); /* another thread may be changing the map */
+	v = vma_lookup(mm, addr);
+	if (!v)
+		snprintf(buf, size, "no VMA");
+	else
+		snprintf(buf, size, "VMA %lx-%lx %c%c%c%c", v->vm_start, v->vm_end,
+			 v->vm_flags & VM_READ ? 'r' : '-', v->vm_flags & VM_WRITE ? 'w' : '-',
+			 v->vm_flags & VM_EXEC ? 'x' : '-', v->vm_flags & VM_SHARED ? 's' : 'p');
+	up_read(&mm->mmap_lock);
 }
 
 void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)

@@ -141,7 +141,7 @@ void oom_kill_process(struct task *victim)
 {
 	struct mm_struct *mm = task_get_mm(victim);
 	struct mm_rss rss;
-	uint64_t vm = 0;
+	uint64_t vm = 0, flags;
 
 	if (mm) {
 		down_read(&mm->mmap_lock);
@@ -158,14 +158,16 @@ void oom_kill_process(struct task *victim)
 	       K(rss.shmem), K(rss.pgtables));
 	WRITE_ONCE(victim->oom_victim, true);
 	atomic_inc(&oom_kill_count);
-	signal_send(victim, SIGKILL, NULL, true);
+	flags = spin_lock_irqsave(&tasklist_lock);
+	signal_send_process_locked(victim, SIGKILL, NULL, true); /* every thread of it */
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 }
 
 bool out_of_memory(void)
 {
 	struct task *victim;
 
-	if (current->sig_pending & SIGBIT(SIGKILL))
+	if (fatal_signal_pending(current))
 		return false; /* already dying: its memory comes back when it exits */
 	oom_lock_take();
 	victim = select_victim_get();

@@ -23,7 +23,7 @@
 #define P PAGE_SIZE
 #define MAX_STANDINS 4
 
-static struct task standins[MAX_STANDINS];
+static struct task_standin standins[MAX_STANDINS];
 
 /* An mm with pages resident pages of private anonymous memory. */
 static struct mm_struct *mm_with_pages(unsigned int pages)
@@ -47,11 +47,11 @@ fail:
 /* Stand-in i: pid, and an mm of pages resident pages (none if pages < 0). */
 static struct task *standin(unsigned int i, pid_t pid, int pages)
 {
-	struct task *t = &standins[i];
+	struct task *t = &standins[i].task;
 
 	uint64_t flags;
 
-	task_init_fields(t, pid);
+	task_standin_init(&standins[i], pid);
 	/* Runnable but on no run queue, and never woken onto one (a wakeup
 	 * only queues a sleeper): a signal to it must not make it run. */
 	t->state = TASK_RUNNABLE;
@@ -68,10 +68,10 @@ static void standins_remove(unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
-		list_del(&standins[i].all_list);
+		list_del(&standins[i].task.all_list);
 		spin_unlock_irqrestore(&tasklist_lock, flags);
-		mm_destroy(standins[i].mm);
-		standins[i].mm = NULL;
+		mm_destroy(standins[i].task.mm);
+		standins[i].task.mm = NULL;
 	}
 }
 

@@ -70,12 +70,14 @@ struct flush_req {
  * reload drops kernel-half entries too. */
 static void flush_local(uintptr_t start, uintptr_t end)
 {
+	/* LAB tlb: begin, the stub does nothing */
 	if ((end - start) / PAGE_SIZE > TLB_FLUSH_CEILING) {
 		write_cr3(read_cr3());
 		return;
 	}
 	for (uintptr_t va = start; va < end; va += PAGE_SIZE)
 		invlpg(va);
+	/* LAB tlb: end */
 }
 
 /* On each other CPU, from the IPI: flush if it still has the mm loaded.
@@ -93,6 +95,7 @@ static void flush_remote(void *arg)
 
 void tlb_flush(struct mmu_gather *tlb)
 {
+	/* LAB tlb: begin, the stub does nothing */
 	struct flush_req r = { tlb->mm, tlb->start, tlb->end };
 	uint64_t others;
 
@@ -105,10 +108,12 @@ void tlb_flush(struct mmu_gather *tlb)
 	if (others)
 		smp_call_mask(others, flush_remote, &r);
 	tlb->start = tlb->end = 0;
+	/* LAB tlb: end */
 }
 
 void tlb_finish(struct mmu_gather *tlb)
 {
+	/* LAB tlb: begin, the stub does nothing (what was deferred leaks) */
 	tlb_flush(tlb);
 	for (unsigned int i = 0; i < tlb->nr; i++) {
 		uintptr_t item = tlb->deferred[i];
@@ -117,7 +122,8 @@ void tlb_finish(struct mmu_gather *tlb)
 		else
 			put_page((struct page *)item);
 	}
-	tlb->nr = 0;
+	/* LAB tlb: end */
+	tlb->nr = 0; /* the batch is empty again, so defer() may go on filling it */
 }
 
 void flush_tlb_mm(struct mm_struct *mm)

@@ -7,10 +7,12 @@
  * are, never a fault that the kernel resolves for it.
  *
  * Each fails if one flush is missing: the range the walker records
- * (tlb_add_range), the IPI to the other CPUs (tlb_flush), or the order of
- * flush, then free (tlb_finish: the last case looks at the old frame from
- * B just before B flushes, and it must not have been freed yet). They
- * need two CPUs; with one they skip. */
+ * (tlb_add_range), this CPU's own flush or the IPI to the other CPUs
+ * (tlb_flush), the whole flush above the ceiling (flush_local), fork's
+ * write-protection of the parent (flush_tlb_mm), or the order of flush,
+ * then free (tlb_finish: one case looks at the old frame from B just
+ * before B flushes, and it must not have been freed yet). They need two
+ * CPUs; with one they skip, but for the one about this CPU alone. */
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
@@ -41,6 +43,7 @@ static int other_cpu(void)
 
 struct remote_access {
 	struct mm_struct *mm; /* to load first, or NULL */
+	uintptr_t addr;
 	bool write;
 	uint64_t value;       /* read or written */
 	int ret;              /* 0 or -EFAULT */
@@ -53,18 +56,26 @@ static void remote_access_fn(void *arg)
 	if (r->mm && this_cpu()->active_mm != r->mm)
 		mm_switch(r->mm);
 	this_cpu()->no_fault_in = true;
-	r->ret = r->write ? raw_copy_user((void *)VA, &r->value, sizeof(r->value))
-			  : raw_copy_user(&r->value, (const void *)VA, sizeof(r->value));
+	r->ret = r->write ? raw_copy_user((void *)r->addr, &r->value, sizeof(r->value))
+			  : raw_copy_user(&r->value, (const void *)r->addr, sizeof(r->value));
 	this_cpu()->no_fault_in = false;
+}
+
+/* Read (or write) addr on cpu (this one included), in mm's address space
+ * (NULL: the one loaded there). */
+static struct remote_access remote_at(int cpu, struct mm_struct *mm, uintptr_t addr, bool write,
+				      uint64_t value)
+{
+	struct remote_access r = { mm, addr, write, value, 0 };
+
+	smp_call_mask(1ULL << cpu, remote_access_fn, &r);
+	return r;
 }
 
 /* Read (or write) VA on cpu, in mm's address space. */
 static struct remote_access remote(int cpu, struct mm_struct *mm, bool write, uint64_t value)
 {
-	struct remote_access r = { mm, write, value, 0 };
-
-	smp_call_mask(1ULL << cpu, remote_access_fn, &r);
-	return r;
+	return remote_at(cpu, mm, VA, write, value);
 }
 
 /* A page at VA holding VALUE_A, in this CPU's TLB and in B's. A second
@@ -106,6 +117,49 @@ MM_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page)
 	if (r.ret == 0)
 		ktest_log(t, "CPU %d read %#llx through a stale entry", b,
 			  (unsigned long long)r.value);
+}
+
+/* The CPU that unmaps holds the translation too (it wrote the page). */
+MM_CASE(tlb_munmap_flushes_the_cpu_that_unmapped)
+{
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	KASSERT_EQ(t, do_mmap(mm, VA, 2 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			      NULL, 0), (long)VA);
+	KASSERT_EQ(t, copy_to_user((void *)VA, &v, sizeof(v)), 0);
+	KASSERT_EQ(t, copy_to_user((void *)(VA + PAGE_SIZE), &v, sizeof(v)), 0);
+	KASSERT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	r = remote_at(cpu_id(), NULL, VA, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+}
+
+/* Above the ceiling a CPU flushes everything: not just the first
+ * TLB_FLUSH_CEILING pages of the range. B reads the last page. */
+#define MANY_PAGES (2 * TLB_FLUSH_CEILING)
+
+MM_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page)
+{
+	int b = other_cpu();
+	uintptr_t last = VA + (MANY_PAGES - 1) * PAGE_SIZE;
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_EQ(t, do_mmap(mm, VA, MANY_PAGES * PAGE_SIZE, RW,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)VA);
+	KASSERT_EQ(t, copy_to_user((void *)last, &v, sizeof(v)), 0);
+	r = remote_at(b, mm, last, false, 0);
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_EQ(t, r.value, VALUE_A);
+	KASSERT_EQ(t, do_munmap(mm, VA, MANY_PAGES * PAGE_SIZE), 0);
+	r = remote_at(b, NULL, last, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+	r = remote_at(cpu_id(), NULL, last, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
 }
 
 MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
@@ -150,6 +204,33 @@ MM_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame)
 	r = remote(b, NULL, false, 0);
 	KEXPECT_EQ(t, r.ret, 0);
 	KEXPECT_EQ(t, r.value, VALUE_B);
+	mm_destroy(child);
+}
+
+/* Fork write-protects the parent's private pages: both CPUs, which hold
+ * writable entries for VA (this one wrote it, B writes it), must fault on
+ * their next write, and the child's page must keep the old data. */
+MM_CASE(tlb_fork_write_protects_the_parent_on_every_cpu)
+{
+	int b = other_cpu();
+	struct mm_struct *child;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	r = remote(b, NULL, true, VALUE_A); /* B caches a writable entry */
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_NOT_NULL(t, child = mm_fork(mm));
+	r = remote(b, NULL, true, VALUE_B);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale writable entry would let it write */
+	r = remote_at(cpu_id(), NULL, VA, true, VALUE_B);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+	r = remote(b, child, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_A);
 	mm_destroy(child);
 }
 
@@ -222,8 +303,11 @@ static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
 
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page),
+	KTEST_CASE(tlb_munmap_flushes_the_cpu_that_unmapped),
+	KTEST_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page),
 	KTEST_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote),
 	KTEST_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame),
+	KTEST_CASE(tlb_fork_write_protects_the_parent_on_every_cpu),
 	KTEST_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed),
 	KTEST_CASE(tlb_iounmap_reaches_every_cpu),
 };

@@ -4,7 +4,7 @@
 usage: grade.py NAME
 
 Boots build/kernel.elf once under QEMU (SeaBIOS, 8 GiB, headless, with
-the lab's devices) with `ktest=` naming the lab's kernel suites and init
+the lab's devices and CPUs) with `ktest=` naming the lab's kernel suites and init
 running the lab's user programs (scripts/labs.py), reads the KTAP on the
 serial port, and prints one line per graded item with its points, in the
 manner of xv6's grade-lab-* scripts, ending with `Score: N/M`. The cases
@@ -87,7 +87,7 @@ def cmdline(lab):
 def boot(lab, iso, log, shm):
     """Boot once; returns (seconds, how it ended)."""
     cmd = [os.path.join(HERE, "qemu.sh"), "--headless", "--firmware", "bios", "--mem", "8G",
-           "--iso", iso, "--serial", log, "--timeout", str(lab.timeout)]
+           "--smp", str(lab.smp), "--iso", iso, "--serial", log, "--timeout", str(lab.timeout)]
     if shm:
         cmd += ["--ivshmem", f"{lab.ivshmem}:{shm}"]
     start = time.time()
@@ -241,7 +241,8 @@ def main(argv):
             subprocess.run(["fallocate", "-l", lab.ivshmem, shm], check=True)
         secs, how = boot(lab, iso, log, shm)
         text = _read(log)
-        print(f"== Boot: {cmdline(lab).replace(chr(92), '')} == {how} ({secs:.1f}s)")
+        cpus = f" (-smp {lab.smp})" if lab.smp > 1 else ""
+        print(f"== Boot: {cmdline(lab).replace(chr(92), '')}{cpus} == {how} ({secs:.1f}s)")
         total = earned = 0
         results = list(items(lab, parse(text), text, how))
         for name in lab.host_checks:

@@ -9,8 +9,9 @@ A lab's solution is marked in the main tree, in place, by comment lines:
     ... the code the student writes ...
     /* LAB buddy: end */
 
-"the stub returns X" makes the student's stub `return X;` (a trailing
-remark in parentheses is dropped); "the stub does nothing" makes it empty.
+"the stub returns X" makes the student's stub `return X;`; "the stub does
+nothing" makes it empty (a trailing remark in parentheses is dropped from
+either).
 
 Grading boots the kernel once, with `ktest=` naming the lab's kernel
 suites and init running the lab's user programs (`init=/sbin/init --
@@ -37,6 +38,7 @@ class Lab:
     ivshmem: str = ""              # size of an ivshmem BAR backed by a host file
     host_checks: list = field(default_factory=list)  # grade.py HOST_CHECKS names
     timeout: int = 120             # seconds the boot may take
+    smp: int = 1                   # CPUs of the graded machine (QEMU's -smp)
 
 
 LABS = {
@@ -119,6 +121,28 @@ LABS = {
         ivshmem="1G",
         host_checks=["host_file_holds_guest_bar_pattern"],
     ),
+    "tlb": Lab(
+        name="tlb",
+        title="TLB shootdown: flush every CPU that may hold a translation, then free",
+        files=["mm/tlb.c"],
+        ktest={"tlb": "*"},
+        user={"memtest": WHOLE},
+        points={
+            "tlb_munmap_reaches_the_cpu_that_read_the_page": 3,
+            "tlb_munmap_flushes_the_cpu_that_unmapped": 2,
+            "tlb_munmap_above_the_ceiling_reaches_the_last_page": 2,
+            "tlb_mprotect_read_only_reaches_the_cpu_that_wrote": 2,
+            "tlb_cow_break_reaches_the_cpu_that_read_the_old_frame": 2,
+            "tlb_fork_write_protects_the_parent_on_every_cpu": 2,
+            "tlb_frees_the_frame_only_after_every_cpu_flushed": 3,
+            "tlb_iounmap_reaches_every_cpu": 2,
+            "memtest": 3,
+        },
+        # Two CPUs: the cases need a second one (they skip on one), and
+        # the machine that grades may have no more than two cores.
+        smp=2,
+        timeout=60,
+    ),
     "mmap": Lab(
         name="mmap",
         title="mmap of files: the page-cache fault and truncation's reverse map",
@@ -140,6 +164,3 @@ LABS = {
         },
     ),
 }
-
-# Labs that come with later issues (docs/course.md): tlb (TLB shootdown,
-# with SMP).

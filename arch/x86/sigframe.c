@@ -112,7 +112,7 @@ static void fill_sigcontext(struct sigcontext *sc, const struct trap_frame *tf)
 		.rdx = tf->rdx, .rax = tf->rax, .rcx = tf->rcx, .rsp = tf->rsp,
 		.rip = tf->rip, .eflags = tf->rflags, .cs = (uint16_t)tf->cs, .ss = (uint16_t)tf->ss,
 		.err = current->trap_err, .trapno = current->trap_nr,
-		.oldmask = current->sig_blocked, .cr2 = current->trap_cr2,
+		.oldmask = signal_frame_mask(), .cr2 = current->trap_cr2,
 	};
 }
 
@@ -165,7 +165,7 @@ bool sigframe_setup(struct trap_frame *tf, const struct ksiginfo *info,
 		.ss_size = current->sas_ss_size };
 	fill_sigcontext(&f.uc.uc_mcontext, tf);
 	f.uc.uc_mcontext.fpstate = fpstate;
-	f.uc.uc_sigmask = current->sig_blocked;
+	f.uc.uc_sigmask = signal_frame_mask();
 	fill_siginfo(&f.info, info);
 	if (copy_to_user((void *)sp, &f, sizeof(f)) < 0 || !save_fpu(fpstate))
 		return false;

@@ -91,6 +91,20 @@ int raw_clear_user(void *dst, size_t n)
 	return err;
 }
 
+int raw_cmpxchg_user_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur)
+{
+	int err = 0;
+
+	user_access_begin();
+	__asm__ __volatile__(ASM_TRY("lock cmpxchgl %[new], (%[addr])")
+			     : [err] "+r"(err), "+a"(old)
+			     : [new] "r"(new), [addr] "r"(uaddr), [efault] "i"(-EFAULT)
+			     : "memory");
+	user_access_end();
+	*cur = old;
+	return err;
+}
+
 int probe_read_u8(const volatile void *addr, uint8_t *out)
 {
 	int err = 0;

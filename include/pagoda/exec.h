@@ -33,7 +33,7 @@
 					      and their pointers, in bytes */
 
 /* Replace t's address space with the program at path (relative to
- * t->cwd), with argv and envp (NULL-terminated arrays of kernel strings),
+ * t's current directory), with argv and envp (NULL-terminated arrays of kernel strings),
  * and point tf at its entry: rip, rsp, user cs/ss, rflags with IF, every
  * other register zero. t->exe and t->comm name the program; t->fs_base is
  * cleared. The old mm is destroyed only on success: on failure it is

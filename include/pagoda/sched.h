@@ -48,6 +48,9 @@ void sched_set_running(struct task *t);
  * CPU if it is another. Does nothing to a task that is not sleeping. */
 void sched_wake(struct task *t);
 
+/* If t runs on another CPU, interrupt it (a reschedule IPI), so that it
+ * passes through return_to_user_work() soon: a signal came for it. */
+void sched_kick(struct task *t);
 /* Queue a new task (fork, the first process) on this CPU's run queue. */
 void sched_add_new(struct task *t);
 

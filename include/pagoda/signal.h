@@ -59,12 +59,41 @@ struct ksiginfo {
 
 #define SIGBIT(sig) (1ULL << ((sig) - 1))
 
-/* Queue sig for t with info (NULL: sent by the kernel, SI_KERNEL). A
- * signal already pending keeps its first info. Init (pid 1) never
- * receives a signal it has no handler for, except SIGKILL and SIGSTOP
- * from the kernel itself (from_kernel), as Linux protects its init.
- * Wakes t if it sleeps. Returns 0 or -EINVAL for a bad number. */
+/* Queue sig for the thread t with info (NULL: sent by the kernel,
+ * SI_KERNEL). A signal already pending keeps its first info. Init (pid 1)
+ * never receives a signal it has no handler for, except SIGKILL and
+ * SIGSTOP from the kernel itself (from_kernel), as Linux protects its
+ * init. Wakes t if it sleeps. Returns 0 or -EINVAL for a bad number. The
+ * caller is t, or holds tasklist_lock or a reference to t. */
 int signal_send(struct task *t, int sig, const struct ksiginfo *info, bool from_kernel);
+
+/* The same for t's whole process (kill, SIGCHLD, the OOM killer): one
+ * thread that does not block sig takes it; a signal whose action is the
+ * default and kills ends every thread at once. tasklist_lock held. */
+int signal_send_process_locked(struct task *t, int sig, const struct ksiginfo *info,
+			       bool from_kernel);
+
+/* Lock t's handlers (and with them the pending sets): returns them, locked
+ * with interrupts off (*flags to restore). */
+struct sighand_struct;
+struct sighand_struct *lock_task_sighand(struct task *t, uint64_t *flags);
+
+/* The current thread ends its process with wait status code: every other
+ * thread is sent SIGKILL. If the process is ending already, the status
+ * of the first is returned, and that is the one to exit with. */
+int signal_group_exit(int code);
+
+/* execve: t gets handlers of its own if it shared them with another
+ * process, and caught signals go back to their default action (ignored
+ * ones stay ignored; the blocked mask and pending set are kept: POSIX,
+ * Linux's flush_signal_handlers()). 0 or -ENOMEM. */
+int signal_exec_reset(struct task *t);
+
+/* execve from one of several threads: SIGKILL the others (0), unless the
+ * process is being killed already (-EAGAIN); and, once they have gone,
+ * the process is an ordinary one again. */
+int signal_group_exec_begin(void);
+void signal_group_exec_end(void);
 
 /* A fault the current task took in user mode: record the trap for the
  * sigcontext, then queue sig with (code, addr) if the task handles it;
@@ -72,6 +101,10 @@ int signal_send(struct task *t, int sig, const struct ksiginfo *info, bool from_
  * is reported and killed by it (never returns then), as Linux forces
  * synchronous signals. */
 void force_sig_fault(struct trap_frame *tf, int sig, int code, uint64_t addr);
+
+/* The blocked mask a signal frame saves (and rt_sigreturn restores): the
+ * current one, or the one rt_sigsuspend replaced while it waited. */
+uint64_t signal_frame_mask(void);
 
 /* The rt_sigframe (arch/x86/sigframe.c). Build the frame for sig with info
  * on the user stack of the current task and point tf at the handler of

@@ -16,6 +16,10 @@ int timer_init(void);
 /* Spin for at least us microseconds (TSC-timed; after timer_init()). */
 void udelay(uint64_t us);
 
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns (kernel/sys_misc.c). */
+uint64_t clock_monotonic_ns(void);
+uint64_t clock_realtime_ns(void);
+
 /* Ticks since timer_init(). */
 uint64_t timer_ticks(void);
 /* TSC frequency in Hz as measured at boot (0 before timer_init). */

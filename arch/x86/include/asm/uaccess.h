@@ -25,6 +25,11 @@ int raw_clear_user(void *dst, size_t n);
  * many bytes were left uncopied (0: all of them went). */
 size_t raw_copy_user_partial(void *dst, const void *src, size_t n);
 
+/* LOCK CMPXCHG on a user word: if *uaddr is old, make it new. *cur gets
+ * the value found. 0, or -EFAULT if the access faulted (a page the fault
+ * handler could not supply). uaddr is 4-byte aligned and access_ok(). */
+int raw_cmpxchg_user_u32(uint32_t *uaddr, uint32_t old, uint32_t new, uint32_t *cur);
+
 /* Read or write one byte of kernel memory that may not be mapped: 0, or
  * -EFAULT if the access faulted (used by tests of the fault paths). */
 int probe_read_u8(const volatile void *addr, uint8_t *out);
