@@ -33,7 +33,7 @@
 #define POLLOUT_SET (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
 #define POLLEX_SET POLLPRI
 #define WAIT_FOREVER UINT64_MAX
-#define NSEC_PER_TICK (1000000000ULL / TIMER_HZ)
+#define NSEC_PER_TICK (NSEC_PER_SEC / TIMER_HZ)
 
 struct pollfd {
 	int fd;
@@ -90,29 +90,15 @@ static int poll_scan(struct pollfd *fds, unsigned int n, struct poll_table *pt)
 	return ready;
 }
 
-/* Time is kept by the TSC, the clock CLOCK_MONOTONIC shows: the timer
- * tick only wakes the waiter, and its rate is as good as its calibration
- * against the PIT (up to 30% off under a busy emulator), so a deadline in
- * ticks could end a timeout early by the user's clock. */
-static uint64_t now_ns(void)
+/* When to wake for a deadline (ns of CLOCK_MONOTONIC), as the tick
+ * handler reads task->wake_ns: the deadline itself, or the next tick for
+ * an entry that must be looked at every tick; 0 (no timed wake) for
+ * WAIT_FOREVER. The waiter looks at the clock again when it wakes. */
+static uint64_t wake_ns_for(const struct poll_table *pt, uint64_t deadline)
 {
-	uint64_t hz = tsc_hz(), tsc = rdtsc();
-
-	if (!hz)
-		return timer_ticks() * NSEC_PER_TICK;
-	return tsc / hz * 1000000000ULL + tsc % hz * 1000000000ULL / hz;
-}
-
-/* The tick to sleep until for a deadline (ns): the ticks it seems to be
- * away, at least one; 0 (no timed wake) for WAIT_FOREVER. The waiter
- * looks at the clock again when it wakes. */
-static uint64_t wake_tick_for(uint64_t deadline)
-{
-	uint64_t now = now_ns();
-
-	if (deadline == WAIT_FOREVER)
-		return 0;
-	return timer_ticks() + MAX((deadline - MIN(deadline, now)) / NSEC_PER_TICK, (uint64_t)1);
+	if (pt->tick)
+		return clock_monotonic_ns() + NSEC_PER_TICK;
+	return deadline == WAIT_FOREVER ? 0 : deadline;
 }
 
 /* Wait until an entry is ready, the clock reaches deadline (ns; 0: do
@@ -130,16 +116,16 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 		sched_set_sleeping(current);
 		ready = poll_scan(fds, n, pt);
 		pt->register_ = false;
-		if (ready || now_ns() >= deadline)
+		if (ready || clock_monotonic_ns() >= deadline)
 			break;
 		if (signal_pending(current)) {
 			ready = -EINTR;
 			break;
 		}
-		WRITE_ONCE(current->wake_tick, pt->tick ? timer_ticks() + 1 : wake_tick_for(deadline));
+		WRITE_ONCE(current->wake_ns, wake_ns_for(pt, deadline));
 		schedule();
 	}
-	WRITE_ONCE(current->wake_tick, 0);
+	WRITE_ONCE(current->wake_ns, 0);
 	for (unsigned int i = 0; i < pt->nr; i++)
 		finish_wait(pt->heads[i], &pt->entries[i]);
 	sched_set_running(current);
@@ -152,12 +138,12 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 /* A timeout of ns nanoseconds from now, as a deadline. */
 static uint64_t deadline_in(uint64_t ns)
 {
-	return ns == 0 ? 0 : now_ns() + ns;
+	return ns == 0 ? 0 : clock_monotonic_ns() + ns;
 }
 
 static uint64_t remaining_ns(uint64_t deadline)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_monotonic_ns();
 
 	return deadline == WAIT_FOREVER || deadline <= now ? 0 : deadline - now;
 }
