@@ -5,12 +5,13 @@
  * lookup and getdents vfs_set_dir_ops() hands to this file. Its fixed
  * entries are static inodes; /proc/PID directories get their inodes from a
  * small pool, one set per pid, recycled once the task is gone (struct
- * inode has no reference count, so an inode is never freed: an open file
- * may still point at it). Opening a file runs its show function into a
+ * inode has no reference count: procfs_shrink() frees a set only when no
+ * open file points at it). Opening a file runs its show function into a
  * kmalloc'd buffer; reads copy from it; the last close frees it. */
 #include <stdarg.h>
 #include <pagoda/cpu.h>
 #include <pagoda/errno.h>
+#include <pagoda/invariants.h>
 #include <pagoda/layout.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -28,6 +29,7 @@
 #define PROC_INO_ROOT_BASE 0xf0000000ULL
 #define PROC_INO_PID_BASE 0x10000000ULL
 #define PROC_INO_PER_PID 32
+#define PROC_INO_PAGODA_BASE 0xf0000100ULL
 
 /* The largest file we generate: one MAX_ORDER block. */
 #define PROC_BUF_MAX (PAGE_SIZE << MAX_ORDER)
@@ -625,6 +627,27 @@ static int link_root(struct task *t, char *buf, size_t size) { return link_copy(
 /* /proc/mounts is Linux's symlink to the reader's own mount table. */
 static int link_mounts(struct task *t, char *buf, size_t size) { return link_copy("self/mounts", buf, size); }
 
+/* ---- /proc/pagoda: Pagoda's own files (no Linux equivalent) ---- */
+
+/* The allocator's exact count of free frames, after the caches the kernel
+ * keeps on purpose are given back: the /proc/PID inode sets of dead tasks
+ * and the spare empty slab of each kmalloc cache. Two reads in the same
+ * state print the same number, so a leak of one frame shows. */
+static void show_free_frames(struct seq_buf *s, struct task *t)
+{
+	procfs_shrink();
+	kmalloc_shrink();
+	seq_printf(s, "%llu\n", (unsigned long long)pmm_free_pages());
+}
+
+/* The invariant check (mm/invariants.c), run at open, as a KTAP suite. */
+static void show_invariants(struct seq_buf *s, struct task *t)
+{
+	size_t at = MIN(s->len, s->size);
+
+	s->len += inv_ktap(s->buf + at, s->size - at);
+}
+
 /* ---- The entries ---- */
 
 typedef void (*proc_show_fn)(struct seq_buf *s, struct task *t);
@@ -640,6 +663,7 @@ struct proc_entry {
 
 #define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL }
 #define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn }
+#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL }
 
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
@@ -648,6 +672,7 @@ static const struct proc_entry root_entries[] = {
 	PROC_FILE("loadavg", show_loadavg),
 	PROC_FILE("meminfo", show_meminfo),
 	PROC_LINK("mounts", link_mounts),
+	PROC_DIR("pagoda"), /* pagoda_entries */
 	PROC_FILE("uptime", show_uptime),
 	PROC_LINK("self", link_self), /* Linux lists it after the files, before the pids */
 };
@@ -666,6 +691,11 @@ static const struct proc_entry pid_entries[] = {
 	PROC_FILE("mounts", show_mounts),
 };
 
+static const struct proc_entry pagoda_entries[] = {
+	PROC_FILE("free_frames", show_free_frames),
+	PROC_FILE("invariants", show_invariants),
+};
+
 /* Every procfs inode; i_private points back at it. */
 struct proc_inode {
 	struct inode inode;
@@ -674,7 +704,7 @@ struct proc_inode {
 };
 
 /* The inodes of one /proc/PID, reused for another pid once the task is
- * gone (never freed: see the top of the file). */
+ * gone, freed by procfs_shrink() once no open file points at them. */
 struct proc_pid_inodes {
 	struct proc_inode dir;
 	struct proc_inode files[ARRAY_SIZE(pid_entries)];
@@ -682,10 +712,12 @@ struct proc_pid_inodes {
 };
 
 static struct proc_inode root_inodes[ARRAY_SIZE(root_entries)];
+static struct proc_inode pagoda_inodes[ARRAY_SIZE(pagoda_entries)];
 static struct proc_pid_inodes *pid_inode_sets;
 
 static const struct inode_operations proc_file_iops, proc_link_iops, proc_pid_iops;
-static const struct file_operations proc_file_fops, proc_pid_fops;
+static const struct inode_operations proc_pagoda_iops;
+static const struct file_operations proc_file_fops, proc_pid_fops, proc_pagoda_fops;
 
 static uint64_t pid_dir_ino(pid_t pid)
 {
@@ -709,6 +741,12 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 	}
 	pi->inode.mode = e->mode;
 	pi->inode.nlink = 1;
+	if (S_ISDIR(e->mode)) { /* /proc/pagoda, the only fixed directory */
+		pi->inode.nlink = 2;
+		pi->inode.i_op = &proc_pagoda_iops;
+		pi->inode.i_fop = &proc_pagoda_fops;
+		return;
+	}
 	pi->inode.i_op = S_ISLNK(e->mode) ? &proc_link_iops : &proc_file_iops;
 	pi->inode.i_fop = S_ISLNK(e->mode) ? NULL : &proc_file_fops;
 }
@@ -868,6 +906,39 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 	return set;
 }
 
+/* Does an open file (in any task's descriptor table: the only place a
+ * struct file of /proc lives) point at one of set's inodes? */
+static bool pid_set_open(const struct proc_pid_inodes *set)
+{
+	const struct inode *lo = &set->dir.inode, *hi = &set->files[ARRAY_SIZE(pid_entries)].inode;
+	struct list_head *pos;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		for (unsigned int fd = 0; fd < TASK_MAX_FDS; fd++) {
+			const struct file *f = t->files[fd];
+			if (f && f->inode >= lo && f->inode < hi)
+				return true;
+		}
+	}
+	return false;
+}
+
+void procfs_shrink(void)
+{
+	struct proc_pid_inodes **link = &pid_inode_sets;
+
+	while (*link) {
+		struct proc_pid_inodes *set = *link;
+		if (task_find(set->dir.pid) || pid_set_open(set)) {
+			link = &set->next;
+			continue;
+		}
+		*link = set->next;
+		kfree(set);
+	}
+}
+
 static struct inode *proc_root_lookup(struct inode *dir, const char *name, size_t len)
 {
 	struct proc_pid_inodes *set;
@@ -970,7 +1041,40 @@ static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	}
 }
 
+static struct inode *proc_pagoda_lookup(struct inode *dir, const char *name, size_t len)
+{
+	size_t i;
+
+	if (!entry_by_name(pagoda_entries, ARRAY_SIZE(pagoda_entries), name, len, &i))
+		return NULL;
+	pagoda_inodes[i].inode.parent = dir;
+	return &pagoda_inodes[i].inode;
+}
+
+static int proc_pagoda_iterate(struct file *f, dir_emit_fn emit, void *ctx)
+{
+	for (;;) {
+		uint64_t pos = f->pos;
+		bool more;
+
+		if (pos < 2) {
+			more = emit_dot(f->inode, pos, emit, ctx);
+		} else if (pos - 2 < ARRAY_SIZE(pagoda_entries)) {
+			const struct proc_entry *e = &pagoda_entries[pos - 2];
+			more = emit(ctx, e->name, strlen(e->name), pagoda_inodes[pos - 2].inode.ino,
+				    vfs_dtype(e->mode));
+		} else {
+			return 0;
+		}
+		if (!more)
+			return 0;
+		f->pos = pos + 1;
+	}
+}
+
 static const struct inode_operations proc_root_iops = { .lookup = proc_root_lookup };
+static const struct inode_operations proc_pagoda_iops = { .lookup = proc_pagoda_lookup };
+static const struct file_operations proc_pagoda_fops = { .iterate = proc_pagoda_iterate };
 static const struct inode_operations proc_pid_iops = { .lookup = proc_pid_lookup };
 static const struct inode_operations proc_file_iops = { 0 };
 static const struct inode_operations proc_link_iops = { .readlink = proc_readlink };
@@ -987,5 +1091,8 @@ int procfs_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_entries); i++)
 		proc_inode_init(&root_inodes[i], &root_entries[i], 0, PROC_INO_ROOT_BASE + i);
+	for (size_t i = 0; i < ARRAY_SIZE(pagoda_entries); i++)
+		proc_inode_init(&pagoda_inodes[i], &pagoda_entries[i], 0,
+				PROC_INO_PAGODA_BASE + i);
 	return vfs_set_dir_ops("/proc", &proc_root_iops, &proc_root_fops);
 }

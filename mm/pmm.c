@@ -268,8 +268,10 @@ static void free_range(pfn_t start, pfn_t end)
 		struct page *p = pfn_to_page(start);
 		if (p) {
 			struct zone *z = &zones[pfn_zone(start)];
-			for (pfn_t i = 0; i < (1ULL << order); i++)
+			for (pfn_t i = 0; i < (1ULL << order); i++) {
 				p[i].zone = pfn_zone(start);
+				p[i].flags = 0; /* no longer PG_reserved */
+			}
 			z->managed_pages += 1ULL << order;
 			buddy_free(start, order);
 		}
