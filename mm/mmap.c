@@ -119,7 +119,12 @@ int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t
 
 long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
-	uintptr_t addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
+	uintptr_t addr;
+
+	/* unmapped_area_topdown() adds len to addresses: keep it in range. */
+	if (len > USER_SPACE_END)
+		return -ENOMEM;
+	addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
 }

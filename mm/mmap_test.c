@@ -210,6 +210,17 @@ MM_TEST(mmap_without_hint_avoids_a_mapping_across_mmap_base)
 	KEXPECT_EQ(t, mm->map_count, 2);
 }
 
+/* mremap's move looks for room with do_mmap_find_area(): a length no
+ * address space holds must find none (found by user/fuzz.c: with a length
+ * of 2^64 - 4096 the search wrapped around and returned an address). */
+MM_TEST(mmap_find_area_refuses_a_length_larger_than_user_space)
+{
+	KEXPECT_EQ(t, do_mmap_find_area(mm, USER_SPACE_END + P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, (size_t)-P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, ~(size_t)0 & ~(P(1) - 1)), -ENOMEM);
+	KEXPECT_GT(t, do_mmap_find_area(mm, P(1)), 0);
+}
+
 MM_TEST(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages)
 {
 	uint64_t before;
@@ -747,6 +758,7 @@ static const struct ktest_case mmap_cases[] = {
 	KTEST_CASE(mmap_hint_below_mmap_min_addr_is_raised_to_it),
 	KTEST_CASE(mmap_without_hint_places_top_down),
 	KTEST_CASE(mmap_without_hint_avoids_a_mapping_across_mmap_base),
+	KTEST_CASE(mmap_find_area_refuses_a_length_larger_than_user_space),
 	KTEST_CASE(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages),
 	KTEST_CASE(mmap_shared_anonymous_is_readable_and_writable),
 	KTEST_CASE(mmap_adjacent_compatible_mappings_merge_into_one_vma),
