@@ -6,6 +6,8 @@
 #   make debug      QEMU halted with a gdb stub; gdb loads the symbols
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
+#                   CALLS=250000 per seed; REPLAY=S:N reruns call S:N)
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
@@ -53,7 +55,7 @@ CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
 ASMSRCS := $(sort $(wildcard boot/*.asm))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test bench clean deps
+.PHONY: all run run-uefi debug test bench fuzz clean deps
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -131,6 +133,11 @@ test: $(B)/kernel.elf $(INITRAMFS)
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
+
+SEEDS ?= 1 2 3 4
+CALLS ?= 250000
+fuzz: $(B)/kernel.elf $(INITRAMFS)
+	scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) $(if $(REPLAY),--replay $(REPLAY))
 
 clean:
 	rm -rf $(B)

@@ -632,7 +632,13 @@ static int link_mounts(struct task *t, char *buf, size_t size) { return link_cop
 /* The allocator's exact count of free frames, after the caches the kernel
  * keeps on purpose are given back: the /proc/PID inode sets of dead tasks
  * and the spare empty slab of each kmalloc cache. Two reads in the same
- * state print the same number, so a leak of one frame shows. */
+ * state print the same number, so a leak of one frame shows.
+ *
+ * The file is live: each read at offset 0 counts again, in the buffer made
+ * at open. A reader that keeps it open and rereads it with pread(fd, buf,
+ * 4096, 0) allocates nothing from the slab caches while the count is
+ * taken (its bounce buffer is a whole frame), so where transient objects
+ * land cannot change the count. */
 static void show_free_frames(struct seq_buf *s, struct task *t)
 {
 	procfs_shrink();
@@ -659,11 +665,13 @@ struct proc_entry {
 	uint32_t mode;
 	proc_show_fn show; /* regular files */
 	proc_link_fn link; /* symlinks */
+	bool live;         /* a read at offset 0 runs show again (no task) */
 };
 
-#define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL }
-#define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn }
-#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL }
+#define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, false }
+#define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn, false }
+#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL, false }
+#define PROC_LIVE_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, true }
 
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
@@ -692,7 +700,7 @@ static const struct proc_entry pid_entries[] = {
 };
 
 static const struct proc_entry pagoda_entries[] = {
-	PROC_FILE("free_frames", show_free_frames),
+	PROC_LIVE_FILE("free_frames", show_free_frames),
 	PROC_FILE("invariants", show_invariants),
 };
 
@@ -756,6 +764,7 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 /* The text of one open file, made at open. */
 struct proc_buf {
 	size_t len;
+	size_t cap; /* bytes data[] can hold */
 	char data[];
 };
 
@@ -776,6 +785,7 @@ static struct proc_buf *proc_buf_make(proc_show_fn show, struct task *t)
 		show(&s, t);
 		if (s.len < s.size) {
 			pb->len = s.len;
+			pb->cap = s.size;
 			return pb;
 		}
 		kfree(pb);
@@ -802,8 +812,14 @@ static int proc_file_open(struct inode *inode, struct file *f)
 
 static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
-	const struct proc_buf *pb = f->private_data;
+	struct proc_buf *pb = f->private_data;
+	const struct proc_inode *pi = f->inode ? f->inode->i_private : NULL;
 
+	if (pb && *pos == 0 && pi && pi->entry && pi->entry->live) {
+		struct seq_buf s = { pb->data, pb->cap, 0 };
+		pi->entry->show(&s, NULL);
+		pb->len = MIN(s.len, pb->cap - 1);
+	}
 	if (!pb || *pos >= pb->len)
 		return 0;
 	n = MIN((uint64_t)n, pb->len - *pos);

@@ -122,7 +122,7 @@ static bool frame_is_free(pfn_t pfn)
 struct walk {
 	struct inv_report *r;
 	struct refs *refs;
-	const struct inv_space *sp; /* NULL: the kernel half */
+	struct inv_space *sp;       /* NULL: the kernel half */
 	struct vm_area_struct *vma; /* cursor: the VMA the last leaf was in */
 	bool check;                 /* the second walk: report, not just count */
 };
@@ -182,6 +182,8 @@ static void user_leaf(struct walk *w, pte_t e, unsigned int level, uintptr_t va)
 		ref_add(w->refs, pfn, KIND_USER);
 	if (!w->check)
 		return;
+	if (!(e & PTE_SPECIAL))
+		w->sp->resident++;
 	if (e & PTE_SPECIAL) {
 		if (page && !(page->flags & PG_reserved))
 			violation(w->r, INV_DEVICE_UNCOUNTED, "pid %d: special PTE at %#lx maps "
@@ -250,7 +252,7 @@ static void walk_table(struct walk *w, phys_addr_t pa, unsigned int level, uintp
 }
 
 /* One walk over every space's user half and, once, the kernel half. */
-static void walk_all(struct inv_report *r, struct refs *refs, const struct inv_space *sp,
+static void walk_all(struct inv_report *r, struct refs *refs, struct inv_space *sp,
 		     unsigned int nr, bool check)
 {
 	const pte_t *kern = phys_to_virt(kernel_pml4);
@@ -296,11 +298,14 @@ static void check_holders(struct inv_report *r, const struct refs *a)
 
 		for (j = i; j < a->n && a->v[j] >> KIND_BITS == pfn; j++)
 			count[a->v[j] & ((1 << KIND_BITS) - 1)]++;
+		p = pfn_to_page(pfn);
+		if (p && !(p->flags & PG_reserved)) /* reserved frames are counted as such */
+			r->census[count[KIND_TABLE] ? CENSUS_TABLE : count[KIND_KERNEL] ? CENSUS_KSTACK :
+				  CENSUS_USER]++;
 		if (count[KIND_TABLE]) {
 			check_table_frame(r, pfn, count[KIND_TABLE], count[KIND_USER] + count[KIND_KERNEL]);
 			continue;
 		}
-		p = pfn_to_page(pfn);
 		if (p && !(p->flags & PG_reserved) &&
 		    p->refcount != count[KIND_USER] + count[KIND_KERNEL])
 			violation(r, INV_REFCOUNTS, "frame %#llx: refcount %u, mapped by %zu PTEs",
@@ -349,6 +354,7 @@ struct scan {
 	uint64_t free_blocks[NR_ZONES][MAX_ORDER + 1];
 	struct kmalloc_stats st[32]; /* the caches' own counts, read once */
 	unsigned int nr_classes;
+	uint64_t allocated, reserved, slab_frames;
 	uint64_t slabs[32], objects[32];  /* what the scan finds */
 };
 
@@ -420,8 +426,10 @@ static pfn_t scan_frame(struct scan *s, const struct mem_section *sec, pfn_t pfn
 		scan_free_block(s, sec, pfn, p);
 		return p->order <= MAX_ORDER ? 1ULL << p->order : 1;
 	}
-	if (p->flags & PG_reserved)
+	if (p->flags & PG_reserved) {
+		s->reserved++;
 		return 1;
+	}
 	if (!p->refcount) {
 		violation(s->r, INV_FRAME_STATES, "frame %#llx is neither free, allocated nor "
 			  "reserved (flags %#x)", (unsigned long long)pfn, p->flags);
@@ -429,11 +437,15 @@ static pfn_t scan_frame(struct scan *s, const struct mem_section *sec, pfn_t pfn
 	}
 	if (p->flags & PG_slab) {
 		scan_slab(s, pfn, p);
+		s->slab_frames++;
+		s->allocated++;
 		return 1;
 	}
 	order = (p->flags & PG_head) ? p->order : 0;
 	check_tails(s, sec, pfn, order);
-	return order <= MAX_ORDER ? 1ULL << order : 1;
+	order = order <= MAX_ORDER ? order : 0;
+	s->allocated += 1ULL << order;
+	return 1ULL << order;
 }
 
 /* Each zone's lists hold PG_buddy heads of the list's order, as many as
@@ -492,9 +504,15 @@ static void scan_frames(struct inv_report *r)
 		for (pfn_t pfn = sec->start; pfn < sec->end;)
 			pfn += scan_frame(s, sec, pfn);
 	}
-	for (unsigned int z = 0; z < NR_ZONES; z++)
+	for (unsigned int z = 0; z < NR_ZONES; z++) {
 		check_zone_lists(s, z);
+		r->census[CENSUS_FREE] += s->free_pages[z];
+	}
 	check_cache_totals(s);
+	r->census[CENSUS_SLAB] = s->slab_frames;
+	r->census[CENSUS_RESERVED] = s->reserved;
+	r->census[CENSUS_OTHER] = s->allocated - s->slab_frames - r->census[CENSUS_USER] -
+				  r->census[CENSUS_KSTACK] - r->census[CENSUS_TABLE];
 	kfree(s);
 }
 
@@ -509,7 +527,7 @@ static unsigned int order_for(size_t bytes)
 	return order;
 }
 
-void inv_check(const struct inv_space *spaces, unsigned int nr, unsigned int flags,
+void inv_check(struct inv_space *spaces, unsigned int nr, unsigned int flags,
 	       struct inv_report *r)
 {
 	struct refs refs = { 0 };
@@ -572,7 +590,7 @@ static struct inv_space *collect_spaces(unsigned int *nr)
 		for (unsigned int i = 0; i < *nr; i++)
 			seen |= sp[i].mm == t->mm;
 		if (t->mm && !seen)
-			sp[(*nr)++] = (struct inv_space){ t->mm, t->pid };
+			sp[(*nr)++] = (struct inv_space){ t->mm, t->pid, 0 };
 	}
 	return sp;
 }
@@ -608,6 +626,18 @@ int inv_ktap(char *buf, size_t size)
 	if (sp)
 		inv_check(sp, nr, INV_ALL_FRAMES, r);
 	out_printf(&o, "    KTAP version 1\n    # Subtest: invariants\n    1..%u\n", NR_INV);
+	if (sp)
+		out_printf(&o, "    # census: free %llu user %llu tables %llu kstacks %llu slab %llu "
+			   "other %llu reserved %llu\n", (unsigned long long)r->census[CENSUS_FREE],
+			   (unsigned long long)r->census[CENSUS_USER],
+			   (unsigned long long)r->census[CENSUS_TABLE],
+			   (unsigned long long)r->census[CENSUS_KSTACK],
+			   (unsigned long long)r->census[CENSUS_SLAB],
+			   (unsigned long long)r->census[CENSUS_OTHER],
+			   (unsigned long long)r->census[CENSUS_RESERVED]);
+	for (unsigned int i = 0; sp && i < nr; i++)
+		out_printf(&o, "    # resident: pid %d %llu pages\n", sp[i].pid,
+			   (unsigned long long)sp[i].resident);
 	for (unsigned int k = 0; k < NR_INV; k++) {
 		if (!sp) {
 			out_printf(&o, "    ok %u %s # SKIP out of memory\n", k + 1, names[k]);

@@ -20,7 +20,7 @@ static struct inv_report *check(struct mm_struct *mm, struct mm_struct *child,
 				unsigned int flags)
 {
 	struct inv_report *r = kzalloc(sizeof(*r), GFP_KERNEL);
-	struct inv_space sp[2] = { { mm, 1 }, { child, 2 } };
+	struct inv_space sp[2] = { { mm, 1, 0 }, { child, 2, 0 } };
 
 	if (r)
 		inv_check(sp, mm ? (child ? 2 : 1) : 0, flags, r);

@@ -19,7 +19,8 @@ JOBS=${TEST_JOBS:-2}
 CMDLINE=${TEST_CMDLINE-'memmap=64M\$0x180000000'}
 
 # name          firmware RAM   ISO: "test" (self-tests, then /sbin/init
-#                              running the user suites) or "busybox"
+#                              running the user suites), "busybox" or
+#                              "fuzz" (user/fuzz.c, then the invariants)
 boots=(
 	"bios-8G       bios 8G    test"
 	"uefi-8G       uefi 8G    test"
@@ -27,6 +28,7 @@ boots=(
 	"bios-3G       bios 3G    test"
 	"bios-128M     bios 128M  test"
 	"bios-busybox  bios 1G    busybox"
+	"bios-fuzz     bios 1G    fuzz"
 )
 [[ -n ${TEST_BOOTS:-} ]] && read -r -a only <<<"$TEST_BOOTS"
 
@@ -39,6 +41,13 @@ scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cp
 # the other boots skip) and the memmap= reservation.
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
 scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
+# A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones), then
+# the invariant check: no kernel suites, no test programs. 16 MiB of RAM
+# kept from the kernel at 512 MiB is the one /dev/mem window it may write.
+FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-60000}
+FUZZ_CMDLINE="memmap=16M\\\$0x20000000 ktest=off -- --no-tests --fuzz --seed $FUZZ_SEED"
+FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --devmem-rw 0x20000000:0x1000000"
+scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" build/initramfs.cpio || exit 1
 
 boot() { # name firmware mem iso: run one boot, leave its exit status in NAME.rc
 	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$out/pagoda-$4.iso" \

@@ -31,16 +31,33 @@ enum inv_kind {
 	NR_INV,
 };
 
-/* One address space to check, and the pid its messages name. */
+/* One address space to check, and the pid its messages name; the check
+ * fills in how many user PTEs map RAM in it (its resident pages). */
 struct inv_space {
 	struct mm_struct *mm;
 	int pid;
+	uint64_t resident;
 };
 
 #define INV_MAX_LINES 4 /* messages kept per rule; the rest are counted */
 #define INV_LINE 128
 
+/* Where the frames of RAM are, as the check found them (a frame counts
+ * once, in the first class that holds it): a leak shows as a frame moving
+ * from free to "other". */
+enum inv_census {
+	CENSUS_FREE,     /* in free blocks */
+	CENSUS_USER,     /* mapped by user PTEs (each frame once) */
+	CENSUS_TABLE,    /* page-table pages reached from a PML4 */
+	CENSUS_KSTACK,   /* kernel stack pages */
+	CENSUS_SLAB,     /* kmalloc slabs */
+	CENSUS_OTHER,    /* allocated, held by none of the above */
+	CENSUS_RESERVED, /* never given to the allocator */
+	NR_CENSUS,
+};
+
 struct inv_report {
+	uint64_t census[NR_CENSUS]; /* with INV_ALL_FRAMES only */
 	uint64_t violations[NR_INV];
 	const char *skip[NR_INV]; /* why a rule could not be checked, or NULL */
 	char lines[NR_INV][INV_MAX_LINES][INV_LINE];
@@ -54,7 +71,7 @@ struct inv_report {
  * only ones whose frames nobody else maps (a test's scratch mm).
  * Allocates a buffer for the duration: with too little memory the rules
  * that need it are skipped. */
-void inv_check(const struct inv_space *spaces, unsigned int nr, unsigned int flags,
+void inv_check(struct inv_space *spaces, unsigned int nr, unsigned int flags,
 	       struct inv_report *r);
 
 /* The name of a rule, as its KTAP case is called. */
