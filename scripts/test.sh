@@ -73,6 +73,7 @@ for log in "${logs[@]}"; do
 	case $rc in
 	1) ;;
 	3) echo "$log: the kernel reported failures" ;;
+	5) echo "$log: kernel panic"; status=1 ;;
 	124|137) echo "$log: timed out after ${TIMEOUT}s"; status=1 ;;
 	*) echo "$log: QEMU exited with status $rc (triple fault or no verdict; see ${log%.log}.qemu)"; status=1 ;;
 	esac
