@@ -8,6 +8,8 @@
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
 #   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
 #                   CALLS=250000 per seed; REPLAY=S:N reruns call S:N)
+#   make mutants    break the memory code on purpose (scripts/mutants.txt),
+#                   one boot per mutant: fails unless the tests catch each
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
@@ -55,7 +57,7 @@ CSRCS := $(sort $(wildcard kernel/*.c mm/*.c drivers/*.c))
 ASMSRCS := $(sort $(wildcard boot/*.asm))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test bench fuzz clean deps
+.PHONY: all run run-uefi debug test bench fuzz mutants clean deps
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -138,6 +140,9 @@ SEEDS ?= 1 2 3 4
 CALLS ?= 250000
 fuzz: $(B)/kernel.elf $(INITRAMFS)
 	scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) $(if $(REPLAY),--replay $(REPLAY))
+
+mutants: $(B)/kernel.elf $(INITRAMFS)
+	$(PYTHON) scripts/mutants.py
 
 clean:
 	rm -rf $(B)
