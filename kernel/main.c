@@ -27,6 +27,7 @@
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
+#include <pagoda/stackprotector.h>
 #include <pagoda/trap.h>
 #include <pagoda/vfs.h>
 #include <pagoda/x86.h>
@@ -161,6 +162,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 {
 	unsigned int failures;
 
+	stack_protector_init(); /* first: every function that returns checks it */
 	kmain_tsc = rdtsc();
 	serial_init();
 	cpu_init();
