@@ -13,6 +13,7 @@
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
+# UBSAN=1 (the undefined-behaviour sanitizer, in build/ubsan),
 # MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='kernel options' (the
 # ISO's command line; by default init is fbdemo, which animates the
 # framebuffer until you quit QEMU: CMDLINE= runs the test init instead).
@@ -37,7 +38,9 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-B := build
+# make UBSAN=1: the kernel with -fsanitize=undefined (kernel/ubsan.c), in
+# a build directory of its own.
+B := $(if $(filter 1,$(UBSAN)),build/ubsan,build)
 OBJ := $(B)/obj
 GEN := $(B)/gen
 
@@ -50,6 +53,9 @@ CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
 	-fno-strict-aliasing -fno-common -MMD -MP
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 CFLAGS += --target=x86_64-unknown-none-elf
+endif
+ifeq ($(UBSAN),1)
+CFLAGS += -fsanitize=undefined -DUBSAN_BUILD=1
 endif
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Iinclude
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
@@ -67,6 +73,9 @@ include user/Makefile.inc
 # Missing host packages are installed by this script (apt-get, or sudo).
 deps:
 	@scripts/deps.sh
+
+# The sanitizer's runtime must not check itself.
+$(OBJ)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
 
 $(OBJ)/%.o: %.c | deps
 	$(call say,CC,$<)
@@ -132,7 +141,7 @@ debug: all
 	gdb -q -x scripts/gdbinit $(B)/kernel.elf; kill %1 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
-	scripts/test.sh
+	B=$(B) scripts/test.sh
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh

@@ -924,16 +924,25 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 
 /* Does an open file (in any task's descriptor table: the only place a
  * struct file of /proc lives) point at one of set's inodes? */
+static bool inode_in_set(const struct proc_pid_inodes *set, const struct inode *inode)
+{
+	if (inode == &set->dir.inode)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(pid_entries); i++)
+		if (inode == &set->files[i].inode)
+			return true;
+	return false;
+}
+
 static bool pid_set_open(const struct proc_pid_inodes *set)
 {
-	const struct inode *lo = &set->dir.inode, *hi = &set->files[ARRAY_SIZE(pid_entries)].inode;
 	struct list_head *pos;
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
 		for (unsigned int fd = 0; fd < TASK_MAX_FDS; fd++) {
 			const struct file *f = t->files[fd];
-			if (f && f->inode >= lo && f->inode < hi)
+			if (f && f->inode && inode_in_set(set, f->inode))
 				return true;
 		}
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make a hybrid BIOS+UEFI ISO from build/kernel.elf and iso/grub.cfg.
 # usage: scripts/mkiso.sh OUT.iso "extra kernel command line" [initramfs]
+# Environment: KERNEL=path of the kernel (default build/kernel.elf).
 set -euo pipefail
 out=$1
 cmdline=${2:-}
@@ -8,7 +9,7 @@ initrd=${3:-}
 root=$(mktemp -d "${out%.iso}.root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/boot/grub"
-cp build/kernel.elf "$root/boot/kernel.elf"
+cp "${KERNEL:-build/kernel.elf}" "$root/boot/kernel.elf"
 # sed replacement: escape \, & and the delimiter; keep "\$" for GRUB.
 esc=$(printf '%s' "$cmdline" | sed -e 's/[\\&|]/\\&/g')
 sed -e "s|@CMDLINE@|$esc|" iso/grub.cfg > "$root/boot/grub/grub.cfg"

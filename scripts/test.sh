@@ -9,7 +9,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-out=build/test
+# B: the build directory (make test UBSAN=1 uses build/ubsan).
+B=${B:-build}
+export KERNEL=$B/kernel.elf
+out=$B/test
 mkdir -p "$out"
 TIMEOUT=${TEST_TIMEOUT:-180}
 JOBS=${TEST_JOBS:-2}
@@ -34,20 +37,20 @@ boots=(
 
 # Debian's busybox-static as init, with a shell script of checks.
 BUSYBOX_CMDLINE="ktest=off init=/bin/busybox -- sh /bin/busybox-checks.sh"
-scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" build/initramfs.cpio || exit 1
-scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" "$B/initramfs.cpio" || exit 1
+scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" "$B/initramfs.cpio" || exit 1
 # Device memory proven from the host (scripts/devices.py): /bin/devcheck
 # as init after the kernel suites, with an ivshmem device (whose cases
 # the other boots skip) and the memmap= reservation.
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
-scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" "$B/initramfs.cpio" || exit 1
 # A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones), then
 # the invariant check: no kernel suites, no test programs. 16 MiB of RAM
 # kept from the kernel at 512 MiB is the one /dev/mem window it may write.
 FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-60000}
 FUZZ_CMDLINE="memmap=16M\\\$0x20000000 ktest=off -- --no-tests --fuzz --seed $FUZZ_SEED"
 FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --devmem-rw 0x20000000:0x1000000"
-scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" "$B/initramfs.cpio" || exit 1
 
 boot() { # name firmware mem iso: run one boot, leave its exit status in NAME.rc
 	scripts/qemu.sh --test --firmware "$2" --mem "$3" --iso "$out/pagoda-$4.iso" \
