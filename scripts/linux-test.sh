@@ -5,7 +5,8 @@
 #
 # usage: scripts/linux-test.sh
 # Environment: LINUX_PKG=linux-image-6.1.0-NN-amd64-unsigned (default: the
-# newest such package apt knows), TEST_TIMEOUT=seconds (default 300).
+# newest such package apt knows), TEST_TIMEOUT=seconds (default 300),
+# FUZZ_CALLS=calls of user/fuzz.c to run after the test programs (20000).
 #
 # The kernel package is downloaded once (apt-get download, no install)
 # and unpacked under build/linux/. The initramfs is build/initramfs-linux
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 out=build/linux
 mkdir -p "$out"
 TIMEOUT=${TEST_TIMEOUT:-300}
+FUZZ_CALLS=${FUZZ_CALLS:-20000} # after the test programs, as make test does
 log=$out/serial.log
 
 # The user programs and the initramfs (works whether or not the top
@@ -35,7 +37,7 @@ rc=0
 timeout --foreground -k 5 "$TIMEOUT" \
 	qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 1 -m 1G \
 	-kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
-	-append 'console=ttyS0 quiet panic=-1 rdinit=/init' \
+	-append "console=ttyS0 quiet panic=-1 rdinit=/init -- --fuzz --seed 1 --calls $FUZZ_CALLS" \
 	-display none -serial file:"$log" -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null || rc=$?
 case $rc in

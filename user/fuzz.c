@@ -63,7 +63,7 @@
 #include "ktap.h"
 
 #define PAGE 4096UL
-#define USER_TOP 0x800000000000UL          /* 128 TiB: the end of user space */
+#define USER_TOP 0x800000000000UL          /* 128 TiB: 4-level paging's end of user space */
 #define ARENA 0x100000000000UL             /* 16 TiB: where MAP_FIXED may aim */
 #define ARENA_SIZE (1UL << 30)
 #define MAX_REGIONS 64
@@ -223,6 +223,23 @@ static long call(const char *name, long nr, long a, long b, long c, long d, long
 #define CALL(name, ...) call(#name, SYS_##name, __VA_ARGS__)
 
 static bool is_err(long r) { return r < 0 && r > -4096; }
+
+/* Where user space ends on this machine: 2^47 with 4-level paging; 2^56
+ * where the kernel uses 5-level paging (Linux on a CPU with LA57 hands
+ * out addresses above 2^47 when asked for them). The oracles call
+ * everything at or above it beyond user space. */
+static uintptr_t user_end = USER_TOP;
+
+static void probe_user_end(void)
+{
+	void *p = mmap((void *)(1UL << 52), PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	if ((uintptr_t)p >= USER_TOP)
+		user_end = 1UL << 56;
+	munmap(p, PAGE);
+}
 
 /* ---- Memory the fuzzer must not destroy by accident ---- */
 
@@ -625,7 +642,7 @@ static uint64_t access_mem(uintptr_t a, unsigned int size, bool write, uint64_t 
 /* Does the access touch memory no user access may reach? */
 static bool beyond_user(uintptr_t a, unsigned int size)
 {
-	return a >= USER_TOP || a + size - 1 >= USER_TOP || a + size - 1 < a;
+	return a >= user_end || a + size - 1 >= user_end || a + size - 1 < a;
 }
 
 /* Access memory at a; true if it faulted (the handler jumped back). */
@@ -684,7 +701,7 @@ static bool try_jump(uintptr_t a, bool hostile)
 static void wild_jump(void)
 {
 	uintptr_t a = one_in(2) ? addr_region() : addr_hostile();
-	bool hostile = beyond_user(a, 1) || a < 0x10000;
+	bool hostile = beyond_user(a, 1);
 
 	if (verbose)
 		flog("jump %#lx", a);
@@ -753,7 +770,8 @@ static void check_mmap_result(long ret, uintptr_t addr, size_t len, int prot, in
 {
 	size_t alen = (len + PAGE - 1) & ~(PAGE - 1);
 
-	if ((ret & (PAGE - 1)) || (uintptr_t)ret < 0x10000 || (uintptr_t)ret + alen > USER_TOP ||
+	/* Below mmap_min_addr is allowed to root on Linux (CAP_SYS_RAWIO). */
+	if ((ret & (PAGE - 1)) || (uintptr_t)ret + alen > user_end ||
 	    (uintptr_t)ret + alen < (uintptr_t)ret)
 		oracle_fail("mmap returned %#lx for %zu bytes", ret, len);
 	if ((flags & MAP_FIXED) && (uintptr_t)ret != addr)
@@ -799,7 +817,7 @@ static void gen_munmap(void)
 	if (!safe_range(&a, len))
 		return;
 	ret = CALL(munmap, a, len, 0, 0, 0, 0);
-	if (!is_err(ret) && a >= USER_TOP)
+	if (!is_err(ret) && a >= user_end)
 		oracle_fail("munmap(%#lx, %#zx) of kernel memory succeeded", a, len);
 	if (!is_err(ret))
 		region_forget(a, (len + PAGE - 1) & ~(PAGE - 1));
@@ -814,7 +832,7 @@ static void gen_mprotect(void)
 	if (!safe_range(&a, len))
 		return;
 	ret = CALL(mprotect, a, len, pick_prot(), 0, 0, 0);
-	if (!is_err(ret) && a >= USER_TOP && len)
+	if (!is_err(ret) && a >= user_end && len)
 		oracle_fail("mprotect(%#lx, %#zx) of kernel memory succeeded", a, len);
 }
 
@@ -828,12 +846,12 @@ static void gen_mremap(void)
 		return;
 	/* Known defect: with a kernel-half address, Pagoda's mremap unmaps at
 	 * old + new_len, wrapped around: possibly the fuzzer's own text. */
-	sh->known_risk = old >= USER_TOP;
+	sh->known_risk = old >= user_end;
 	ret = CALL(mremap, old, old_len, new_len, flags, new_addr, 0);
 	sh->known_risk = 0;
 	if (is_err(ret))
 		return;
-	if ((ret & (PAGE - 1)) || (uintptr_t)ret >= USER_TOP || old >= USER_TOP)
+	if ((ret & (PAGE - 1)) || (uintptr_t)ret >= user_end || old >= user_end)
 		oracle_fail("mremap(%#lx, %#zx, %#zx, %#lx, %#lx) = %#lx", old, old_len, new_len, flags,
 			    new_addr, ret);
 	if ((uintptr_t)ret != old && !(flags & MREMAP_DONTUNMAP))
@@ -924,7 +942,7 @@ static struct buf pick_buf(void)
 	case 8: b = (struct buf){ 0, 1 + below(PAGE), false }; break;
 	default: if (r) b = (struct buf){ r->start, len_hostile(), false }; break;
 	}
-	b.kernel = b.p >= USER_TOP;
+	b.kernel = b.p >= user_end;
 	return b;
 }
 
@@ -1034,7 +1052,7 @@ static void gen_devmem_rw(void)
 /* The kernel must not report success writing to a kernel-half buffer. */
 static void expect_efault(const char *what, long ret, uintptr_t p)
 {
-	if (p >= USER_TOP && !is_err(ret))
+	if (p >= user_end && !is_err(ret))
 		oracle_fail("%s with buffer %#lx returned %ld", what, p, ret);
 }
 
@@ -1080,7 +1098,7 @@ static void gen_ptr_a(uintptr_t p)
 		break;
 	case 5:
 		ret = CALL(getrandom, p, one_in(4) ? len_hostile() : below(4096), below(8), 0, 0, 0);
-		if (p >= USER_TOP && ret > 0)
+		if (p >= user_end && ret > 0)
 			oracle_fail("getrandom into %#lx returned %ld", p, ret);
 		break;
 	case 6:
@@ -1091,7 +1109,7 @@ static void gen_ptr_a(uintptr_t p)
 		break;
 	default:
 		ret = CALL(getdents64, pick_fd(), p, pick_len(), 0, 0, 0);
-		if (p >= USER_TOP && ret > 0)
+		if (p >= user_end && ret > 0)
 			oracle_fail("getdents64 into %#lx returned %ld", p, ret);
 		break;
 	}
@@ -1106,7 +1124,15 @@ static void gen_ptr_b(uintptr_t p)
 	long ret;
 
 	switch (below(8)) {
-	case 0: CALL(ioctl, pick_fd(), one_in(5) ? (long)rnd() : PICK(ioctls), p, 0, 0, 0); break;
+	case 0: {
+		static const int one = 1;
+		long cmd = one_in(5) ? (long)rnd() : PICK(ioctls);
+		/* FIONBIO with a zero would make the fuzzer's own pipe blocking */
+		if ((cmd & 0xffffffff) == 0x5421)
+			p = one_in(2) ? (uintptr_t)&one : addr_hostile();
+		CALL(ioctl, pick_fd(), cmd, p, 0, 0, 0);
+		break;
+	}
 	case 1: /* never blocks SIGSEGV or SIGBUS: the wild accesses need them */
 		CALL(rt_sigprocmask, below(4), one_in(2) ? (long)&mask : (long)addr_hostile(), p,
 		     one_in(8) ? (long)rnd() : 8, 0, 0);
@@ -1122,11 +1148,11 @@ static void gen_ptr_b(uintptr_t p)
 		expect_efault("prlimit64", ret, p);
 		break;
 	case 6: ret = CALL(sysinfo, p, 0, 0, 0, 0, 0); expect_efault("sysinfo", ret, p); break;
-	default:
-		ret = CALL(execve, one_in(2) ? (long)addr_hostile() : (long)addr_region(),
+	default: /* never a path that exists: a region may hold "/bin/fuzz" */
+		ret = CALL(execve, one_in(2) ? (long)addr_hostile() : (long)"/nonexistent/fuzz",
 			   (long)out_ptr(), (long)out_ptr(), 0, 0, 0);
 		if (!is_err(ret))
-			oracle_fail("execve of a random path returned %ld", ret);
+			oracle_fail("execve of a missing path returned %ld", ret);
 		break;
 	}
 }
@@ -1149,7 +1175,6 @@ static void gen_ptr_call(void)
 static void gen_fd_op(void)
 {
 	int fd = pick_fd(), scratch = SCRATCH_FD + (int)below(NR_SCRATCH);
-	const struct fdent *fe = fd_entry(fd);
 	long ret;
 
 	switch (below(5)) {
@@ -1162,12 +1187,12 @@ static void gen_fd_op(void)
 		     one_in(4) ? (long)rnd() : O_CLOEXEC, 0, 0, 0); break;
 	case 2: CALL(close, one_in(2) ? scratch : (long)PICK(((int[]){ -1, 256, 221, 1 << 20 })),
 		     0, 0, 0, 0, 0); break;
-	case 3: { /* a pipe must stay non-blocking: a blocked read would hang */
-		long arg = (long)rnd() | (fe && (fe->kind == F_PIPE_R || fe->kind == F_PIPE_W) ?
-					  O_NONBLOCK : 0);
-		CALL(fcntl, fd, PICK(((int[]){ F_GETFD, F_SETFD, F_GETFL, F_SETFL })), arg, 0, 0, 0);
+	case 3: /* O_NONBLOCK stays: the fuzzer is its pipe's only reader and
+		 * writer (also through a dup in the scratch range), so a
+		 * blocking read or write would wait forever */
+		CALL(fcntl, fd, PICK(((int[]){ F_GETFD, F_SETFD, F_GETFL, F_SETFL })),
+		     (long)rnd() | O_NONBLOCK, 0, 0, 0);
 		break;
-	}
 	default:
 		ret = CALL(fcntl, fd, F_DUPFD, SCRATCH_FD + NR_SCRATCH, 0, 0, 0);
 		if (!is_err(ret) && ret != DEVMEM_RW_FD && !fd_entry(ret))
@@ -1340,6 +1365,26 @@ static long long free_frames(void)
 	return strtoll(buf, NULL, 10);
 }
 
+/* The count once the machine is quiet: read until two reads 10 ms apart
+ * agree. What moves meanwhile is another process in the middle of a
+ * system call: init, woken by the lines the parent just printed, holds a
+ * bounce buffer while it waits in read() on its pipe and frees it while
+ * it writes them out. A frame the child really lost stays lost. */
+static long long settled_free_frames(void)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	long long prev = free_frames(), now = prev;
+
+	for (int i = 0; i < 20; i++) {
+		nanosleep(&pause, NULL);
+		now = free_frames();
+		if (now == prev)
+			break;
+		prev = now;
+	}
+	return now;
+}
+
 static char inv_text[65536];
 static char meminfo_base[4096], meminfo_now[4096];
 static char census_base[256], census_now[256];
@@ -1510,7 +1555,7 @@ static void step(struct run *r, uint64_t child, long long *base)
 		count = r->calls - first;
 	status = run_one_child(r, child, first, count, stop);
 	describe(how, sizeof(how), status);
-	now = r->have_frames ? free_frames() : -1;
+	now = r->have_frames ? settled_free_frames() : -1;
 	ktap_print("    # fuzz %llu:%llu child %llu: %llu calls, %s, free frames %+lld\n",
 		   (unsigned long long)seed, (unsigned long long)(first + sh->done),
 		   (unsigned long long)child, (unsigned long long)sh->done, how,
@@ -1638,6 +1683,7 @@ int main(int argc, char **argv)
 	if (!map_shared())
 		return EXIT_SETUP;
 	touch_stack();
+	probe_user_end();
 	read_own_ranges();
 	r.have_frames = free_frames() >= 0;
 	r.have_invariants = access(INVARIANTS, R_OK) == 0;
@@ -1647,7 +1693,7 @@ int main(int argc, char **argv)
 		   (unsigned long long)(r.replay ? r.replay_call : r.calls),
 		   (unsigned long long)r.per_child, have_devmem_rw ? ", /dev/mem window writable" : "");
 	warm_up(&r);
-	base = r.have_frames ? free_frames() : 0;
+	base = r.have_frames ? settled_free_frames() : 0;
 	read_meminfo(meminfo_base, sizeof(meminfo_base));
 	memcpy(census_base, census_now, sizeof(census_base));
 	if (r.replay)

@@ -239,6 +239,10 @@ static int run_program(char *const argv[], struct counts *c)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	/* Reap the orphans the program left (reparented to us): as any init
+	 * does, so that no zombie keeps its kernel stack. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	return status;
 }
 
