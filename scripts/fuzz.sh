@@ -9,7 +9,9 @@
 #   --mem     guest RAM (default 1G)
 #   --replay  rerun the child that made call S:N, printing every call up to
 #             it, in one boot (what a failure line "fuzz S:N ..." names)
-# Environment: FUZZ_TIMEOUT=seconds per boot (default: 120 + calls/400).
+# Environment: FUZZ_TIMEOUT=seconds per boot (default: 300 + calls/100,
+# generous: the machine may be shared; the fuzzer catches a hung call
+# itself, the timeout only a hung kernel).
 #
 # Each boot reserves 16 MiB of RAM at 512 MiB with memmap= and hands it to
 # the fuzzer as the one /dev/mem window it may write (--devmem-rw).
@@ -31,7 +33,7 @@ out=build/fuzz
 mkdir -p "$out"
 WINDOW=0x20000000:0x1000000
 KERNEL_ARGS='memmap=16M\$0x20000000 ktest=off'
-timeout=${FUZZ_TIMEOUT:-$((120 + calls / 400))}
+timeout=${FUZZ_TIMEOUT:-$((300 + calls / 100))}
 
 boot() { # name fuzz-args...: one boot, log in $out/NAME.log
 	local name=$1

@@ -1338,6 +1338,32 @@ static int child_main(uint64_t child, uint64_t first, uint64_t count, uint64_t s
 
 /* ---- The parent: run the children, hold the kernel to its frame count ---- */
 
+/* Where the parent's lines go while children run: the console, not its
+ * stdout. Its stdout is init's pipe, and a line there wakes init, which
+ * then holds a bounce buffer in read() or write() while the frames are
+ * counted. Kept quiet, init stays asleep in read() for the whole run. The
+ * KTAP lines (plan, results) still go to stdout, before and after. */
+static int diag_fd = 1;
+
+static void __attribute__((format(printf, 1, 2))) dprint(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	for (int off = 0; off < n;) {
+		ssize_t w = write(diag_fd, buf + off, n - off);
+		if (w <= 0)
+			return;
+		off += w;
+	}
+}
+
 struct run {
 	uint64_t calls, per_child, check_every, replay_call;
 	bool replay;
@@ -1432,7 +1458,7 @@ static int check_invariants(uint64_t at)
 		if (strncmp(line, "    not ok ", 11) == 0 ||
 		    (strncmp(line, "    # ", 6) == 0 && strncmp(line, "    # census", 12) != 0 &&
 		     strncmp(line, "    # resident", 14) != 0) || (verbose && strstr(line, "resident")))
-			ktap_print("    # fuzz %llu:%llu invariants: %s\n", (unsigned long long)seed,
+			dprint("    # fuzz %llu:%llu invariants: %s\n", (unsigned long long)seed,
 				   (unsigned long long)at, line + 4);
 	}
 	return fails;
@@ -1444,7 +1470,7 @@ static void print_child_log(void)
 
 	if (len)
 		for (int off = 0; off < (int)len;) {
-			ssize_t w = write(1, sh->log + off, len - off);
+			ssize_t w = write(diag_fd, sh->log + off, len - off);
 			if (w <= 0)
 				break;
 			off += w;
@@ -1476,7 +1502,7 @@ static int wait_child(struct run *r, pid_t pid)
 			last_done = sh->done;
 			since = seconds();
 		} else if (seconds() - since > HANG_SECONDS) {
-			ktap_print("    # fuzz %s: HANG: no progress for %d s; killing the child\n",
+			dprint("    # fuzz %s: HANG: no progress for %d s; killing the child\n",
 				   sh->last, HANG_SECONDS);
 			r->hangs++;
 			kill(pid, SIGKILL);
@@ -1523,7 +1549,7 @@ static int run_one_child(struct run *r, uint64_t child, uint64_t first, uint64_t
 	if (WIFSIGNALED(status))
 		r->signalled++;
 	if (sh->known_risk && !WIFEXITED(status))
-		ktap_print("    # fuzz %s: died in a call with a known defect (see known_defects)\n",
+		dprint("    # fuzz %s: died in a call with a known defect (see known_defects)\n",
 			   sh->last);
 	else if ((WIFEXITED(status) && WEXITSTATUS(status) == EXIT_STRAY_FAULT) ||
 		 (WIFSIGNALED(status) && !sh->self_harm && WTERMSIG(status) != SIGKILL))
@@ -1556,18 +1582,18 @@ static void step(struct run *r, uint64_t child, long long *base)
 	status = run_one_child(r, child, first, count, stop);
 	describe(how, sizeof(how), status);
 	now = r->have_frames ? settled_free_frames() : -1;
-	ktap_print("    # fuzz %llu:%llu child %llu: %llu calls, %s, free frames %+lld\n",
+	dprint("    # fuzz %llu:%llu child %llu: %llu calls, %s, free frames %+lld\n",
 		   (unsigned long long)seed, (unsigned long long)(first + sh->done),
 		   (unsigned long long)child, (unsigned long long)sh->done, how,
 		   r->have_frames ? now - *base : 0LL);
 	if (r->have_frames && now != *base) {
 		read_meminfo(meminfo_now, sizeof(meminfo_now));
-		ktap_print("    # fuzz %llu:%llu before: %s\n", (unsigned long long)seed,
+		dprint("    # fuzz %llu:%llu before: %s\n", (unsigned long long)seed,
 			   (unsigned long long)(first + sh->done), meminfo_base);
-		ktap_print("    # fuzz %llu:%llu after:  %s\n", (unsigned long long)seed,
+		dprint("    # fuzz %llu:%llu after:  %s\n", (unsigned long long)seed,
 			   (unsigned long long)(first + sh->done), meminfo_now);
 		if (r->have_invariants && check_invariants(first + sh->done) >= 0)
-			ktap_print("    # fuzz %llu:%llu census before: %s; after: %s\n",
+			dprint("    # fuzz %llu:%llu census before: %s; after: %s\n",
 				   (unsigned long long)seed, (unsigned long long)(first + sh->done),
 				   census_base, census_now);
 		r->frame_diffs++;
@@ -1682,6 +1708,8 @@ int main(int argc, char **argv)
 	}
 	if (!map_shared())
 		return EXIT_SETUP;
+	if ((diag_fd = open("/dev/console", O_WRONLY | O_CLOEXEC)) < 0)
+		diag_fd = 1;
 	touch_stack();
 	probe_user_end();
 	read_own_ranges();
