@@ -1322,9 +1322,12 @@ static void one_call(bool in_grandchild)
 	}
 }
 
+static void close_parent_fds(void);
+
 /* Calls [first, first + count) of the run, stopping after call stop. */
 static int child_main(uint64_t child, uint64_t first, uint64_t count, uint64_t stop)
 {
+	close_parent_fds(); /* the console above all: a random write must not reach it */
 	rng_seed(seed, child);
 	install_handlers();
 	map_scratch();
@@ -1344,6 +1347,19 @@ static int child_main(uint64_t child, uint64_t first, uint64_t count, uint64_t s
  * counted. Kept quiet, init stays asleep in read() for the whole run. The
  * KTAP lines (plan, results) still go to stdout, before and after. */
 static int diag_fd = 1;
+static int frames_fd = -1; /* /proc/pagoda/free_frames, kept open */
+
+/* In a child: close what only the parent uses (fork keeps O_CLOEXEC
+ * descriptors: there is no exec). */
+static void close_parent_fds(void)
+{
+	if (diag_fd > 2)
+		close(diag_fd);
+	if (frames_fd >= 0)
+		close(frames_fd);
+	diag_fd = 1;
+	frames_fd = -1;
+}
 
 static void __attribute__((format(printf, 1, 2))) dprint(const char *fmt, ...)
 {
@@ -1375,8 +1391,6 @@ struct run {
 /* The exact free-frame count, or -1 where the kernel has no such file.
  * The file stays open and is reread at offset 0 with a page-sized buffer:
  * the measurement itself then takes nothing from the slab caches. */
-static int frames_fd = -1;
-
 static long long free_frames(void)
 {
 	static char buf[PAGE];
@@ -1617,6 +1631,7 @@ static void warm_up(struct run *r)
 	memset(sh, 0, sizeof(*sh));
 	pid = fork();
 	if (pid == 0) {
+		close_parent_fds();
 		open_fds();
 		if (fork() == 0)
 			_exit(0);
