@@ -16,7 +16,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* The 16550 UART's receive side (National Semiconductor PC16550D data
  * sheet, "Line Status Register"). */
@@ -80,12 +80,6 @@ static struct termios console_termios = {
 static char line[256];
 static size_t line_len;
 static bool line_done; /* a newline or ^D ended it: readers may take it */
-static int console_channel; /* sleep_on() channel of readers */
-
-static bool signal_pending(void)
-{
-	return current && (current->sig_pending & ~current->sig_blocked);
-}
 
 /* Write bytes to every console, as they are: printk at the emergency
  * level (always shown, no prefix printed) in chunks, skipping NULs, which
@@ -112,11 +106,9 @@ static int console_getc(struct file *f)
 			return inb(COM1_BASE + UART_RBR);
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (signal_pending())
+		if (signal_pending(current))
 			return -EINTR;
-		current->wake_tick = timer_ticks() + 1;
-		sleep_on(&console_channel);
-		current->wake_tick = 0;
+		task_sleep_until(timer_ticks() + 1); /* the UART is polled per tick */
 	}
 }
 
@@ -308,16 +300,21 @@ static const struct file_operations null_fops = {
 	.read = null_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
+	.discards_writes = true,
 };
 static const struct file_operations zero_fops = {
 	.read = zero_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
+	.discards_writes = true,
 };
 static const struct file_operations random_fops = {
 	.read = random_read,
 	.write = null_write,
 	.llseek = null_llseek,
+	.never_blocks = true,
 };
 
 static const struct {

@@ -14,7 +14,7 @@
  * The memory type of a mapping is the one Linux's PAT code ends up with,
  * see devmem_cache_mode(). */
 #include <pagoda/bootinfo.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbdev.h>
 #include <pagoda/ioremap.h>

@@ -3,8 +3,9 @@
  * physical addresses, RAM the kernel owns and the kernel image do not, the
  * first 1 MiB does (RAM there reads as zeros), and no frame is taken or
  * lost by any of it. */
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbdev.h>
 #include <pagoda/ktest.h>
@@ -151,8 +152,8 @@ MEM_CASE(devmem_maps_device_memory)
 	phys_addr_t top = cpu_phys_limit() - MAP_LEN;
 	long va;
 
-	if (boot_info.has_framebuffer) {
-		phys_addr_t fb = boot_info.fb.addr & PAGE_MASK;
+	if (bootfb_rgb()) { /* the checked framebuffer: device memory, not RAM */
+		phys_addr_t fb = bootfb_rgb()->addr & PAGE_MASK;
 		bool wc = fbdev_memory_overlaps(fb, fb + MAP_LEN);
 		va = map_phys(e, fb, MAP_LEN);
 		KEXPECT_GT(t, va, 0);

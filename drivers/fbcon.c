@@ -14,13 +14,14 @@
  * Pixel layout (multiboot2 spec, 3.6.12 "Framebuffer info"): scan line y
  * starts at base + y * pitch; a pixel is bpp/8 bytes, little-endian, with
  * each colour channel in bits [pos, pos + size). */
+#include <pagoda/spinlock.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define FONT_MAX_WIDTH 32 /* a glyph row must fit a uint32_t */
 #define FONT_MAX_HEIGHT 64
@@ -286,14 +287,19 @@ void fbcon_state_fill_rect(struct fbcon_state *st, unsigned int x, unsigned int 
 	fill_pixels(st, x, y, w, h, pack_rgb(st, rgb));
 }
 
-/* The console printk writes to. Guarded by disabling interrupts: printk
- * calls the write callback with them off, and so do the functions below. */
+/* The console printk writes to. fbcon_lock guards it: printk's console
+ * lock is held around the write callback (and taken before this one), the
+ * functions below take only this one. Interrupts are off under it. */
+DEFINE_STATIC_SPINLOCK(fbcon_lock);
 static struct fbcon_state fbcon;
 static bool fbcon_registered;
 
 static void fbcon_console_write(struct console *con __unused, const char *s, size_t n)
 {
+	uint64_t flags = spin_lock_irqsave(&fbcon_lock);
+
 	fbcon_state_write(&fbcon, s, n);
+	spin_unlock_irqrestore(&fbcon_lock, flags);
 }
 
 static struct console fbcon_console = {
@@ -312,9 +318,9 @@ int fbcon_init(const struct boot_framebuffer *fb, void *vaddr)
 	err = fbcon_check(fb, vaddr, &font_default);
 	if (err)
 		return err;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&fbcon_lock);
 	fbcon_state_init(&fbcon, fb, vaddr, &font_default);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&fbcon_lock, flags);
 	if (!fbcon_registered) {
 		fbcon_registered = true;
 		console_register(&fbcon_console);
@@ -328,9 +334,9 @@ void fbcon_suspend(bool suspended)
 
 	if (!fbcon_registered)
 		return;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&fbcon_lock);
 	fbcon_state_suspend(&fbcon, suspended);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&fbcon_lock, flags);
 }
 
 bool fbcon_active(void)
@@ -351,7 +357,7 @@ void fbcon_fill_rect(unsigned int x, unsigned int y, unsigned int w, unsigned in
 
 	if (!fbcon_registered)
 		return;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&fbcon_lock);
 	fbcon_state_fill_rect(&fbcon, x, y, w, h, rgb);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&fbcon_lock, flags);
 }

@@ -2,12 +2,14 @@
  * (a private struct fbcon_state), so that they neither need nor disturb
  * the screen. Expected pixels are worked out here from the font bits and
  * by hand-packed colour values, not by the code under test. */
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
 #include <pagoda/font.h>
 #include <pagoda/ktest.h>
 #include <pagoda/multiboot2.h>
+#include <pagoda/printk.h>
 #include <pagoda/string.h>
 
 #define FAKE_W 128
@@ -405,13 +407,17 @@ static void fbcon_live_console_matches_boot_framebuffer(struct ktest *t)
 	unsigned int cols, rows;
 
 	if (!fbcon_active()) {
-		ktest_skip(t, "no framebuffer console");
+		char why[160];
+		snprintf(why, sizeof(why), "no framebuffer console: %s", bootfb_rgb() ?
+			 "a process maps the framebuffer" : bootfb_why_not_rgb());
+		ktest_skip(t, why);
 		return;
 	}
 	fbcon_get_geometry(&cols, &rows);
-	KEXPECT_EQ(t, cols, MIN(boot_info.fb.width / font_default.width,
+	KASSERT_NOT_NULL(t, bootfb_rgb()); /* fbcon runs only on a checked framebuffer */
+	KEXPECT_EQ(t, cols, MIN(bootfb_rgb()->width / font_default.width,
 				(unsigned int)FBCON_MAX_COLS));
-	KEXPECT_EQ(t, rows, MIN(boot_info.fb.height / font_default.height,
+	KEXPECT_EQ(t, rows, MIN(bootfb_rgb()->height / font_default.height,
 				(unsigned int)FBCON_MAX_ROWS));
 }
 

@@ -15,6 +15,8 @@
  * while the count is not zero.
  *
  * One CPU, no preemption in the kernel: the state below needs no lock. */
+#include <pagoda/bootfb.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
@@ -28,7 +30,7 @@
 #include <pagoda/string.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define FB_MAJOR 29
 
@@ -107,9 +109,12 @@ static bool dispi_detect(phys_addr_t addr, uint64_t *vram)
 /* Program a 32 bpp mode, as bochs-drm's bochs_hw_setmode() does; true
  * when the registers read back what was asked. QEMU fixes up what it
  * cannot do instead of refusing, hence the check. */
+/* The DISPI index/data port pair: one index write, one data access. */
+DEFINE_STATIC_SPINLOCK(dispi_lock);
+
 static bool dispi_set_mode(uint32_t xres, uint32_t yres, uint32_t xvirt, uint32_t yvirt)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&dispi_lock);
 	bool ok;
 
 	dispi_write(VBE_DISPI_INDEX_ENABLE, 0);
@@ -128,7 +133,7 @@ static bool dispi_set_mode(uint32_t xres, uint32_t yres, uint32_t xvirt, uint32_
 	     dispi_read(VBE_DISPI_INDEX_BPP) == FBDEV_BPP &&
 	     dispi_read(VBE_DISPI_INDEX_VIRT_WIDTH) == xvirt &&
 	     dispi_read(VBE_DISPI_INDEX_VIRT_HEIGHT) >= yvirt;
-	irq_restore(flags);
+	spin_unlock_irqrestore(&dispi_lock, flags);
 	return ok;
 }
 
@@ -444,12 +449,12 @@ static void fbdev_probe(const struct boot_framebuffer *fb)
 
 int fbdev_init(void)
 {
-	const struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb = bootfb_rgb(); /* checked: drivers/bootfb.c */
 	int err;
 
 	if (fbdev.ready)
 		return 0;
-	if (!boot_info.has_framebuffer || !fb_usable(fb))
+	if (!fb || !fb_usable(fb))
 		return -ENODEV;
 	fbdev_probe(fb);
 	fbdev.screen_base = ioremap_wc(fbdev.fix.smem_start, fbdev.screen_size);

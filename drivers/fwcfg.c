@@ -1,7 +1,7 @@
 /* QEMU fw_cfg over I/O ports (QEMU's docs/specs/fw_cfg.rst): write a 16-bit
  * key to the selector port, then read the item's bytes from the data port. */
 #include <pagoda/fwcfg.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define FW_CFG_PORT_SEL 0x510
 #define FW_CFG_PORT_DATA 0x511

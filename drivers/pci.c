@@ -12,6 +12,7 @@
  * bridges, which may stop answering config cycles if told to. */
 #define pr_fmt(fmt) "pci: " fmt
 
+#include <pagoda/spinlock.h>
 #include <pagoda/acpi.h>
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
@@ -20,7 +21,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* The legacy configuration mechanism #1 (PCI Local Bus Spec 3.0,
  * 3.2.2.3.2): write enable | bus | device | function | dword offset to
@@ -66,6 +67,9 @@ static bool cfg_args_ok(uint8_t dev, uint8_t fn, unsigned int off, unsigned int 
 	return dev < 32 && fn < 8 && off % size == 0 && off + size <= limit;
 }
 
+/* Ports 0xcf8/0xcfc: an address write, then a data access. */
+DEFINE_STATIC_SPINLOCK(conf1_lock);
+
 int pci_conf1_read(uint8_t bus, uint8_t dev, uint8_t fn, unsigned int off, unsigned int size,
 		   uint32_t *val)
 {
@@ -74,7 +78,7 @@ int pci_conf1_read(uint8_t bus, uint8_t dev, uint8_t fn, unsigned int off, unsig
 	*val = ~0U;
 	if (!cfg_args_ok(dev, fn, off, size, PCI_CFG_SPACE_SIZE))
 		return -EINVAL;
-	irq = irq_save(); /* the address/data pair must not be split */
+	irq = spin_lock_irqsave(&conf1_lock); /* the address/data pair must not be split */
 	outl(PCI_CONF1_ADDRESS,
 	     PCI_CONF1_ENABLE | bus << 16 | dev << 11 | fn << 8 | (off & 0xfc));
 	if (size == 1)
@@ -83,7 +87,7 @@ int pci_conf1_read(uint8_t bus, uint8_t dev, uint8_t fn, unsigned int off, unsig
 		*val = inw(PCI_CONF1_DATA + (off & 2));
 	else
 		*val = inl(PCI_CONF1_DATA);
-	irq_restore(irq);
+	spin_unlock_irqrestore(&conf1_lock, irq);
 	return 0;
 }
 
@@ -94,7 +98,7 @@ static int pci_conf1_write(uint8_t bus, uint8_t dev, uint8_t fn, unsigned int of
 
 	if (!cfg_args_ok(dev, fn, off, size, PCI_CFG_SPACE_SIZE))
 		return -EINVAL;
-	irq = irq_save();
+	irq = spin_lock_irqsave(&conf1_lock);
 	outl(PCI_CONF1_ADDRESS,
 	     PCI_CONF1_ENABLE | bus << 16 | dev << 11 | fn << 8 | (off & 0xfc));
 	if (size == 1)
@@ -103,7 +107,7 @@ static int pci_conf1_write(uint8_t bus, uint8_t dev, uint8_t fn, unsigned int of
 		outw(PCI_CONF1_DATA + (off & 2), (uint16_t)val);
 	else
 		outl(PCI_CONF1_DATA, val);
-	irq_restore(irq);
+	spin_unlock_irqrestore(&conf1_lock, irq);
 	return 0;
 }
 
@@ -447,7 +451,8 @@ static void pci_read_bases(struct pci_dev *d, unsigned int nr_bars, unsigned int
 	uint64_t irq;
 
 	/* No printk and no interrupts in here: the console may be the
-	 * framebuffer of the very device whose decoding is off. */
+	 * framebuffer of the very device whose decoding is off. (This runs
+	 * at boot, before the other CPUs start.) */
 	irq = irq_save();
 	if (decode && !always_on)
 		pci_write_config16(d, PCI_COMMAND, cmd & ~decode);

@@ -21,7 +21,7 @@
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define SYSFS_ATTR_SIZE 4096 /* st_size of a sysfs text attribute (a page) */
 #define ATTR_TEXT_MAX 1280   /* "resource" of a bridge: 17 lines of 57 bytes */

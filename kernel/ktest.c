@@ -100,6 +100,19 @@ static void run_suite(const struct ktest_suite *s, unsigned int n, struct ktest_
 	total->skip += cnt.skip;
 }
 
+/* The totals of the last ktest_run_all(); written once, at boot. */
+static struct ktest_counts last_run;
+static bool ran;
+
+void ktest_print_summary(void)
+{
+	if (!ran)
+		return;
+	printk(last_run.fail ? KERN_ERR "ktest: %u passed, %u failed, %u skipped\n"
+			     : KERN_INFO "ktest: %u passed, %u failed, %u skipped\n",
+	       last_run.pass, last_run.fail, last_run.skip);
+}
+
 int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsigned *skipped)
 {
 	struct ktest_counts total = { 0 };
@@ -118,6 +131,8 @@ int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsign
 	printk_raw("# Totals: pass:%u fail:%u skip:%u total:%u\n", total.pass, total.fail,
 		   total.skip, total.pass + total.fail + total.skip);
 	printk_set_quiet(was_quiet);
+	last_run = total;
+	ran = true;
 	*passed = total.pass;
 	*failed = total.fail;
 	*skipped = total.skip;

@@ -4,10 +4,11 @@
  * can complain; the boot information before anything that reads it; traps
  * before anything that might fault. */
 #include <pagoda/acpi.h>
+#include <pagoda/bootfb.h>
 #include <pagoda/bootinfo.h>
 #include <pagoda/cache.h>
 #include <pagoda/cmdline.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
 #include <pagoda/fbdev.h>
@@ -16,25 +17,31 @@
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>
 #include <pagoda/mm_init.h>
+#include <asm/mtrr.h>
 #include <pagoda/multiboot2.h>
 #include <pagoda/panic.h>
 #include <pagoda/pci.h>
+#include <pagoda/percpu.h>
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
+#include <pagoda/sched.h>
 #include <pagoda/serial.h>
+#include <pagoda/smp.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
 #include <pagoda/stackprotector.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <pagoda/vgacon.h>
+#include <asm/x86.h>
 
 #define IDENTITY_MAP_END (4ULL << 30) /* boot/entry.asm identity-maps 4 GiB */
 
 void kmain(uint32_t magic, uint32_t mbi_phys);
+extern char df_stack_top[]; /* boot/entry.asm, with a guard page below */
 uint64_t kmain_tsc; /* TSC at kmain entry, for boot-time figures */
 
 static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
@@ -51,17 +58,25 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
 		panic("%s", err);
 }
 
-/* The framebuffer console: write-combining, through ioremap, so it works
- * wherever the firmware put the framebuffer (above 4 GiB included). */
+/* The screen's console, on what drivers/bootfb.c made of the boot loader's
+ * framebuffer: fbcon on a linear RGB one (write-combining, through
+ * ioremap, so it works wherever the firmware put it, above 4 GiB
+ * included), vgacon on the EGA text buffer, else none. */
 static void start_fbcon(void)
 {
-	struct boot_framebuffer *fb = &boot_info.fb;
+	const struct boot_framebuffer *fb;
 	void *va;
 
-	if (!boot_info.has_framebuffer) {
-		pr_info("fbcon: no framebuffer from the boot loader; serial console only\n");
+	bootfb_init();
+	if (bootfb_kind() == BOOTFB_EGA_TEXT) {
+		if (vgacon_init(&boot_info.fb) < 0)
+			pr_warn("vgacon: cannot use the text buffer at %#llx\n",
+				(unsigned long long)boot_info.fb.addr);
 		return;
 	}
+	fb = bootfb_rgb();
+	if (!fb)
+		return;
 	va = ioremap_wc(fb->addr, (size_t)fb->pitch * fb->height);
 	if (!va || fbcon_init(fb, va) < 0) {
 		pr_warn("fbcon: cannot use the %ux%ux%u framebuffer at %#llx\n", fb->width,
@@ -114,9 +129,7 @@ static unsigned int run_self_tests(void)
 	if (filter && strcmp(filter, "off") == 0)
 		return 0;
 	ktest_run_all(filter, &pass, &fail, &skip);
-	printk(fail ? KERN_ERR "ktest: %u passed, %u failed, %u skipped\n"
-		    : KERN_INFO "ktest: %u passed, %u failed, %u skipped\n",
-	       pass, fail, skip);
+	ktest_print_summary();
 	return fail;
 }
 
@@ -164,19 +177,25 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 
 	stack_protector_init(); /* first: every function that returns checks it */
 	kmain_tsc = rdtsc();
+	percpu_init(0, 0); /* the APIC ID is filled in when the APIC is up */
+	this_cpu()->arch.df_stack_top = (uintptr_t)df_stack_top;
 	serial_init();
 	cpu_init();
 	trap_init();
 	parse_boot_info(magic, mbi_phys);
 	cmdline_parse(&kernel_cmdline, boot_info.cmdline);
+	if (kernel_cmdline.nr_ignored)
+		pr_warn("cmdline: more than %d options; ignoring the last %u\n",
+			CMDLINE_MAX_PARAMS, kernel_cmdline.nr_ignored);
 	apply_params();
 	pat_init();
+	mtrr_init();
 	print_boot_info();
 	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
-	start_fbcon();
 	acpi_init(&boot_info);
 	pci_init();
+	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */
 	vfs_init();
 	procfs_init();
 	pci_sysfs_init();
@@ -184,10 +203,15 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	devmem_init();
 	initramfs_load_boot_module();
 	syscall_init();
-	if (timer_init() == 0)
+	smp_ipi_init();
+	if (timer_init() == 0) {
 		sti();
+		smp_boot_cpus();
+	}
 
 	failures = run_self_tests();
+	/* Every structure the tasks share is locked: let all CPUs run them. */
+	sched_enable_balance();
 	if (kernel_param("kbench"))
 		run_benchmarks();
 	/* Under make test, a kernel that failed its own tests stops here;

@@ -5,8 +5,8 @@
 #include <pagoda/panic.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
-#include <pagoda/trap.h>
-#include <pagoda/x86.h>
+#include <asm/trap.h>
+#include <asm/x86.h>
 
 #define BACKTRACE_MAX 24
 
@@ -23,25 +23,44 @@ static void print_symbol(const char *prefix, uintptr_t addr)
 		printk(KERN_EMERG "%s[<%016lx>] ?\n", prefix, addr);
 }
 
+/* The next frame of the frame-pointer chain, or 0 at its end. Only
+ * kernel-half, aligned frame pointers are followed, and each must be
+ * above the last, so a corrupt chain ends the walk instead of faulting. */
+static uintptr_t next_frame(uintptr_t rbp, uintptr_t last)
+{
+	if (rbp < 0xffff800000000000UL || (rbp & 7) || rbp <= last)
+		return 0;
+	return rbp;
+}
+
+int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max)
+{
+	uintptr_t last = 0;
+	int n = 0;
+
+	while (n < max && (rbp = next_frame(rbp, last))) {
+		uintptr_t ret = ((uintptr_t *)rbp)[1];
+		if (!ret)
+			break;
+		out[n++] = ret;
+		last = rbp;
+		rbp = ((uintptr_t *)rbp)[0];
+	}
+	return n;
+}
+
 /* Follow the frame-pointer chain (every function is compiled with
  * -fno-omit-frame-pointer: [rbp] = caller's rbp, [rbp+8] = return address).
  * Only kernel-half, aligned frame pointers are followed, and each must be
  * above the last, so a corrupt chain ends the walk instead of faulting. */
 void dump_backtrace(uintptr_t rbp)
 {
-	uintptr_t last = 0;
+	uintptr_t chain[BACKTRACE_MAX];
+	int n = backtrace_collect(rbp, chain, BACKTRACE_MAX);
 
 	printk(KERN_EMERG "Call trace:\n");
-	for (int depth = 0; depth < BACKTRACE_MAX; depth++) {
-		if (rbp < 0xffff800000000000UL || (rbp & 7) || rbp <= last)
-			break;
-		uintptr_t ret = ((uintptr_t *)rbp)[1];
-		if (!ret)
-			break;
-		print_symbol("  ", ret);
-		last = rbp;
-		rbp = ((uintptr_t *)rbp)[0];
-	}
+	for (int i = 0; i < n; i++)
+		print_symbol("  ", chain[i]);
 }
 
 static void dump_registers(const struct trap_frame *tf)
@@ -59,16 +78,14 @@ static void dump_registers(const struct trap_frame *tf)
 	       read_cr0(), read_cr2(), read_cr3(), read_cr4());
 }
 
-#define PANIC_EXIT_CODE 2 /* QEMU's isa-debug-exit status (2 << 1) | 1 = 5 */
 
 static __noreturn void halt_forever(void)
 {
 	printk(KERN_EMERG "---[ end Kernel panic ]---\n");
-	/* Under make test, end QEMU at once with a status of its own instead
-	 * of waiting for the boot's timeout. A real machine halts, with the
-	 * message on its screen. */
+	/* Under make test, end QEMU with a failing verdict at once, instead
+	 * of leaving the run to its timeout. */
 	if (debug_exit_present())
-		poweroff(PANIC_EXIT_CODE);
+		outl(DEBUG_EXIT_PORT, PANIC_EXIT_CODE);
 	for (;;) {
 		cli();
 		hlt();
@@ -81,8 +98,9 @@ static void panic_header(const char *fmt, va_list ap)
 
 	cli();
 	if (in_panic)
-		halt_forever(); /* a panic while panicking: say nothing more */
+		halt_forever(); /* a panic while panicking (or on two CPUs): say nothing more */
 	in_panic = true;
+	console_lock_for_panic();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	printk(KERN_EMERG "Kernel panic: %s\n", msg);
 }

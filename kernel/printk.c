@@ -5,16 +5,24 @@
  * One CPU for now: interrupts are disabled while a message is written so
  * that a message from an interrupt handler never lands in the middle of
  * another one. */
+#include <pagoda/atomic.h>
 #include <pagoda/printk.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define PRINTK_BUF 512
 #define DEFAULT_LOGLEVEL 7 /* print levels 0..6: everything but debug */
 
 #define LOG_BUF_SIZE (32 * 1024)
+#define LOG_RING_SIZE (16 * 1024)
 
-static struct console *consoles; /* guarded by disabling interrupts */
+/* Guards the console list, the log buffer, and each console's output, so
+ * that lines from several CPUs do not interleave. Taken with interrupts
+ * off: anything may print, interrupt handlers included. A panic takes it
+ * by force (console_lock_for_panic()). */
+DEFINE_STATIC_SPINLOCK(console_lock);
+static struct console *consoles;
 
 /* The log so far, replayed to a console registered late with CON_REPLAY
  * (the framebuffer console starts after memory management). Keeps the
@@ -28,12 +36,38 @@ static void log_store(const char *s, size_t n)
 	memcpy(log_buf + log_len, s, n);
 	log_len += n;
 }
+
+/* The newest LOG_RING_SIZE bytes of every message, whatever the console
+ * log level (as Linux's dmesg): a debugger prints it (pg-dmesg in
+ * scripts/gdb/pagoda.py), printk_ring_read() copies it. log_ring_head
+ * counts every byte ever stored: byte i lives at log_ring[i %
+ * LOG_RING_SIZE], and the ring holds [head - MIN(head, size), head).
+ * Guarded by disabling interrupts, as the consoles. */
+static char log_ring[LOG_RING_SIZE];
+static uint64_t log_ring_head;
+
+static void log_ring_store(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log_ring[log_ring_head++ % LOG_RING_SIZE] = s[i];
+}
+
+size_t printk_ring_read(char *buf, size_t size)
+{
+	uint64_t flags = spin_lock_irqsave(&console_lock);
+	uint64_t n = MIN(MIN(log_ring_head, (uint64_t)LOG_RING_SIZE), (uint64_t)size);
+
+	for (uint64_t i = 0; i < n; i++)
+		buf[i] = log_ring[(log_ring_head - n + i) % LOG_RING_SIZE];
+	spin_unlock_irqrestore(&console_lock, flags);
+	return n;
+}
 static int console_loglevel = DEFAULT_LOGLEVEL;
 static bool quiet; /* only the raw channel gets messages (printk_set_quiet) */
 
 void console_register(struct console *con)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&console_lock);
 	struct console **pp = &consoles;
 
 	while (*pp)
@@ -42,12 +76,12 @@ void console_register(struct console *con)
 	*pp = con;
 	if (con->flags & CON_REPLAY)
 		con->write(con, log_buf, log_len);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_unregister(struct console *con)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&console_lock);
 
 	for (struct console **pp = &consoles; *pp; pp = &(*pp)->next) {
 		if (*pp == con) {
@@ -55,7 +89,7 @@ void console_unregister(struct console *con)
 			break;
 		}
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 }
 
 bool printk_set_quiet(bool on)
@@ -92,13 +126,14 @@ int vprintk(const char *fmt, va_list ap)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	if (level >= console_loglevel)
-		return n;
-	flags = irq_save();
-	if (!quiet)
-		log_store(buf, n);
-	emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
-	irq_restore(flags);
+	flags = spin_lock_irqsave(&console_lock);
+	log_ring_store(buf, n);
+	if (level < console_loglevel) {
+		if (!quiet)
+			log_store(buf, n);
+		emit(buf, n, quiet ? CON_RAW_CHANNEL : 0);
+	}
+	spin_unlock_irqrestore(&console_lock, flags);
 	return n;
 }
 
@@ -125,8 +160,16 @@ int printk_raw(const char *fmt, ...)
 	va_end(ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	flags = irq_save();
+	flags = spin_lock_irqsave(&console_lock);
 	emit(buf, n, CON_RAW_CHANNEL);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&console_lock, flags);
 	return n;
+}
+
+void console_lock_for_panic(void)
+{
+	/* Another CPU (or this one, if the panic came from inside a console)
+	 * may hold it and never let go: the panic message matters more. */
+	WRITE_ONCE(console_lock.holder, -1);
+	atomic_store(&console_lock.serving, atomic_load(&console_lock.next));
 }

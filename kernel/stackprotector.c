@@ -5,7 +5,7 @@
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
 #include <pagoda/stackprotector.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* CPUID.1:ECX bit 30: RDRAND (Intel SDM Vol. 2A, CPUID, Table 3-10). */
 #define CPUID1_ECX_RDRAND (1U << 30)

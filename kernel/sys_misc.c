@@ -1,13 +1,13 @@
 /* Small system calls with Linux's semantics: identity (uname, the uid and
  * process-group family), time (clock_gettime, gettimeofday, time), random
  * bytes (getrandom), resource limits, mount, reboot, sysinfo, and the few
- * that glibc's start-up makes and only needs answered (set_robust_list,
- * rseq, sched_getaffinity).
+ * that glibc's start-up makes and only needs answered (rseq).
  *
  * Time: the monotonic clocks count TSC cycles since power-on at the rate
  * lapic.c measured (tsc_hz()); CLOCK_REALTIME adds the wall-clock time the
  * CMOS RTC showed, read once, minus the monotonic time at that read. */
 #include <pagoda/errno.h>
+#include <pagoda/fs_struct.h>
 #include <pagoda/pmm.h>
 #include <pagoda/power.h>
 #include <pagoda/printk.h>
@@ -18,7 +18,7 @@
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vfs.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* Numbers syscall.h does not list yet (arch/x86/entry/syscalls/syscall_64.tbl). */
 #ifndef SYS_gettimeofday
@@ -32,9 +32,6 @@
 #endif
 #ifndef SYS_getsid
 #define SYS_getsid 124
-#endif
-#ifndef SYS_sched_getaffinity
-#define SYS_sched_getaffinity 204
 #endif
 #ifndef SYS_clock_getres
 #define SYS_clock_getres 229
@@ -78,46 +75,119 @@ SYSCALL_DEFINE(SYS_geteuid, geteuid) { return 0; }
 SYSCALL_DEFINE(SYS_getgid, getgid) { return 0; }
 SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 
-/* There are no process groups or sessions yet: every process is the
- * leader of its own, whose id is its pid. */
+/* Process groups and sessions, as Linux keeps them (kernel/sys.c): a
+ * child starts in its parent's group and session; init's are 0, as in
+ * Linux, where pid 1 inherits them from the kernel's first task. There is
+ * no job control: a group only names who kill(-pgid) reaches. */
 
-/* pid 0 means the caller; -ESRCH for no such process. */
-static struct task *task_or_current(pid_t pid)
+/* pid 0 means the caller: does the process exist? */
+static bool task_or_current(pid_t pid)
 {
-	return pid == 0 ? current : task_find(pid);
+	return pid == 0 || task_exists(pid);
 }
 
-SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return current->tgid; }
+/* The process group (or session, if sid) of pid (0: the caller), or
+ * -ESRCH. Groups and sessions change under tasklist_lock. */
+static long pgid_of(pid_t pid, bool sid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = pid == 0 ? current : task_find_locked(pid);
+	long ret = t ? (sid ? t->signal->sid : t->signal->pgid) : -ESRCH;
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
+
+/* Does a process group pgid exist in session sid? */
+static bool group_in_session_locked(pid_t pgid, pid_t sid)
+{
+	struct list_head *pos;
+
+	assert_spin_locked(&tasklist_lock);
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->signal->pgid == pgid && t->signal->sid == sid)
+			return true;
+	}
+	return false;
+}
+
+SYSCALL_DEFINE(SYS_getpgrp, getpgrp) { return READ_ONCE(current->signal->pgid); }
 
 SYSCALL_DEFINE(SYS_getpgid, getpgid)
 {
-	struct task *t = task_or_current((pid_t)ARG(0));
-
-	return t ? t->tgid : -ESRCH;
+	return pgid_of((pid_t)ARG(0), false);
 }
 
 SYSCALL_DEFINE(SYS_getsid, getsid)
 {
-	struct task *t = task_or_current((pid_t)ARG(0));
-
-	return t ? t->tgid : -ESRCH;
+	return pgid_of((pid_t)ARG(0), true);
 }
 
-/* Accepted for the caller and its children, as Linux allows; the group is
- * not recorded. */
-SYSCALL_DEFINE(SYS_setpgid, setpgid)
+/* Linux's setpgid(): the caller or a child of it that has not exec'd,
+ * in the caller's session, not a session leader, into its own new group
+ * or an existing group of the same session. */
+static long setpgid_locked(struct task *t, pid_t pgid)
 {
-	pid_t pid = (pid_t)ARG(0), pgid = (pid_t)ARG(1);
-	struct task *t = task_or_current(pid);
+	struct task *me = current->group_leader;
 
-	if (pgid < 0)
-		return -EINVAL;
-	if (!t || (t != current && t->parent != current))
+	assert_spin_locked(&tasklist_lock);
+	if (!t)
 		return -ESRCH;
+	if (t != t->group_leader)
+		return -EINVAL; /* a thread's pid names no process */
+	if (t->parent == me) {
+		if (t->signal->sid != me->signal->sid)
+			return -EPERM;
+		if (t->did_exec)
+			return -EACCES;
+	} else if (t != me) {
+		return -ESRCH;
+	}
+	if (t->pid && t->signal->sid == t->pid)
+		return -EPERM; /* a session leader stays in its group */
+	if (!pgid)
+		pgid = t->pid;
+	if (pgid != t->pid && !group_in_session_locked(pgid, me->signal->sid))
+		return -EPERM;
+	t->signal->pgid = pgid;
 	return 0;
 }
 
-SYSCALL_DEFINE(SYS_setsid, setsid) { return current->tgid; }
+SYSCALL_DEFINE(SYS_setpgid, setpgid)
+{
+	pid_t pid = (pid_t)ARG(0), pgid = (pid_t)ARG(1);
+	uint64_t flags;
+	long ret;
+
+	if (pgid < 0)
+		return -EINVAL;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	ret = setpgid_locked(pid == 0 ? current->group_leader : task_find_locked(pid), pgid);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
+
+/* A new session and group led by the caller, unless a group with its id
+ * exists already (it leads one): -EPERM. */
+SYSCALL_DEFINE(SYS_setsid, setsid)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct list_head *pos;
+	long ret = current->tgid;
+
+	if (current->signal->pgid == current->tgid)
+		ret = -EPERM;
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+		if (t->signal->pgid == current->tgid)
+			ret = -EPERM;
+	}
+	if (ret > 0)
+		current->signal->pgid = current->signal->sid = current->tgid;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
 
 /* ---- Time ---- */
 
@@ -182,10 +252,13 @@ static int64_t days_from_civil(int64_t y, unsigned int m, unsigned int d)
 /* The RTC as seconds since the epoch (it keeps UTC, as Linux assumes on
  * x86 unless told otherwise), or 0 if it reads as nonsense. The registers
  * are read until two reads agree, so no update tears them. */
+/* The CMOS index/data port pair. */
+DEFINE_STATIC_SPINLOCK(rtc_lock);
+
 static int64_t rtc_read_seconds(void)
 {
 	struct rtc_time a, b;
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&rtc_lock);
 	uint8_t status_b;
 	int tries = 0;
 	bool pm;
@@ -196,7 +269,7 @@ static int64_t rtc_read_seconds(void)
 		rtc_read_raw(&b);
 	} while (memcmp(&a, &b, sizeof(a)) && ++tries < 10);
 	status_b = cmos_read(RTC_STATUS_B);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&rtc_lock, flags);
 	pm = a.hour & RTC_PM;
 	a.hour &= ~RTC_PM;
 	if (!(status_b & RTC_BINARY)) {
@@ -215,7 +288,7 @@ static int64_t rtc_read_seconds(void)
  * Linux's CLOCK_MONOTONIC counts from its early boot rather than from
  * power-on: firmware and boot loader time is not included. From the timer
  * tick before the TSC is calibrated. */
-static uint64_t clock_monotonic_ns(void)
+uint64_t clock_monotonic_ns(void)
 {
 	extern uint64_t kmain_tsc;
 	uint64_t hz = tsc_hz(), tsc;
@@ -229,7 +302,7 @@ static uint64_t clock_monotonic_ns(void)
 }
 
 /* The wall-clock time at monotonic 0, in ns: read from the RTC once. */
-static uint64_t clock_realtime_ns(void)
+uint64_t clock_realtime_ns(void)
 {
 	static bool have_offset;
 	static int64_t boot_ns;
@@ -265,7 +338,7 @@ static int clock_read_cpu_ns(int32_t id, uint64_t *ns)
 {
 	pid_t pid = ~(id >> 3);
 
-	if ((id & CPUCLOCK_TYPE_MASK) == CPUCLOCK_FD || (pid && !task_find(pid)))
+	if ((id & CPUCLOCK_TYPE_MASK) == CPUCLOCK_FD || (pid && !task_exists(pid)))
 		return -EINVAL;
 	*ns = clock_monotonic_ns();
 	return 0;
@@ -472,7 +545,7 @@ struct rlimit64 {
 static struct rlimit64 rlimit_default(unsigned int resource)
 {
 	switch (resource) {
-	case RLIMIT_STACK: return (struct rlimit64){ 8ULL << 20, RLIM_INFINITY };
+	case RLIMIT_STACK: return (struct rlimit64){ STACK_LIMIT_DEFAULT, RLIM_INFINITY };
 	case RLIMIT_CORE: return (struct rlimit64){ 0, RLIM_INFINITY };
 	case RLIMIT_NOFILE: return (struct rlimit64){ TASK_MAX_FDS, TASK_MAX_FDS };
 	case RLIMIT_MEMLOCK: return (struct rlimit64){ 8ULL << 20, 8ULL << 20 };
@@ -508,32 +581,8 @@ SYSCALL_DEFINE(SYS_prlimit64, prlimit64)
 
 /* ---- What glibc's start-up asks ---- */
 
-#define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
-
-/* Futexes are not implemented, so the list is never walked at exit. */
-SYSCALL_DEFINE(SYS_set_robust_list, set_robust_list)
-{
-	return ARG(1) == ROBUST_LIST_HEAD_SIZE ? 0 : -EINVAL;
-}
-
 /* Restartable sequences: -ENOSYS tells glibc to do without. */
 SYSCALL_DEFINE(SYS_rseq, rseq) { return -ENOSYS; }
-
-/* One CPU: a mask with bit 0, in one unsigned long, as Linux returns
- * cpumask_size() bytes. len must hold a bit per CPU and be a multiple of 8. */
-SYSCALL_DEFINE(SYS_sched_getaffinity, sched_getaffinity)
-{
-	unsigned int len = (unsigned int)ARG(1);
-	uint64_t mask = 1;
-
-	if (len == 0 || (len & (sizeof(mask) - 1)))
-		return -EINVAL;
-	if (!task_or_current((pid_t)ARG(0)))
-		return -ESRCH;
-	if (copy_to_user((void *)ARG(2), &mask, sizeof(mask)) < 0)
-		return -EFAULT;
-	return sizeof(mask);
-}
 
 /* Linux's struct sysinfo on x86-64 (112 bytes). Sizes are in mem_unit
  * units; Linux makes that 1 (bytes) whenever the byte counts fit, which on
@@ -553,13 +602,16 @@ SYSCALL_DEFINE(SYS_sysinfo, sysinfo)
 {
 	struct sysinfo si;
 	struct list_head *pos;
+	uint64_t flags;
 
 	memset(&si, 0, sizeof(si));
 	si.uptime = clock_monotonic_ns() / NSEC_PER_SEC;
 	si.totalram = pmm_total_pages() * PAGE_SIZE;
 	si.freeram = pmm_free_pages() * PAGE_SIZE;
+	flags = spin_lock_irqsave(&tasklist_lock);
 	list_for_each(pos, &task_list)
 		si.procs++;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
 	si.mem_unit = 1;
 	return copy_to_user((void *)ARG(0), &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
@@ -633,6 +685,7 @@ static int mount_new(const char *source, const char *fstype, struct inode *dir)
 SYSCALL_DEFINE(SYS_mount, mount)
 {
 	char source[MOUNT_STR_MAX], target[MOUNT_STR_MAX], fstype[MOUNT_STR_MAX];
+	char cwd[CWD_MAX];
 	unsigned long flags = ARG(3);
 	struct inode *dir;
 	int err;
@@ -646,7 +699,7 @@ SYSCALL_DEFINE(SYS_mount, mount)
 		return err;
 	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
 		flags &= ~MS_MGC_MSK;
-	err = vfs_lookup(current->cwd[0] ? current->cwd : "/", target, false, &dir);
+	err = vfs_lookup(fs_cwd(current, cwd), target, false, &dir);
 	if (err)
 		return err;
 	if (flags & MS_NOT_NEW)

@@ -74,15 +74,25 @@ static void sysmisc_ids_are_root(struct ktest *t)
 	KEXPECT_EQ(t, SYSCALL(SYS_getegid), 0);
 }
 
-static void sysmisc_process_groups_are_the_pid(struct ktest *t)
+/* The caller (the boot context, pid 0) in its group 0, as Linux's init
+ * starts: setpgid() moves it, getpgid() and getsid() report it, setsid()
+ * refuses a group leader. */
+static void sysmisc_process_groups_follow_setpgid(struct ktest *t)
 {
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->tgid);
-	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->tgid);
+	pid_t pgid = current->signal->pgid, sid = current->signal->sid;
+
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgrp), current->signal->pgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 0), current->signal->pgid);
 	KEXPECT_EQ(t, SYSCALL(SYS_getpgid_nr, 999999), -ESRCH);
-	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 0), 0);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, (uint64_t)-1), -EINVAL);
 	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 999999, 0), -ESRCH);
-	KEXPECT_EQ(t, SYSCALL(SYS_setsid), current->tgid);
+	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 424242), -EPERM); /* no such group */
+	current->signal->pgid = 7;
+	KEXPECT_EQ(t, SYSCALL(SYS_setpgid, 0, 0), 0); /* its own: pid 0 */
+	KEXPECT_EQ(t, current->signal->pgid, current->pid);
+	KEXPECT_EQ(t, SYSCALL(124 /* getsid */, 0), sid);
+	KEXPECT_EQ(t, SYSCALL(SYS_setsid), -EPERM); /* leads group pid already */
+	current->signal->pgid = pgid;
 }
 
 static void sysmisc_reboot_bad_magic_returns_einval(struct ktest *t)
@@ -256,17 +266,20 @@ static void sysmisc_glibc_startup_calls(struct ktest *t)
 {
 	KEXPECT_EQ(t, SYSCALL(SYS_set_robust_list, 0x1000, 24), 0);
 	KEXPECT_EQ(t, SYSCALL(SYS_set_robust_list, 0x1000, 16), -EINVAL);
+	KEXPECT_EQ(t, SYSCALL(SYS_set_robust_list, 0, 24), 0); /* the idle task keeps none */
 	KEXPECT_EQ(t, SYSCALL(SYS_rseq, 0x1000, 32, 0, 0x53053053), -ENOSYS);
 	KEXPECT_EQ(t, SYSCALL(SYS_sync), 0);
 }
 
-MM_CASE(sysmisc_sched_getaffinity_is_one_cpu)
+/* The caller's allowed CPUs that are online, in one unsigned long. */
+MM_CASE(sysmisc_sched_getaffinity_reports_allowed_online_cpus)
 {
 	uint64_t mask = 0;
 
 	KEXPECT_EQ(t, SYSCALL(SYS_sched_getaffinity_nr, 0, 128, U(0)), 8);
 	KASSERT_EQ(t, copy_from_user(&mask, (void *)U(0), sizeof(mask)), 0);
-	KEXPECT_EQ(t, mask, 1);
+	KEXPECT_EQ(t, mask, current->cpus_allowed & cpu_online_mask);
+	KEXPECT_TRUE(t, mask != 0);
 	KEXPECT_EQ(t, SYSCALL(SYS_sched_getaffinity_nr, 0, 4, U(0)), -EINVAL);
 	KEXPECT_EQ(t, SYSCALL(SYS_sched_getaffinity_nr, 0, 0, U(0)), -EINVAL);
 	KEXPECT_EQ(t, SYSCALL(SYS_sched_getaffinity_nr, 999999, 8, U(0)), -ESRCH);
@@ -321,7 +334,7 @@ MM_CASE(sysmisc_mount_checks_target_then_type)
 
 static const struct ktest_case sysmisc_cases[] = {
 	KTEST_CASE(sysmisc_ids_are_root),
-	KTEST_CASE(sysmisc_process_groups_are_the_pid),
+	KTEST_CASE(sysmisc_process_groups_follow_setpgid),
 	KTEST_CASE(sysmisc_reboot_bad_magic_returns_einval),
 	KTEST_CASE(sysmisc_clock_gettime_bad_clock_returns_einval),
 	KTEST_CASE(sysmisc_clock_gettime_accepts_linux_clocks),
@@ -333,7 +346,7 @@ static const struct ktest_case sysmisc_cases[] = {
 	KTEST_CASE(sysmisc_getrandom_rejects_unknown_flags),
 	KTEST_CASE(sysmisc_prlimit_reports_linux_defaults),
 	KTEST_CASE(sysmisc_glibc_startup_calls),
-	KTEST_CASE(sysmisc_sched_getaffinity_is_one_cpu),
+	KTEST_CASE(sysmisc_sched_getaffinity_reports_allowed_online_cpus),
 	KTEST_CASE(sysmisc_sysinfo_reports_memory),
 	KTEST_CASE(sysmisc_mount_checks_target_then_type),
 };

@@ -1,82 +1,21 @@
-/* Process system calls: fork and friends, exit, wait4, ids, TLS, sleep. */
+/* Process and thread system calls: ids, TLS, sleep, CPU affinity
+ * (kernel/fork.c has fork and clone, kernel/exit.c exit and wait4). */
 #include <pagoda/errno.h>
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
 #include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
-#define CLONE_VM 0x00000100
-#define CLONE_FS 0x00000200
-#define CLONE_FILES 0x00000400
-#define CLONE_SIGHAND 0x00000800
-#define CLONE_VFORK 0x00004000
-#define CLONE_THREAD 0x00010000
-#define CLONE_PARENT_SETTID 0x00100000
-#define CLONE_CHILD_CLEARTID 0x00200000
-#define CLONE_CHILD_SETTID 0x01000000
-#define CSIGNAL 0x000000ff
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define MSR_FS_BASE 0xc0000100
 #define NSEC_PER_SEC 1000000000ULL
-
-static long do_fork(struct trap_frame *tf)
-{
-	struct task *c = task_fork(tf);
-
-	return c ? c->pid : -ENOMEM;
-}
-
-SYSCALL_DEFINE(SYS_fork, fork) { return do_fork(args->tf); }
-
-/* vfork shares memory with the parent until exec or exit; a copy (with
- * copy-on-write) gives the same results for correct programs. */
-SYSCALL_DEFINE(SYS_vfork, vfork) { return do_fork(args->tf); }
-
-/* clone with fork-like flags only: no threads (CLONE_VM without
- * CLONE_VFORK, CLONE_THREAD) yet. */
-SYSCALL_DEFINE(SYS_clone, clone)
-{
-	uint64_t flags = ARG(0);
-	struct task *c;
-
-	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
-		return -EINVAL;
-	if (ARG(1))
-		return -EINVAL; /* a new stack only makes sense for threads */
-	c = task_fork(args->tf);
-	if (!c)
-		return -ENOMEM;
-	if ((flags & CLONE_PARENT_SETTID) && copy_to_user((void *)ARG(2), &c->pid, sizeof(int)) < 0)
-		return -EFAULT;
-	if (flags & CLONE_CHILD_CLEARTID)
-		c->clear_child_tid = ARG(3);
-	return c->pid;
-}
-
-SYSCALL_DEFINE(SYS_exit, exit) { task_exit(((int)ARG(0) & 0xff) << 8); }
-SYSCALL_DEFINE(SYS_exit_group, exit_group) { task_exit(((int)ARG(0) & 0xff) << 8); }
-
-SYSCALL_DEFINE(SYS_wait4, wait4)
-{
-	int status = 0;
-	long pid;
-
-	if (ARG(2) & ~(uint64_t)(WNOHANG | 2 /* WUNTRACED */ | 0x40000000 /* __WALL */))
-		return -EINVAL;
-	pid = task_wait((pid_t)ARG(0), &status, (int)ARG(2));
-	if (pid > 0 && ARG(1) && copy_to_user((void *)ARG(1), &status, sizeof(status)) < 0)
-		return -EFAULT;
-	if (pid > 0 && ARG(3) && clear_user((void *)ARG(3), 144 /* struct rusage */) < 0)
-		return -EFAULT;
-	return pid;
-}
+#define CPUMASK_SIZE 8 /* bytes: MAX_CPUS bits, in unsigned longs */
 
 SYSCALL_DEFINE(SYS_getpid, getpid) { return current->tgid; }
 SYSCALL_DEFINE(SYS_gettid, gettid) { return current->pid; }
-SYSCALL_DEFINE(SYS_getppid, getppid) { return current->parent ? current->parent->tgid : 0; }
+SYSCALL_DEFINE(SYS_getppid, getppid) { return task_ppid(current); }
 
 SYSCALL_DEFINE(SYS_set_tid_address, set_tid_address)
 {
@@ -88,7 +27,7 @@ SYSCALL_DEFINE(SYS_arch_prctl, arch_prctl)
 {
 	switch (ARG(0)) {
 	case ARCH_SET_FS:
-		if (ARG(1) >= 0x0000800000000000UL)
+		if (ARG(1) >= USER_SPACE_END)
 			return -EPERM; /* Linux: a non-canonical or kernel address */
 		wrmsr(MSR_FS_BASE, ARG(1));
 		current->fs_base = ARG(1);
@@ -100,6 +39,67 @@ SYSCALL_DEFINE(SYS_arch_prctl, arch_prctl)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* The task pid names (0: the caller), with a reference; NULL if none. */
+static struct task *task_or_self_get(pid_t pid)
+{
+	if (pid == 0) {
+		task_get(current);
+		return current;
+	}
+	return pid > 0 ? task_get_pid(pid) : NULL;
+}
+
+/* sched_getaffinity(pid, len, mask): the CPUs the thread may run on that
+ * are online; len must hold a bit per possible CPU and be a multiple of
+ * 8. Returns the bytes written (Linux's cpumask_size()). */
+SYSCALL_DEFINE(204 /* SYS_sched_getaffinity */, sched_getaffinity)
+{
+	unsigned int len = (unsigned int)ARG(1);
+	struct task *t;
+	uint64_t mask;
+
+	if (len * 8 < MAX_CPUS || (len & (sizeof(long) - 1)))
+		return -EINVAL;
+	if (!(t = task_or_self_get((pid_t)ARG(0))))
+		return -ESRCH;
+	mask = READ_ONCE(t->cpus_allowed) & READ_ONCE(cpu_online_mask);
+	task_put(t);
+	if (copy_to_user((void *)ARG(2), &mask, sizeof(mask)) < 0)
+		return -EFAULT;
+	return CPUMASK_SIZE;
+}
+
+/* sched_setaffinity(pid, len, mask): a shorter mask is zero-extended, a
+ * longer one cut, as Linux's get_user_cpu_mask(); -EINVAL if it holds no
+ * online CPU. The thread moves at once if it must. */
+SYSCALL_DEFINE(203 /* SYS_sched_setaffinity */, sched_setaffinity)
+{
+	size_t len = ARG(1) < CPUMASK_SIZE ? ARG(1) : CPUMASK_SIZE;
+	uint64_t mask = 0;
+	struct task *t;
+	long ret;
+
+	if (copy_from_user(&mask, (const void *)ARG(2), len) < 0)
+		return -EFAULT;
+	if (!(t = task_or_self_get((pid_t)ARG(0))))
+		return -ESRCH;
+	ret = sched_set_affinity(t, mask);
+	task_put(t);
+	return ret;
+}
+
+/* getcpu(&cpu, &node, cache): the CPU the caller runs on now; one node. */
+SYSCALL_DEFINE(309 /* SYS_getcpu */, getcpu)
+{
+	uint32_t cpu = cpu_id(), node = 0;
+
+	if (ARG(0) && copy_to_user((void *)ARG(0), &cpu, sizeof(cpu)) < 0)
+		return -EFAULT;
+	if (ARG(1) && copy_to_user((void *)ARG(1), &node, sizeof(node)) < 0)
+		return -EFAULT;
+	return 0;
 }
 
 SYSCALL_DEFINE(SYS_sched_yield, sched_yield)
@@ -119,16 +119,7 @@ static long sleep_timespec(const void *ureq)
 	if (ts[0] < 0 || ts[1] < 0 || (uint64_t)ts[1] >= NSEC_PER_SEC)
 		return -EINVAL;
 	ticks = ts[0] * TIMER_HZ + (ts[1] * TIMER_HZ + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
-	current->wake_tick = timer_ticks() + ticks + 1;
-	while (timer_ticks() < current->wake_tick) {
-		if (current->sig_pending & ~current->sig_blocked) {
-			current->wake_tick = 0;
-			return -EINTR;
-		}
-		sleep_on(&current->wake_tick);
-	}
-	current->wake_tick = 0;
-	return 0;
+	return task_sleep_until(timer_ticks() + ticks + 1);
 }
 
 SYSCALL_DEFINE(SYS_nanosleep, nanosleep) { return sleep_timespec((void *)ARG(0)); }

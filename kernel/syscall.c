@@ -1,25 +1,16 @@
 /* System-call dispatch. The handlers register themselves with
  * SYSCALL_DEFINE() (include/pagoda/syscall.h); syscall_init() builds the
- * table from the .syscalls section and points the SYSCALL instruction at
- * boot/syscall.asm. */
+ * table from the .syscalls section; the SYSCALL instruction arrives
+ * through arch/x86/syscall.asm, set up by arch/x86/syscall_setup.c. */
 #include <pagoda/errno.h>
-#include <pagoda/gdt.h>
 #include <pagoda/panic.h>
 #include <pagoda/printk.h>
+#include <pagoda/ratelimit.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
-#include <pagoda/x86.h>
-
-/* MSRs for SYSCALL/SYSRET (Intel SDM Vol. 4, Table 2-2). */
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
-#define EFER_SCE (1ULL << 0)
-/* RFLAGS bits cleared on entry: TF, IF, DF, AC (AC: SMAP stays enforced). */
-#define SYSCALL_FMASK ((1U << 8) | (1U << 9) | (1U << 10) | (1U << 18))
+#include <asm/syscall.h>
 
 extern const struct syscall_entry *const __syscalls_start[], *const __syscalls_end[];
-extern char syscall_entry[];
 
 static syscall_fn table[NR_SYSCALLS];
 static const char *names[NR_SYSCALLS];
@@ -32,23 +23,29 @@ void syscall_init(void)
 		table[(*e)->nr] = (*e)->fn;
 		names[(*e)->nr] = (*e)->name;
 	}
-	/* SYSRET loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8 (the
-	 * GDT's user entries); SYSCALL loads CS = STAR[47:32], SS = +8. */
-	wrmsr(MSR_STAR, ((uint64_t)(GDT_USER32_CS & ~3) << 48) | ((uint64_t)GDT_KERNEL_CS << 32));
-	wrmsr(MSR_LSTAR, (uintptr_t)syscall_entry);
-	wrmsr(MSR_FMASK, SYSCALL_FMASK);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	syscall_cpu_init();
+}
+
+/* Numbers past the table: a fuzzer makes millions of these calls. */
+static RATELIMIT_STATE(out_of_range_rs, "syscall");
+
+/* The caller, named by its command and its program's path, since a
+ * process can set its command to anything, the empty string included
+ * (prctl(PR_SET_NAME)). */
+static void no_such_syscall_report(uint64_t nr, const char *why)
+{
+	printk(KERN_NOTICE "syscall: %s[%d] (%s) called %s system call %llu\n", current->comm,
+	       current->pid, current->exe[0] ? current->exe : "no program", why,
+	       (unsigned long long)nr);
 }
 
 static long no_such_syscall(uint64_t nr)
 {
 	if (nr < NR_SYSCALLS && !(warned[nr / 64] & (1ULL << (nr % 64)))) {
 		warned[nr / 64] |= 1ULL << (nr % 64);
-		printk(KERN_NOTICE "syscall: %s (pid %d) called unimplemented system call %llu\n",
-		       current->comm, current->pid, (unsigned long long)nr);
-	} else if (nr >= NR_SYSCALLS) {
-		printk(KERN_NOTICE "syscall: %s (pid %d) called system call %llu (out of range)\n",
-		       current->comm, current->pid, (unsigned long long)nr);
+		no_such_syscall_report(nr, "unimplemented");
+	} else if (nr >= NR_SYSCALLS && ratelimit(&out_of_range_rs)) {
+		no_such_syscall_report(nr, "out-of-range");
 	}
 	return -ENOSYS;
 }

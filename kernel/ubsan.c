@@ -8,7 +8,7 @@
  * fail in an interrupt handler too). */
 #include <pagoda/printk.h>
 #include <pagoda/ubsan.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #ifndef UBSAN_BUILD
 #define UBSAN_BUILD 0 /* make UBSAN=1 defines it as 1 */

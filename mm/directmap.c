@@ -8,7 +8,7 @@
 #include <pagoda/mm_init.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/printk.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 extern pte_t boot_pml4[PT_ENTRIES];
 

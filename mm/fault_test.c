@@ -10,13 +10,14 @@
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/signal.h>
 #include <pagoda/slab.h>
+#include <pagoda/task.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vma.h>
 
 #define BASE 0x0000100000000000UL /* 16 TiB: a PML4 slot of its own */
 #define P PAGE_SIZE
-#define STACK_MAX (8UL << 20) /* RLIMIT_STACK's Linux default */
 
 static long map_anon(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags)
 {
@@ -184,18 +185,18 @@ MM_CASE(fault_growsdown_stops_at_guard_gap)
 
 MM_CASE(fault_growsdown_stops_at_8mib)
 {
-	uintptr_t top = BASE + 2 * STACK_MAX;
+	uintptr_t top = BASE + 2 * STACK_LIMIT_DEFAULT;
 	struct vm_area_struct *v;
 
 	KASSERT_EQ(t, map_anon(mm, top - P, P, PROT_READ | PROT_WRITE, MAP_GROWSDOWN),
 		   (long)(top - P));
 	KASSERT_NOT_NULL(t, v = vma_lookup(mm, top - P));
-	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_MAX, FAULT_FLAG_WRITE), VM_FAULT_OK);
-	KEXPECT_EQ(t, v->vm_start, top - STACK_MAX);
-	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_MAX - 1, FAULT_FLAG_WRITE),
+	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_LIMIT_DEFAULT, FAULT_FLAG_WRITE), VM_FAULT_OK);
+	KEXPECT_EQ(t, v->vm_start, top - STACK_LIMIT_DEFAULT);
+	KEXPECT_EQ(t, handle_mm_fault(mm, top - STACK_LIMIT_DEFAULT - 1, FAULT_FLAG_WRITE),
 		   VM_FAULT_SIGSEGV);
-	KEXPECT_EQ(t, v->vm_start, top - STACK_MAX);
-	KEXPECT_FALSE(t, mapped(mm, top - STACK_MAX - P));
+	KEXPECT_EQ(t, v->vm_start, top - STACK_LIMIT_DEFAULT);
+	KEXPECT_FALSE(t, mapped(mm, top - STACK_LIMIT_DEFAULT - P));
 }
 
 MM_CASE(fault_oom_on_demand_page_returns_oom_and_maps_nothing)
@@ -235,6 +236,60 @@ MM_CASE(fault_pfnmap_vma_without_pte_is_sigbus)
 	v->vm_flags &= ~(VM_PFNMAP | VM_IO);
 }
 
+/* A driver whose fault operation refuses the page (a device gone, a
+ * range past what it holds). */
+static vm_fault_t refusing_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+static const struct vm_operations_struct refusing_ops = { .fault = refusing_fault };
+
+MM_CASE(fault_driver_refusal_is_sigbus_adrerr_not_sigsegv)
+{
+	struct vm_area_struct *v;
+	int code = -1;
+
+	KASSERT_EQ(t, map_anon(mm, BASE, 2 * P, PROT_READ | PROT_WRITE, 0), (long)BASE);
+	KASSERT_NOT_NULL(t, v = vma_lookup(mm, BASE));
+	v->vm_ops = &refusing_ops;
+	KEXPECT_EQ(t, handle_mm_fault(mm, BASE + P + 5, FAULT_FLAG_USER), VM_FAULT_SIGBUS);
+	KEXPECT_EQ(t, mm_fault_signal(mm, BASE + P + 5, VM_FAULT_SIGBUS, &code), SIGBUS);
+	KEXPECT_EQ(t, code, BUS_ADRERR);
+	v->vm_ops = NULL;
+}
+
+/* The si_code tells "nothing mapped there" from "mapped, but not for
+ * this access", as Linux's bad_area() and bad_area_access_error() do. */
+MM_CASE(fault_signal_code_tells_no_mapping_from_protection)
+{
+	int code = -1;
+
+	KASSERT_EQ(t, map_anon(mm, BASE, P, PROT_READ, 0), (long)BASE);
+	KEXPECT_EQ(t, handle_mm_fault(mm, BASE, FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
+	KEXPECT_EQ(t, mm_fault_signal(mm, BASE, VM_FAULT_SIGSEGV, &code), SIGSEGV);
+	KEXPECT_EQ(t, code, SEGV_ACCERR);
+	KEXPECT_EQ(t, handle_mm_fault(mm, BASE + P, 0), VM_FAULT_SIGSEGV);
+	KEXPECT_EQ(t, mm_fault_signal(mm, BASE + P, VM_FAULT_SIGSEGV, &code), SIGSEGV);
+	KEXPECT_EQ(t, code, SEGV_MAPERR);
+	KEXPECT_EQ(t, mm_fault_signal(mm, USER_SPACE_END + P, VM_FAULT_SIGSEGV, &code), SIGSEGV);
+	KEXPECT_EQ(t, code, SEGV_MAPERR);
+	KEXPECT_EQ(t, mm_fault_signal(NULL, BASE, VM_FAULT_SIGSEGV, &code), SIGSEGV);
+	KEXPECT_EQ(t, code, SEGV_MAPERR);
+}
+
+/* Out of memory is no signal at all: the OOM killer decides who dies. */
+MM_CASE(fault_oom_and_success_are_no_signal)
+{
+	int code = -1;
+
+	KEXPECT_EQ(t, mm_fault_signal(mm, BASE, VM_FAULT_OOM, &code), 0);
+	KEXPECT_EQ(t, mm_fault_signal(mm, BASE, VM_FAULT_OK, &code), 0);
+	KASSERT_EQ(t, map_anon(mm, BASE, P, PROT_READ | PROT_WRITE, 0), (long)BASE);
+	pmm_fail_next(1);
+	KEXPECT_EQ(t, handle_mm_fault(mm, BASE, FAULT_FLAG_WRITE | FAULT_FLAG_USER), VM_FAULT_OOM);
+	pmm_fail_next(0);
+}
+
 static const struct ktest_case fault_cases[] = {
 	KTEST_CASE(fault_fresh_anon_mapping_has_no_pte),
 	KTEST_CASE(fault_read_of_untouched_page_returns_zeroes_and_maps_it),
@@ -248,5 +303,8 @@ static const struct ktest_case fault_cases[] = {
 	KTEST_CASE(fault_growsdown_stops_at_8mib),
 	KTEST_CASE(fault_oom_on_demand_page_returns_oom_and_maps_nothing),
 	KTEST_CASE(fault_pfnmap_vma_without_pte_is_sigbus),
+	KTEST_CASE(fault_driver_refusal_is_sigbus_adrerr_not_sigsegv),
+	KTEST_CASE(fault_signal_code_tells_no_mapping_from_protection),
+	KTEST_CASE(fault_oom_and_success_are_no_signal),
 };
 KTEST_SUITE(fault, fault_cases);

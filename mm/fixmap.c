@@ -6,11 +6,11 @@
  * A large (PS) PD entry maps 2 MiB (Intel SDM Vol. 3A, 4.5, Table 4-17);
  * its physical base is 64-bit up to MAXPHYADDR, so a framebuffer or BAR far
  * above 4 GiB maps like any other. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/fixmap.h>
 #include <pagoda/layout.h>
 #include <pagoda/printk.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define PDE_PRESENT (1ULL << 0)
 #define PDE_WRITE (1ULL << 1)

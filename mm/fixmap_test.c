@@ -1,7 +1,7 @@
 /* Tests of the early fixmap, including a mapping above 4 GiB that would
  * alias low memory if any step truncated the physical address to 32 bits. */
 #include <pagoda/bootinfo.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/fixmap.h>
 #include <pagoda/ktest.h>
 #include <pagoda/layout.h>

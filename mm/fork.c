@@ -6,9 +6,11 @@
  * sees the same device memory, and no reference count is involved. */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 /* pt_copy_range() callback: the entry the child gets for one leaf.
  * Private RAM pages become copy-on-write on both sides (the source entry
@@ -17,13 +19,14 @@
  * and gain a reference; device entries are copied as they are. */
 static pte_t fork_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
 {
+	/* LAB cow: begin, the stub returns 0 (the child gets no entry) */
 	const struct vm_area_struct *v = arg;
 	pte_t e = *src;
 	struct page *p;
 
 	if (e & PTE_SPECIAL)
 		return e;
-	p = pfn_to_page(phys_to_pfn(e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1)));
+	p = pfn_to_page(phys_to_pfn(pte_leaf_phys(e, level)));
 	if (!p)
 		return e;
 	if (!(v->vm_flags & VM_SHARED)) {
@@ -32,6 +35,7 @@ static pte_t fork_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
 	}
 	get_page(p);
 	return e;
+	/* LAB cow: end */
 }
 
 static int copy_vma_pages(struct mm_struct *old, struct mm_struct *new,
@@ -47,6 +51,9 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 
 	if (!new)
 		return NULL;
+	/* No other thread of the parent may change its VMAs or fault in its
+	 * pages while they are shared; its tables are write-protected here. */
+	down_write(&old->mmap_lock);
 	new->mmap_base = old->mmap_base;
 	new->start_brk = old->start_brk;
 	new->brk = old->brk;
@@ -58,16 +65,19 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 			continue;
 		if (!(c = vma_dup(v)))
 			goto fail;
+		c->vm_flags &= ~VM_PAT; /* the child reserves its own, below */
 		vma_link(new, c);
 		if (c->vm_ops && c->vm_ops->open)
 			c->vm_ops->open(c);
-		if (copy_vma_pages(old, new, v) < 0)
+		if (copy_vma_pages(old, new, v) < 0 || track_pfn_copy(c, v) < 0)
 			goto fail;
 	}
-	write_cr3(read_cr3()); /* the parent's entries lost PTE_WRITE */
+	flush_tlb_mm(old); /* the parent's entries lost PTE_WRITE, on every CPU */
+	up_write(&old->mmap_lock);
 	return new;
 fail:
-	write_cr3(read_cr3());
+	flush_tlb_mm(old);
+	up_write(&old->mmap_lock);
 	mm_destroy(new); /* drops every reference taken so far */
 	return NULL;
 }

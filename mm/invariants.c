@@ -10,13 +10,18 @@
  * descriptor in address order and checks that the frames split exactly
  * into free blocks, allocated blocks and reserved frames.
  *
- * Shared data read: task_list, every mm (VMA list and tree, page tables),
- * the kernel's PML4, every struct page, the zones and the kmalloc caches.
- * Nothing is written but the report. */
+ * Shared data read: task_list (under tasklist_lock, taking a reference on
+ * each mm), every mm (VMA list and tree, page tables), the kernel's PML4,
+ * every struct page, the zones and the kmalloc caches. Nothing is written
+ * but the report. Those are read without their locks, so the counts are
+ * exact only while no other task changes memory: make test reads
+ * /proc/pagoda/invariants when init's children are gone. A frame on a
+ * CPU's free list (PG_pcp) counts as free. */
 #include <stdarg.h>
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/invariants.h>
 #include <pagoda/layout.h>
+#include <pagoda/mm.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -109,6 +114,10 @@ static void sort_u64(uint64_t *v, size_t n)
  * so its head is pfn with the low k bits cleared for some k <= o. */
 static bool frame_is_free(pfn_t pfn)
 {
+	struct page *p = pfn_to_page(pfn);
+
+	if (p && (p->flags & PG_pcp))
+		return true; /* on a CPU's free list */
 	for (unsigned int k = 0; k <= MAX_ORDER; k++) {
 		struct page *h = pfn_to_page(pfn & ~((1ULL << k) - 1));
 		if (h && (h->flags & PG_buddy) && h->order >= k)
@@ -352,6 +361,7 @@ struct scan {
 	struct inv_report *r;
 	uint64_t free_pages[NR_ZONES];
 	uint64_t free_blocks[NR_ZONES][MAX_ORDER + 1];
+	uint64_t pcp_free; /* free frames on the CPUs' lists */
 	struct kmalloc_stats st[32]; /* the caches' own counts, read once */
 	unsigned int nr_classes;
 	uint64_t allocated, reserved, slab_frames;
@@ -360,7 +370,8 @@ struct scan {
 
 static bool tail_clean(const struct page *p)
 {
-	return p->refcount == 0 && !(p->flags & (PG_buddy | PG_slab | PG_reserved | PG_head));
+	return p->refcount == 0 &&
+	       !(p->flags & (PG_buddy | PG_slab | PG_reserved | PG_head | PG_pcp));
 }
 
 /* The tails of the block at pfn (2^order frames) are plain descriptors. */
@@ -428,6 +439,14 @@ static pfn_t scan_frame(struct scan *s, const struct mem_section *sec, pfn_t pfn
 	}
 	if (p->flags & PG_reserved) {
 		s->reserved++;
+		return 1;
+	}
+	if (p->flags & PG_pcp) { /* free, on a CPU's list: not in the zone's count */
+		if (p->refcount || p->flags != PG_pcp)
+			violation(s->r, INV_FRAME_STATES, "frame %#llx on a CPU's free list: "
+				  "refcount %u flags %#x", (unsigned long long)pfn, p->refcount,
+				  p->flags);
+		s->pcp_free++;
 		return 1;
 	}
 	if (!p->refcount) {
@@ -508,6 +527,7 @@ static void scan_frames(struct inv_report *r)
 		check_zone_lists(s, z);
 		r->census[CENSUS_FREE] += s->free_pages[z];
 	}
+	r->census[CENSUS_FREE] += s->pcp_free;
 	check_cache_totals(s);
 	r->census[CENSUS_SLAB] = s->slab_frames;
 	r->census[CENSUS_RESERVED] = s->reserved;
@@ -571,28 +591,54 @@ static __printf(2, 3) void out_printf(struct out *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Every task's address space, once each. NULL when out of memory. */
-static struct inv_space *collect_spaces(unsigned int *nr)
+static void put_spaces(struct inv_space *sp, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		mm_put(sp[i].mm);
+	kfree(sp);
+}
+
+/* Fill sp[0..cap) with every task's address space, once each, each with
+ * a reference. False if there are more than cap. */
+static bool collect_spaces_locked(struct inv_space *sp, unsigned int cap, unsigned int *nr)
 {
 	struct list_head *pos;
-	struct inv_space *sp;
-	unsigned int n = 0;
 
-	list_for_each(pos, &task_list)
-		n++;
-	sp = kmalloc(MAX(n, 1U) * sizeof(*sp), GFP_KERNEL);
-	if (!sp)
-		return NULL;
+	assert_spin_locked(&tasklist_lock);
 	*nr = 0;
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
 		bool seen = false;
 		for (unsigned int i = 0; i < *nr; i++)
 			seen |= sp[i].mm == t->mm;
-		if (t->mm && !seen)
-			sp[(*nr)++] = (struct inv_space){ t->mm, t->pid, 0 };
+		if (!t->mm || seen)
+			continue;
+		if (*nr == cap)
+			return false;
+		mm_get(t->mm);
+		sp[(*nr)++] = (struct inv_space){ t->mm, t->pid, 0 };
 	}
-	return sp;
+	return true;
+}
+
+/* Every task's address space, once each, pinned (put_spaces() drops
+ * them). NULL when out of memory. */
+static struct inv_space *collect_spaces(unsigned int *nr)
+{
+	for (unsigned int cap = 64;; cap *= 2) {
+		struct inv_space *sp = kmalloc(cap * sizeof(*sp), GFP_KERNEL);
+		uint64_t flags;
+		bool all;
+
+		if (!sp)
+			return NULL;
+		flags = spin_lock_irqsave(&tasklist_lock);
+		all = collect_spaces_locked(sp, cap, nr);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		if (all)
+			return sp;
+		put_spaces(sp, *nr);
+	}
 }
 
 static void print_case(struct out *o, const struct inv_report *r, enum inv_kind k,
@@ -648,7 +694,8 @@ int inv_ktap(char *buf, size_t size)
 	}
 	out_printf(&o, "# invariants: pass:%u fail:%u skip:%u total:%u\n", counts[0], counts[1],
 		   counts[2], NR_INV);
-	kfree(sp);
+	if (sp)
+		put_spaces(sp, nr);
 	kfree(r);
 	if (size)
 		buf[MIN(o.len, size - 1)] = '\0';

@@ -5,17 +5,19 @@
  * is chosen congruent to its physical address modulo the largest page size
  * it can use (va % 1 GiB == pa % 1 GiB for a 1 GiB BAR), so pt_map() can
  * use huge entries: a 1 GiB BAR costs one entry, not 262,144. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/errno.h>
 #include <pagoda/ioremap.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>
+#include <pagoda/memtype.h>
 #include <pagoda/mm_init.h>
 #include <pagoda/page.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define MAX_AREAS 256
 #define GiB (1ULL << 30)
@@ -24,9 +26,12 @@
 struct io_area {
 	uintptr_t va;   /* page-aligned start */
 	uint64_t size;  /* page-aligned length */
+	phys_addr_t pa; /* what it maps, reserved in the memtype list */
 };
 
-/* Sorted by va; guarded by disabling interrupts (one CPU). */
+/* Guards areas and their page-table entries (the unmap flushes every CPU
+ * while holding it). Sorted by va. */
+DEFINE_STATIC_SPINLOCK(ioremap_lock);
 static struct io_area areas[MAX_AREAS];
 static unsigned int nr_areas;
 
@@ -65,7 +70,7 @@ static uintptr_t area_alloc(phys_addr_t pa, uint64_t size)
 		uintptr_t va = ALIGN_UP(gap_start, align) + off;
 		if (va >= gap_start && va + size + PAGE_SIZE <= gap_end) {
 			memmove(&areas[i + 1], &areas[i], (nr_areas - i) * sizeof(areas[0]));
-			areas[i] = (struct io_area){ va, size };
+			areas[i] = (struct io_area){ va, size, pa & PAGE_MASK };
 			nr_areas++;
 			return va;
 		}
@@ -96,7 +101,11 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 			(unsigned long long)start, (unsigned long long)end);
 		return NULL;
 	}
-	flags = irq_save();
+	/* The range may be mapped already, here or in a process: take the
+	 * type it has there, or give up rather than alias it. */
+	if (memtype_reserve(start, end, mode, &mode) < 0)
+		return NULL;
+	flags = spin_lock_irqsave(&ioremap_lock);
 	va = area_alloc(start, len);
 	if (va && pt_map(kernel_pml4, va, start, len, pgprot_cache(PAGE_KERNEL, mode),
 			 PT_MAP_HUGE) < 0) {
@@ -105,24 +114,28 @@ void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode)
 				area_remove(i);
 		va = 0;
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&ioremap_lock, flags);
+	if (!va)
+		memtype_free(start, end);
 	return va ? (void *)(va + (phys - start)) : NULL;
 }
 
 int iounmap(void *addr)
 {
 	uintptr_t va = ALIGN_DOWN((uintptr_t)addr, PAGE_SIZE);
-	uint64_t flags = irq_save();
+	uint64_t flags = spin_lock_irqsave(&ioremap_lock);
 
 	for (unsigned int i = 0; i < nr_areas; i++) {
 		if (areas[i].va != va)
 			continue;
-		pt_unmap(kernel_pml4, va, areas[i].size, NULL, NULL);
+		struct io_area a = areas[i];
+		pt_unmap(kernel_pml4, va, a.size, NULL, NULL);
 		area_remove(i);
-		irq_restore(flags);
+		spin_unlock_irqrestore(&ioremap_lock, flags);
+		memtype_free(a.pa, a.pa + a.size);
 		return 0;
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&ioremap_lock, flags);
 	pr_warn("iounmap: %p was not returned by ioremap; ignored\n", addr);
 	return -EINVAL;
 }

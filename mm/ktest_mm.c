@@ -2,6 +2,10 @@
 #include <pagoda/ktest_mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
+#include <pagoda/uaccess.h>
+#include <pagoda/vma.h>
+
+static uint8_t page_buf[PAGE_SIZE];
 
 uint64_t ktest_free_frames(void)
 {
@@ -30,4 +34,43 @@ void ktest_run_in_mm(struct ktest *t, mm_body_fn body, bool activate)
 	if (after != before)
 		ktest_fail(t, __FILE__, __LINE__, "%lld frames leaked by the case",
 			   (long long)before - (long long)after);
+}
+
+int ktest_user_fill(uintptr_t addr, size_t len, uint8_t byte)
+{
+	memset(page_buf, byte, sizeof(page_buf));
+	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+		int ret = copy_to_user((void *)(addr + off), page_buf, MIN(len - off, PAGE_SIZE));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ktest_user_all(uintptr_t addr, size_t len, uint8_t byte)
+{
+	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+		size_t n = MIN(len - off, PAGE_SIZE);
+		int ret = copy_from_user(page_buf, (const void *)(addr + off), n);
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < n; i++)
+			if (page_buf[i] != byte)
+				return 0;
+	}
+	return 1;
+}
+
+void ktest_expect_vma_at(struct ktest *t, const char *file, int line, struct mm_struct *mm,
+			 uintptr_t addr, uintptr_t start, uintptr_t end)
+{
+	struct vm_area_struct *v = vma_lookup(mm, addr);
+
+	if (!v)
+		ktest_fail(t, file, line, "no VMA at %#lx, expected [%#lx, %#lx)",
+			   (unsigned long)addr, (unsigned long)start, (unsigned long)end);
+	else if (v->vm_start != start || v->vm_end != end)
+		ktest_fail(t, file, line, "VMA at %#lx is [%#lx, %#lx), expected [%#lx, %#lx)",
+			   (unsigned long)addr, (unsigned long)v->vm_start, (unsigned long)v->vm_end,
+			   (unsigned long)start, (unsigned long)end);
 }

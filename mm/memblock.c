@@ -116,6 +116,17 @@ phys_addr_t memblock_alloc(uint64_t size, uint64_t align, phys_addr_t limit)
 	return 0;
 }
 
+phys_addr_t memblock_low_page(void)
+{
+	for (unsigned int i = memblock_memory.nr; i-- > 0;) {
+		phys_addr_t end = MIN(memblock_memory.r[i].end, (phys_addr_t)LOW_RESERVED_END);
+		phys_addr_t pa = ALIGN_DOWN(end, PAGE_SIZE) - PAGE_SIZE;
+		if (end >= 2 * PAGE_SIZE && pa >= memblock_memory.r[i].base && pa >= PAGE_SIZE)
+			return pa;
+	}
+	return 0;
+}
+
 /* memmap=SIZE$ADDR[,SIZE$ADDR...]: reserve [ADDR, ADDR + SIZE), as Linux
  * does (Documentation/admin-guide/kernel-parameters.txt): the range leaves
  * usable memory and becomes "Reserved". Page-aligned outward. */
@@ -175,29 +186,53 @@ static void reserve_page_aligned(phys_addr_t start, phys_addr_t end)
 	memblock_add(&memblock_reserved, base, ALIGN_UP(end, PAGE_SIZE) - base);
 }
 
-static void add_usable_ram(const struct boot_info *bi)
+/* Keep only the whole pages of every range of l. */
+static void trim_to_pages(struct memblock_list *l)
 {
-	for (unsigned int i = 0; i < bi->nr_mmap; i++) {
-		const struct boot_mmap_entry *e = &bi->mmap[i];
-		phys_addr_t base = ALIGN_UP(e->base, PAGE_SIZE);
-		phys_addr_t end = ALIGN_DOWN(e->base + e->len, PAGE_SIZE);
-		if (e->type == MB2_MEMORY_AVAILABLE && end > base &&
-		    memblock_add(&memblock_memory, base, end - base) < 0)
+	for (unsigned int i = 0; i < l->nr; i++) {
+		struct memblock_range *r = &l->r[i];
+		r->base = ALIGN_UP(r->base, PAGE_SIZE);
+		r->end = ALIGN_DOWN(r->end, PAGE_SIZE);
+		if (r->end <= r->base)
+			remove_at(l, i--);
+	}
+}
+
+/* Take [base, base + size) out of mem; if the list has no room for the
+ * split that needs, every range it touches goes whole: RAM lost, never
+ * reserved memory handed out. */
+static void remove_or_drop(struct memblock_list *mem, phys_addr_t base, uint64_t size)
+{
+	if (memblock_remove(mem, base, size) == 0)
+		return;
+	pr_warn("memblock: too many memory ranges; RAM around %#llx unused\n",
+		(unsigned long long)base);
+	for (unsigned int i = 0; i < mem->nr; i++)
+		if (mem->r[i].base < base + size && base < mem->r[i].end)
+			remove_at(mem, i--);
+}
+
+void memblock_add_usable(struct memblock_list *mem, const struct boot_mmap_entry *map,
+			 unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (map[i].type == MB2_MEMORY_AVAILABLE &&
+		    memblock_add(mem, map[i].base, map[i].len) < 0)
 			pr_warn("memblock: too many memory ranges; RAM at %#llx unused\n",
-				(unsigned long long)base);
-	}
-	/* A firmware map may list RAM twice or overlap it with a reserved
-	 * entry; reserved wins, as in Linux's e820 sanitizing. */
-	for (unsigned int i = 0; i < bi->nr_mmap; i++) {
-		const struct boot_mmap_entry *e = &bi->mmap[i];
-		if (e->type != MB2_MEMORY_AVAILABLE)
-			memblock_remove(&memblock_memory, e->base, e->len);
-	}
+				(unsigned long long)map[i].base);
+	/* A firmware map may list RAM twice, out of order, or overlap it with
+	 * a reserved entry: reserved wins, byte for byte, as in Linux's
+	 * e820__update_table(); then only whole pages are RAM, as after
+	 * Linux's memblock_trim_memory(). */
+	for (unsigned int i = 0; i < n; i++)
+		if (map[i].type != MB2_MEMORY_AVAILABLE)
+			remove_or_drop(mem, map[i].base, map[i].len);
+	trim_to_pages(mem);
 }
 
 void memblock_init(const struct boot_info *bi, const struct cmdline *cl)
 {
-	add_usable_ram(bi);
+	memblock_add_usable(&memblock_memory, bi->mmap, bi->nr_mmap);
 	for (unsigned int i = 0; i < cl->nr; i++)
 		if (strcmp(cl->key[i], "memmap") == 0 && cl->value[i])
 			memblock_parse_memmap(&memblock_memmap, cl->value[i]);

@@ -2,18 +2,21 @@
  * copy of the kernel's, so every mm sees the same kernel; the user half is
  * the mm's own. Kernel-half entries never change after boot (mm/ioremap.c
  * creates its tables up front), so the copies stay valid. */
-#include <pagoda/cpu.h>
+#include <pagoda/atomic.h>
+#include <asm/cpu.h>
 #include <pagoda/mm.h>
+#include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
+#include <pagoda/smp.h>
 #include <pagoda/string.h>
+#include <pagoda/tlb.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define MMAP_BASE_GAP (128UL << 20) /* below the stack, as Linux's minimum gap */
-
-static struct mm_struct *active_mm;
 
 struct mm_struct *mm_create(void)
 {
@@ -31,60 +34,102 @@ struct mm_struct *mm_create(void)
 	kern = phys_to_virt(kernel_pml4);
 	memcpy(new + PT_ENTRIES / 2, kern + PT_ENTRIES / 2, PT_ENTRIES / 2 * sizeof(pte_t));
 	mm->pgd = page_to_phys(pgd);
+	rwsem_init(&mm->mmap_lock, "mmap_lock");
+	spin_lock_init(&mm->page_table_lock, "page_table_lock");
 	list_init(&mm->vma_list);
 	mm->vma_tree = RB_ROOT;
 	mm->mmap_base = USER_SPACE_END - MMAP_BASE_GAP;
+	mm->users = 1;
 	return mm;
 }
 
-/* pt_unmap() callback: drop the reference a user PTE held on its frame.
- * PTE_SPECIAL entries (remap_pfn_range) have no struct page: skip them. */
-static void put_user_frame(pte_t old, uintptr_t va, unsigned int level, void *arg)
+void mm_get(struct mm_struct *mm)
 {
-	struct page *p;
+	atomic_inc(&mm->users);
+}
 
-	if (old & PTE_SPECIAL)
+void mm_put(struct mm_struct *mm)
+{
+	if (mm && atomic_sub_return(&mm->users, 1) == 0)
+		mm_destroy(mm);
+}
+
+void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
+			 struct mmu_gather *tlb)
+{
+	if (end <= start)
 		return;
-	p = pfn_to_page(phys_to_pfn(old & PTE_ADDR_MASK));
-	if (p)
-		put_page(p);
+	spin_lock(&mm->page_table_lock);
+	pt_unmap_gather(mm->pgd, start, end - start, tlb);
+	spin_unlock(&mm->page_table_lock);
 }
 
 void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
-	if (end > start)
-		pt_unmap(mm->pgd, start, end - start, put_user_frame, NULL);
+	struct mmu_gather tlb;
+
+	tlb_gather_init(&tlb, mm);
+	tlb.drop_frames = true;
+	mm_zap_range_gather(mm, start, end, &tlb);
+	tlb_finish(&tlb);
+}
+
+/* From the IPI: a CPU that keeps mm loaded lazily (its idle task ran
+ * after mm's last task) lets go of it. */
+static void leave_mm(void *arg)
+{
+	struct mm_struct *mm = arg;
+
+	if (READ_ONCE(this_cpu()->active_mm) == mm)
+		mm_switch(NULL);
 }
 
 void mm_destroy(struct mm_struct *mm)
 {
 	struct list_head *pos, *n;
+	struct mmu_gather tlb;
 
 	if (!mm)
 		return;
-	if (active_mm == mm)
-		mm_switch(NULL);
+	/* No CPU may go on using the tables we are about to free, lazily or
+	 * not (a task using mm would hold a reference). */
+	smp_call_mask(atomic_load(&mm->cpumask), leave_mm, mm);
+	tlb_gather_init(&tlb, mm);
+	tlb.drop_frames = true;
 	list_for_each_safe(pos, n, &mm->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
-		mm_zap_range(mm, v->vm_start, v->vm_end);
+		untrack_pfn(v);
+		pt_unmap_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, &tlb);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)
 			v->vm_ops->close(v);
 		vma_free(v);
 	}
+	tlb_finish(&tlb);
 	free_pages(pfn_to_page(phys_to_pfn(mm->pgd)), 0);
 	kfree(mm);
 }
 
+/* Load mm's tables on this CPU (NULL: the kernel's alone). This CPU joins
+ * mm's mask before CR3 points at it, so a shootdown from then on reaches
+ * it; it leaves the old mask after, when it no longer can hold the old
+ * translations (the CR3 write dropped them). */
 void mm_switch(struct mm_struct *mm)
 {
-	active_mm = mm;
+	struct percpu *c = this_cpu();
+	struct mm_struct *old = c->active_mm;
+
+	if (mm)
+		atomic_set_bit(&mm->cpumask, c->id);
 	write_cr3(mm ? mm->pgd : kernel_pml4);
+	WRITE_ONCE(c->active_mm, mm);
+	if (old && old != mm)
+		atomic_clear_bit(&old->cpumask, c->id);
 }
 
 struct mm_struct *mm_current(void)
 {
-	return active_mm;
+	return READ_ONCE(this_cpu()->active_mm);
 }
 
 /* PROT_NONE pages are not present, so that every access faults, the

@@ -15,7 +15,8 @@
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
+#include <asm/uaccess.h>
+#include <asm/x86.h>
 
 extern pte_t boot_pml4[PT_ENTRIES];
 extern uint64_t kmain_tsc;
@@ -37,18 +38,20 @@ static void print_memory_summary(void)
 
 void mm_init(const struct boot_info *bi, const struct cmdline *cl)
 {
+	int ret;
+
 	kernel_pml4 = kernel_virt_to_phys(boot_pml4);
 	memblock_init(bi, cl);
 	if (!memblock_memory.nr)
 		panic("mm: the memory map lists no usable RAM");
-	if (directmap_init() < 0)
-		panic("mm: out of memory building the direct map");
+	if ((ret = directmap_init()) < 0)
+		panic("mm: cannot build the direct map (error %d)", ret);
 	if (page_init_sections() < 0)
 		panic("mm: out of memory for frame descriptors");
 	pmm_init();
 	pt_use_pmm();
-	if (kernel_protect_image() < 0)
-		panic("mm: out of memory protecting the kernel image");
+	if ((ret = kernel_protect_image()) < 0)
+		panic("mm: cannot protect the kernel image (error %d)", ret);
 	directmap_drop_identity();
 	if (ioremap_init() < 0 || kstack_init() < 0)
 		panic("mm: out of memory for the ioremap and kernel-stack tables");

@@ -6,15 +6,14 @@
 #include <pagoda/vfs.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
 #include <pagoda/string.h>
+#include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC)
-
-static bool fits_user(uintptr_t addr, size_t len)
-{
-	return len <= USER_SPACE_END && addr <= USER_SPACE_END - len;
-}
+#define PROT_SEM 0x8
+#define PROT_GROWS (0x01000000 | 0x02000000) /* PROT_GROWSDOWN | PROT_GROWSUP */
 
 /* The highest free gap of len bytes below mm->mmap_base (top-down, as
  * Linux places unhinted mappings), keeping STACK_GUARD_GAP below a stack.
@@ -34,9 +33,12 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len, uint64_
 		v = v ? vma_prev(mm, v) : (list_empty(&mm->vma_list) ? NULL :
 			list_entry(mm->vma_list.prev, struct vm_area_struct, vm_list));
 	}
+	if (len > USER_SPACE_END - USER_SPACE_START)
+		return 0;
 	for (;;) {
 		uintptr_t floor = v ? v->vm_end : USER_SPACE_START;
-		if (ceiling >= floor + len && ceiling - len >= phase) {
+		/* ceiling - floor cannot wrap; floor + len could. */
+		if (ceiling >= floor && ceiling - floor >= len && ceiling - len >= phase) {
 			/* The highest start in the gap with start % align == phase. */
 			uintptr_t a = ALIGN_DOWN(ceiling - len - phase, align) + phase;
 			if (a >= floor)
@@ -71,10 +73,10 @@ static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, 
 	uint64_t align = huge_align(len, file);
 	uintptr_t addr;
 
-	hint = ALIGN_UP(hint, PAGE_SIZE);
+	hint = ALIGN_DOWN(hint, PAGE_SIZE);
 	if (hint && hint < USER_SPACE_START)
 		hint = USER_SPACE_START; /* Linux's round_hint_to_min() */
-	if (hint && fits_user(hint, len) &&
+	if (hint && user_range_check(hint, len, NULL) == URANGE_OK &&
 	    !vma_intersect(mm, hint, hint + len))
 		return hint;
 	addr = unmapped_area_topdown(mm, len, align, (pgoff << PAGE_SHIFT) & (align - 1));
@@ -83,7 +85,7 @@ static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, 
 	return addr ? (long)addr : -ENOMEM;
 }
 
-static unsigned long calc_vm_flags(int prot, int flags)
+unsigned long calc_vm_flags(int prot, int flags)
 {
 	unsigned long vf = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 
@@ -178,12 +180,12 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 	if (type != MAP_PRIVATE && (flags & MAP_GROWSDOWN))
 		return -EINVAL;
 	*len = ALIGN_UP(*len, PAGE_SIZE);
-	if (!*len || *len > USER_SPACE_END)
-		return -ENOMEM;
+	if (!*len)
+		return -ENOMEM; /* the length rounds up past 2^64 */
 	if (pgoff + (*len >> PAGE_SHIFT) < pgoff)
 		return -EOVERFLOW;
-	if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && !IS_ALIGNED(addr, PAGE_SIZE))
-		return -EINVAL;
+	if (*len > USER_SPACE_END)
+		return -ENOMEM;
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
 	if (file && (ret = check_file_access(file, prot, type)) < 0)
@@ -200,8 +202,16 @@ static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int f
 {
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
 		return get_unmapped_area(mm, addr, len, file != NULL, pgoff);
-	if (!fits_user(addr, len))
-		return -ENOMEM;
+	/* Linux's order: a range past the top, then alignment, then the
+	 * floor (mmap_min_addr). */
+	switch (user_range_check(addr, len, NULL)) {
+	case URANGE_WRAPS: case URANGE_BEYOND: return -ENOMEM;
+	case URANGE_UNALIGNED:
+		if (user_range_check(ALIGN_DOWN(addr, PAGE_SIZE), len, NULL) != URANGE_OK)
+			return -ENOMEM;
+		return -EINVAL;
+	default: break;
+	}
 	if (addr < USER_SPACE_START)
 		return -EPERM;
 	if (vma_intersect(mm, addr, addr + len)) {
@@ -256,6 +266,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	if (ret == 0)
 		ret = vma_link(mm, v);
 	if (ret < 0) {
+		untrack_pfn(v);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		vma_free(v);
 		return ret;
@@ -286,16 +297,13 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 	struct vm_area_struct *v, *next;
 	int ret;
 
-	if (!IS_ALIGNED(start, PAGE_SIZE) || !len)
-		return -EINVAL;
-	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!len || !fits_user(start, len))
-		return -EINVAL;
-	end = start + len;
+	if (user_range_check(start, len, &end) != URANGE_OK)
+		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
 	if ((ret = split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
+		untrack_pfn(v);
 		mm_zap_range(mm, v->vm_start, v->vm_end);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)
@@ -327,9 +335,16 @@ static int mprotect_vma(struct mm_struct *mm, struct vm_area_struct *v, int prot
 
 	if ((vf & VM_WRITE) && !(vf & VM_MAYWRITE))
 		return -EACCES;
+	struct mmu_gather tlb;
+	int ret;
+
 	v->vm_flags = vf;
 	v->vm_page_prot = __pgprot(vm_get_page_prot(vf).bits | cache);
-	return pt_protect(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot);
+	tlb_gather_init(&tlb, mm);
+	ret = pt_protect_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot,
+				&tlb);
+	tlb_finish(&tlb); /* a CPU may hold the old, more permissive entries */
+	return ret;
 }
 
 int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
@@ -339,19 +354,20 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	int ret;
 
 	/* Linux's order of checks (mm/mprotect.c): PROT_SEM is accepted and
-	 * means nothing on x86; PROT_GROWSDOWN/UP are accepted and ignored. */
-	prot &= ~(0x01000000 | 0x02000000);
-	if (!IS_ALIGNED(start, PAGE_SIZE))
-		return -EINVAL;
-	if (!len)
-		return 0;
-	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!len || !fits_user(start, len))
-		return -ENOMEM;
-	if (prot & ~(PROT_ALL | 0x8))
+	 * means nothing on x86; one of PROT_GROWSDOWN/UP is accepted and
+	 * ignored (Pagoda's stacks grow by fault, whatever the protection). */
+	if ((prot & PROT_GROWS) == PROT_GROWS)
+		return -EINVAL; /* cannot grow both ways */
+	prot &= ~PROT_GROWS;
+	switch (user_range_check(start, len, &end)) {
+	case URANGE_OK: break;
+	case URANGE_UNALIGNED: return -EINVAL;
+	case URANGE_EMPTY: return 0;
+	default: return -ENOMEM; /* wraps, or past the top: no mapping there */
+	}
+	if (prot & ~(PROT_ALL | PROT_SEM))
 		return -EINVAL;
 	prot &= PROT_ALL;
-	end = start + len;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
 	if ((ret = split_at_edges(mm, start, end)) < 0)

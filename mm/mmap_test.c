@@ -12,7 +12,7 @@
  *
  * Addresses are in PML4 slot 32 (16 TiB), away from where top-down
  * placement puts unhinted mappings (just below mm->mmap_base). */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
 #include <pagoda/ktest_mm.h>
@@ -46,51 +46,10 @@ static long map_fixed(struct mm_struct *mm, uintptr_t addr, size_t len, int prot
 	return map_anon(mm, addr, len, prot, MAP_FIXED);
 }
 
-static uint8_t page_buf[PAGE_SIZE];
-
-/* Write byte over [addr, addr + len) of user memory: 0 or -EFAULT. */
-static int user_fill(uintptr_t addr, size_t len, uint8_t byte)
-{
-	memset(page_buf, byte, sizeof(page_buf));
-	for (size_t off = 0; off < len; off += PAGE_SIZE) {
-		int ret = copy_to_user((void *)(addr + off), page_buf, MIN(len - off, PAGE_SIZE));
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Read [addr, addr + len) of user memory: 1 if every byte is byte, 0 if
- * one is not, -EFAULT if the read faulted. */
-static int user_all(uintptr_t addr, size_t len, uint8_t byte)
-{
-	for (size_t off = 0; off < len; off += PAGE_SIZE) {
-		size_t n = MIN(len - off, PAGE_SIZE);
-		int ret = copy_from_user(page_buf, (const void *)(addr + off), n);
-		if (ret)
-			return ret;
-		for (size_t i = 0; i < n; i++)
-			if (page_buf[i] != byte)
-				return 0;
-	}
-	return 1;
-}
-
-/* Expect the VMA at addr to cover exactly [start, end). */
-static void expect_vma_at(struct ktest *t, int line, struct mm_struct *mm, uintptr_t addr,
-			  uintptr_t start, uintptr_t end)
-{
-	struct vm_area_struct *v = vma_lookup(mm, addr);
-
-	if (!v)
-		ktest_fail(t, __FILE__, line, "no VMA at %#lx, expected [%#lx, %#lx)",
-			   (unsigned long)addr, (unsigned long)start, (unsigned long)end);
-	else if (v->vm_start != start || v->vm_end != end)
-		ktest_fail(t, __FILE__, line, "VMA at %#lx is [%#lx, %#lx), expected [%#lx, %#lx)",
-			   (unsigned long)addr, (unsigned long)v->vm_start, (unsigned long)v->vm_end,
-			   (unsigned long)start, (unsigned long)end);
-}
-#define expect_vma(t, mm, addr, start, end) expect_vma_at(t, __LINE__, mm, addr, start, end)
+/* Shared with the other mm suites (include/pagoda/ktest_mm.h). */
+#define user_fill ktest_user_fill
+#define user_all ktest_user_all
+#define expect_vma ktest_expect_vma
 
 static bool ranges_overlap(uintptr_t a, size_t alen, uintptr_t b, size_t blen)
 {
@@ -157,8 +116,9 @@ MM_TEST(mmap_ignores_unknown_prot_bits_as_linux_does)
 MM_TEST(mmap_hint_is_used_when_free)
 {
 	KEXPECT_EQ(t, map_anon(mm, B + P(10), P(2), RW, 0), (long)(B + P(10)));
-	/* An unaligned hint is rounded up to a page, as Linux's PAGE_ALIGN(). */
-	KEXPECT_EQ(t, map_anon(mm, B + P(20) + 5, P(1), RW, 0), (long)(B + P(21)));
+	/* An unaligned hint is rounded down to its page, as Linux's
+	 * round_hint_to_min() does (hint &= PAGE_MASK). */
+	KEXPECT_EQ(t, map_anon(mm, B + P(20) + 5, P(1), RW, 0), (long)(B + P(20)));
 	expect_vma(t, mm, B + P(10), B + P(10), B + P(12));
 }
 

@@ -1,78 +1,111 @@
-/* mremap(2) and madvise(2) on an mm, with Linux 6.x's checks and errno. */
+/* mremap(2) and madvise(2) on an mm, with Linux 6.x's checks and errno
+ * (mm/mremap.c, mm/madvise.c).
+ *
+ * Every range mremap is given or computes, [addr, addr + old_len),
+ * [addr, addr + new_len) and [new_addr, new_addr + new_len), is checked
+ * with user_range_check() before anything changes. A move maps the pages
+ * at the destination first and unmaps the source only once nothing can
+ * fail any more, so an allocation failure leaves the original mapping and
+ * its contents as they were. */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/panic.h>
 #include <pagoda/pmm.h>
+#include <pagoda/remap.h>
+#include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
-/* Move the page-table entries of [old, old + len) to new, leaf by leaf.
- * The frames keep their references: they just change address. A huge
- * leaf moves whole when both addresses are aligned for it. Returns 0 or
- * -ENOMEM (then the caller moves everything back). */
-static int move_ptes(struct mm_struct *mm, uintptr_t old, uintptr_t new, size_t len)
+/* ---- moving page-table entries ---- */
+
+/* Map at new every leaf that maps part of [old, old + len), with the same
+ * frame and protection; the frames' references now belong to both places
+ * until move_commit() or move_abort(). A huge leaf moves whole when both
+ * addresses are aligned for it, else as 4 KiB entries. The source must
+ * hold no leaf that straddles its edges (pt_split_gather()). Returns 0 or
+ * -ENOMEM, with nothing left mapped at new. */
+static int move_map_dest(struct mm_struct *mm, uintptr_t old, uintptr_t new, size_t len)
 {
 	for (uintptr_t off = 0; off < len;) {
 		struct pt_lookup_result r;
 		uint64_t size = PAGE_SIZE;
 
 		if (pt_lookup(mm->pgd, old + off, &r) == 0) {
+			phys_addr_t pa = pte_leaf_phys(r.pte, r.level);
+			pgprot_t prot = pte_leaf_prot(r.pte, r.level);
+
 			size = pt_level_size(r.level);
-			if (!IS_ALIGNED(old + off, size) || !IS_ALIGNED(new + off, size) || off + size > len)
+			if (old + off != ALIGN_DOWN(old + off, size) || !IS_ALIGNED(new + off, size) ||
+			    off + size > len) {
+				pa = r.phys & PAGE_MASK;
 				size = PAGE_SIZE;
-			phys_addr_t pa = r.phys & ~(size - 1);
-			uint64_t bits = r.pte & ~PTE_ADDR_MASK & ~PTE_PS & ~PTE_PAT_LARGE;
-			if (pt_unmap(mm->pgd, old + off, size, NULL, NULL) < 0 ||
-			    pt_map(mm->pgd, new + off, pa, size, __pgprot(bits),
-				   size > PAGE_SIZE ? PT_MAP_HUGE : 0) < 0)
+			}
+			if (pt_map(mm->pgd, new + off, pa, size, prot,
+				   size > PAGE_SIZE ? PT_MAP_HUGE : 0) < 0) {
+				if (off)
+					pt_unmap(mm->pgd, new, off, NULL, NULL);
 				return -ENOMEM;
+			}
 		}
 		off += size;
 	}
 	return 0;
 }
 
-/* Move [old, old + old_len) of vma (already split to exactly that range)
- * to a new VMA at new of new_len bytes. */
+/* The second half of a move: take the entries away from the source (the
+ * frames keep their references: they just moved). It cannot fail:
+ * pt_split_gather() left no leaf to split at the edges, and unmapping
+ * frees tables but never allocates one. tlb flushes every CPU of mm. */
+static void move_commit(struct mm_struct *mm, uintptr_t old, size_t len,
+			struct mmu_gather *tlb)
+{
+	int ret = pt_unmap_gather(mm->pgd, old, len, tlb);
+
+	BUG_ON(ret < 0);
+}
+
+/* ---- moving a VMA ---- */
+
+/* Move vma (already split to exactly [vm_start, vm_end)) to a new VMA at
+ * new of new_len >= its length. The part beyond the old length starts
+ * empty, except for shared anonymous memory, which Pagoda populates at
+ * once. Returns new, or -ENOMEM with vma, its pages and the destination
+ * as they were. */
 static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t new,
 		     size_t new_len)
 {
 	size_t old_len = vma->vm_end - vma->vm_start;
 	struct vm_area_struct *nv = vma_dup(vma);
+	struct mmu_gather tlb;
 
 	if (!nv)
 		return -ENOMEM;
+	tlb_gather_init(&tlb, mm);
 	nv->vm_start = new;
 	nv->vm_end = new + new_len;
-	if (move_ptes(mm, vma->vm_start, new, MIN(old_len, new_len)) < 0) {
-		move_ptes(mm, new, vma->vm_start, MIN(old_len, new_len));
-		vma_free(nv);
-		return -ENOMEM;
+	if (pt_split_gather(mm->pgd, vma->vm_start, old_len, &tlb) < 0 ||
+	    move_map_dest(mm, vma->vm_start, new, old_len) < 0)
+		goto fail;
+	if (new_len > old_len && (nv->vm_flags & VM_SHARED) && !nv->vm_file &&
+	    mm_populate_shared(mm, nv, new + old_len, new + new_len) < 0) {
+		pt_unmap(mm->pgd, new, old_len, NULL, NULL);
+		goto fail;
 	}
-	if (new_len < old_len)
-		mm_zap_range(mm, vma->vm_start + new_len, vma->vm_end);
+	move_commit(mm, vma->vm_start, old_len, &tlb);
+	tlb_finish(&tlb);
 	vma_unlink(mm, vma);
 	vma_free(vma);
-	vma_link(mm, nv);
+	vma_link(mm, nv); /* cannot fail: the destination was checked free */
 	if (!nv->vm_ops && !(nv->vm_flags & VM_PFNMAP))
 		vma_merge_neighbours(mm, nv);
 	return new;
+fail:
+	tlb_finish(&tlb);
+	vma_free(nv);
+	return -ENOMEM;
 }
 
-static struct vm_area_struct *mremap_source(struct mm_struct *mm, uintptr_t addr,
-					    size_t old_len, size_t new_len, long *err)
-{
-	struct vm_area_struct *vma = vma_lookup(mm, addr);
-
-	*err = -EFAULT;
-	if (!vma || addr + old_len > vma->vm_end)
-		return NULL;
-	/* Device and driver mappings never grow (Linux: vma_to_resize). */
-	if (new_len > old_len && (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP)))
-		return NULL;
-	*err = 0;
-	return vma;
-}
-
-/* Split so that vma covers exactly [start, end); returns that VMA. */
+/* Split so that vma covers exactly [start, end); returns that VMA, or NULL
+ * for -ENOMEM (a split already made is harmless: the halves are equal). */
 static struct vm_area_struct *isolate(struct mm_struct *mm, struct vm_area_struct *vma,
 				      uintptr_t start, uintptr_t end)
 {
@@ -91,85 +124,164 @@ static struct vm_area_struct *isolate(struct mm_struct *mm, struct vm_area_struc
 static long mremap_move(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 			size_t old_len, size_t new_len, uintptr_t new)
 {
-	uintptr_t old_end = vma->vm_end;
-	long ret;
-
 	if (!(vma = isolate(mm, vma, addr, addr + old_len)))
 		return -ENOMEM;
-	ret = move_vma(mm, vma, new, new_len);
-	if (ret >= 0 && new_len > old_len && (vma_lookup(mm, new)->vm_flags & VM_SHARED))
-		if (mm_populate_shared(mm, vma_lookup(mm, new), new + old_len, new + new_len) < 0)
-			return -ENOMEM;
-	(void)old_end;
-	return ret;
+	return move_vma(mm, vma, new, new_len);
 }
 
+/* ---- the checks, in Linux's order ---- */
+
+/* Linux's vma_to_resize(): may [addr, addr + old_len) of the VMA at addr
+ * become new_len bytes long? Returns the VMA, or NULL with *err set. */
+static struct vm_area_struct *resize_check(struct mm_struct *mm, uintptr_t addr,
+					   size_t old_len, size_t new_len, long *err)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	*err = -EFAULT;
+	if (!vma)
+		return NULL;
+	/* old_len 0 asks for a second mapping of a shared object (Linux's
+	 * "duplicate"); Pagoda's shared anonymous memory is no object yet. */
+	*err = -EINVAL;
+	if (!old_len)
+		return NULL;
+	*err = -EFAULT;
+	if (old_len > vma->vm_end - addr)
+		return NULL; /* the range crosses the end of the VMA */
+	*err = 0;
+	if (new_len == old_len)
+		return vma;
+	unsigned long pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	*err = -EINVAL;
+	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+		return NULL; /* the object's page offset would wrap */
+	*err = -EFAULT;
+	if (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP))
+		return NULL; /* device and driver mappings never grow */
+	*err = 0;
+	return vma;
+}
+
+/* The arguments alone (Linux's order): flags, alignment, lengths. Rounds
+ * the lengths up to pages. 0 or -EINVAL. */
+static int mremap_check_args(uintptr_t addr, size_t *old_len, size_t *new_len, int flags)
+{
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED))
+		return -EINVAL; /* MREMAP_DONTUNMAP is not supported yet */
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (!IS_ALIGNED(addr, PAGE_SIZE))
+		return -EINVAL;
+	*old_len = ALIGN_UP(*old_len, PAGE_SIZE);
+	*new_len = ALIGN_UP(*new_len, PAGE_SIZE);
+	return *new_len ? 0 : -EINVAL; /* also a length that rounds past 2^64 */
+}
+
+/* ---- the three cases ---- */
+
+/* MREMAP_FIXED: move to exactly new, replacing what is there. */
 static long mremap_fixed(struct mm_struct *mm, uintptr_t addr, size_t old_len,
 			 size_t new_len, uintptr_t new)
 {
+	size_t moved = MIN(old_len, new_len);
 	struct vm_area_struct *vma;
 	long err;
 
-	if (!IS_ALIGNED(new, PAGE_SIZE) || new_len > USER_SPACE_END ||
-	    new > USER_SPACE_END - new_len || new < USER_SPACE_START)
+	if (user_range_check(new, new_len, NULL) != URANGE_OK)
+		return -EINVAL;
+	/* Linux reports an old range past the top when it unmaps the tail;
+	 * here it is found before the destination is touched. */
+	if (old_len && user_range_check(addr, old_len, NULL) != URANGE_OK)
 		return -EINVAL;
 	if (new < addr + old_len && addr < new + new_len)
 		return -EINVAL; /* source and destination overlap */
+	/* Linux finds this last, as mmap does (security_mmap_addr()); with
+	 * nothing mapped below mmap_min_addr, finding it first is the same. */
+	if (new < USER_SPACE_START)
+		return -EPERM;
+	if (!resize_check(mm, addr, moved, new_len, &err))
+		return err;
 	if ((err = do_munmap(mm, new, new_len)) < 0)
 		return err;
-	if (old_len > new_len) {
-		if ((err = do_munmap(mm, addr + new_len, old_len - new_len)) < 0)
-			return err;
-		old_len = new_len;
-	}
-	if (!(vma = mremap_source(mm, addr, old_len, new_len, &err)))
+	if (old_len > new_len && (err = do_munmap(mm, addr + new_len, old_len - new_len)) < 0)
 		return err;
-	return mremap_move(mm, vma, addr, old_len, new_len, new);
+	/* The unmaps may have split the source VMA: find it again. */
+	if (!(vma = resize_check(mm, addr, moved, new_len, &err)))
+		return err;
+	return mremap_move(mm, vma, addr, moved, new_len, new);
+}
+
+/* old_len >= new_len: unmap the tail; the mapping stays where it is. */
+static long mremap_shrink(struct mm_struct *mm, uintptr_t addr, size_t old_len,
+			  size_t new_len)
+{
+	long err;
+
+	if (old_len == new_len)
+		return addr;
+	if (user_range_check(addr, old_len, NULL) != URANGE_OK)
+		return -EINVAL; /* what Linux's munmap of the tail says */
+	if ((err = do_munmap(mm, addr + new_len, old_len - new_len)) < 0)
+		return err;
+	return addr;
+}
+
+/* Can vma grow in place by delta bytes? */
+static bool vma_expandable(struct mm_struct *mm, struct vm_area_struct *vma, size_t delta)
+{
+	uintptr_t end = vma->vm_end + delta;
+
+	return end > vma->vm_end && end <= USER_SPACE_END &&
+	       !vma_intersect(mm, vma->vm_end, end);
+}
+
+static long mremap_grow(struct mm_struct *mm, uintptr_t addr, size_t old_len, size_t new_len,
+			int flags)
+{
+	struct vm_area_struct *vma;
+	long err, dest;
+
+	if (!(vma = resize_check(mm, addr, old_len, new_len, &err)))
+		return err;
+	if (addr + old_len == vma->vm_end && vma_expandable(mm, vma, new_len - old_len)) {
+		uintptr_t old_end = vma->vm_end;
+		size_t delta = new_len - old_len;
+
+		if ((vma->vm_flags & VM_SHARED) && !vma->vm_file &&
+		    mm_populate_shared(mm, vma, old_end, old_end + delta) < 0)
+			return -ENOMEM;
+		vma->vm_end = old_end + delta; /* the key, vm_start, is unchanged */
+		mm->total_vm += delta >> PAGE_SHIFT;
+		return addr;
+	}
+	if (!(flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+	if ((dest = do_mmap_find_area(mm, new_len)) < 0)
+		return dest;
+	return mremap_move(mm, vma, addr, old_len, new_len, dest);
 }
 
 long do_mremap(struct mm_struct *mm, uintptr_t addr, size_t old_len, size_t new_len,
 	       int flags, uintptr_t new_addr)
 {
-	struct vm_area_struct *vma;
-	long err, dest;
+	int err = mremap_check_args(addr, &old_len, &new_len, flags);
 
-	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED) || !IS_ALIGNED(addr, PAGE_SIZE))
-		return -EINVAL; /* MREMAP_DONTUNMAP is not supported */
-	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
-		return -EINVAL;
-	old_len = ALIGN_UP(old_len, PAGE_SIZE);
-	new_len = ALIGN_UP(new_len, PAGE_SIZE);
-	if (!new_len || !old_len)
-		return -EINVAL;
+	if (err < 0)
+		return err;
+	/* Linux looks the address up before anything else, so an address
+	 * outside every mapping (the kernel half, say) is -EFAULT on every
+	 * path. */
+	if (!vma_lookup(mm, addr))
+		return -EFAULT;
 	if (flags & MREMAP_FIXED)
 		return mremap_fixed(mm, addr, old_len, new_len, new_addr);
-	if (old_len >= new_len) {
-		if (old_len > new_len && (err = do_munmap(mm, addr + new_len, old_len - new_len)) < 0)
-			return err;
-		return addr;
-	}
-	if (!(vma = mremap_source(mm, addr, old_len, new_len, &err)))
-		return err;
-	if (addr + old_len == vma->vm_end && addr <= USER_SPACE_END - new_len &&
-	    !vma_intersect(mm, vma->vm_end, addr + new_len)) {
-		uintptr_t old_end = vma->vm_end;
-		vma->vm_end = addr + new_len; /* grow in place */
-		mm->total_vm += (new_len - old_len) >> PAGE_SHIFT;
-		if ((vma->vm_flags & VM_SHARED) &&
-		    mm_populate_shared(mm, vma, old_end, vma->vm_end) < 0) {
-			vma->vm_end = old_end;
-			mm->total_vm -= (new_len - old_len) >> PAGE_SHIFT;
-			return -ENOMEM;
-		}
-		return addr;
-	}
-	if (!(flags & MREMAP_MAYMOVE))
-		return -ENOMEM;
-	dest = do_mmap_find_area(mm, new_len);
-	if (dest < 0)
-		return dest;
-	return mremap_move(mm, vma, addr, old_len, new_len, dest);
+	if (old_len >= new_len)
+		return mremap_shrink(mm, addr, old_len, new_len);
+	return mremap_grow(mm, addr, old_len, new_len, flags);
 }
+
+/* ---- madvise ---- */
 
 /* Advice Pagoda accepts: the ones that drop pages, and hints it may
  * ignore (as Linux may): NORMAL RANDOM SEQUENTIAL WILLNEED, REMOVE (9),
@@ -181,24 +293,31 @@ static bool madvise_known(int advice)
 	       (advice >= 12 && advice <= 17) || advice == 20 || advice == 21;
 }
 
+/* The errno madvise gives for each kind of bad range (Linux's order:
+ * unaligned start, a length that rounds up or adds up past 2^64; a range
+ * beyond user space finds no mapping and ends as ENOMEM). */
+static int madvise_range(uintptr_t start, size_t len, uintptr_t *end)
+{
+	switch (user_range_check(start, len, end)) {
+	case URANGE_OK: return 0;
+	case URANGE_EMPTY: *end = start; return 0;
+	case URANGE_BEYOND: return -ENOMEM;
+	default: return -EINVAL;
+	}
+}
+
 int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 {
-	uintptr_t end, covered;
 	bool drops = advice == MADV_DONTNEED || advice == MADV_FREE;
+	uintptr_t end, covered;
 	struct vm_area_struct *v;
-
 	bool hole = false;
+	int err;
 
-	if (!IS_ALIGNED(start, PAGE_SIZE) || !madvise_known(advice))
+	if (!madvise_known(advice))
 		return -EINVAL;
-	if (len && !ALIGN_UP(len, PAGE_SIZE))
-		return -EINVAL; /* the length rounds up past the address space */
-	len = ALIGN_UP(len, PAGE_SIZE);
-	end = start + len;
-	if (end < start)
-		return -EINVAL;
-	if (end == start)
-		return 0;
+	if ((err = madvise_range(start, len, &end)) < 0 || end == start)
+		return err;
 	covered = start;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = vma_next(mm, v)) {
 		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO)))

@@ -5,29 +5,30 @@
  * holds a given level's entry (creating tables on the way), and
  * walk_range() recurses over a range of any level, splitting a huge entry
  * that straddles the range, and freeing tables that end up empty. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
+#include <asm/mtrr.h>
 #include <pagoda/panic.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <pagoda/tlb.h>
+#include <asm/x86.h>
 
 #define TABLE_BITS (PTE_PRESENT | PTE_WRITE | PTE_USER) /* leaves decide */
-#define USER_END 0x0000800000000000ULL
-#define KERNEL_START 0xffff800000000000ULL
 #define KERNEL_HALF_INDEX 256 /* PML4 entries from here are shared by every mm */
 #define IDENTITY_LIMIT (4ULL << 30)
 
 phys_addr_t kernel_pml4;
 static bool tables_from_pmm, direct_map_ready;
-static uint64_t nr_table_pages;
+static uint64_t nr_table_pages; /* atomic */
 
 void pt_use_pmm(void) { tables_from_pmm = true; }
 void pt_set_direct_map_ready(void) { direct_map_ready = true; }
-uint64_t pt_table_pages(void) { return nr_table_pages; }
+uint64_t pt_table_pages(void) { return atomic_load(&nr_table_pages); }
 
 /* A table page as the kernel sees it: through the direct map once it
  * exists, before that through the boot identity map of the low 4 GiB. */
@@ -54,18 +55,18 @@ static phys_addr_t table_alloc(void)
 			return 0;
 		memset(table_va(pa), 0, PAGE_SIZE);
 	}
-	nr_table_pages++;
+	atomic_inc(&nr_table_pages);
 	return pa;
 }
 
 /* Tables from memblock or in the kernel image are reserved: never freed. */
-static void table_free(phys_addr_t pa)
+void pt_table_free(phys_addr_t pa)
 {
 	struct page *p = pfn_to_page(phys_to_pfn(pa));
 
 	if (tables_from_pmm && p && !(p->flags & PG_reserved)) {
 		free_pages(p, 0);
-		nr_table_pages--;
+		atomic_dec(&nr_table_pages);
 	}
 }
 
@@ -99,18 +100,17 @@ static pte_t make_leaf(phys_addr_t pa, uint64_t prot, unsigned int level)
 	return pa | prot | PTE_PS;
 }
 
-static phys_addr_t leaf_phys(pte_t e, unsigned int level)
+phys_addr_t pte_leaf_phys(pte_t e, unsigned int level)
 {
 	return e & PTE_ADDR_MASK & ~(pt_level_size(level) - 1);
 }
 
-/* The protection bits of a leaf, back in 4 KiB format. */
-static uint64_t leaf_prot(pte_t e, unsigned int level)
+pgprot_t pte_leaf_prot(pte_t e, unsigned int level)
 {
 	if (level == 0)
-		return e & ~PTE_ADDR_MASK;
-	uint64_t prot = e & ~PTE_ADDR_MASK & ~PTE_PS;
-	return (e & PTE_PAT_LARGE) ? prot | PTE_PAT_4K : prot;
+		return __pgprot(e & ~PTE_ADDR_MASK);
+	uint64_t prot = e & ~PTE_ADDR_MASK & ~PTE_PS & ~PTE_PAT_LARGE;
+	return __pgprot((e & PTE_PAT_LARGE) ? prot | PTE_PAT_4K : prot);
 }
 
 enum cache_mode pte_cache_mode(pte_t pte, unsigned int level)
@@ -128,20 +128,10 @@ static bool range_ok(uintptr_t va, uint64_t size)
 
 	if (!size || end < va || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE))
 		return false;
-	return end <= USER_END || va >= KERNEL_START;
+	return end <= USER_HALF_END || va >= KERNEL_HALF_START;
 }
 
-void pt_flush_range(uintptr_t va, uint64_t size)
-{
-	if (size / PAGE_SIZE > PT_FLUSH_THRESHOLD) {
-		write_cr3(read_cr3());
-		return;
-	}
-	for (uint64_t off = 0; off < size; off += PAGE_SIZE)
-		invlpg(va + off);
-}
-
-int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
+int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gather *tlb)
 {
 	pte_t *table = table_va(root);
 
@@ -154,14 +144,26 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
 	if (!entry_used(table[pt_index(va, 0)]))
 		return -ENOENT;
 	table[pt_index(va, 0)] = pte;
-	invlpg(va);
+	tlb_add_range(tlb, va, PAGE_SIZE);
 	return 0;
+}
+
+int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
+{
+	struct mmu_gather tlb;
+	int ret;
+
+	tlb_gather_init(&tlb, NULL);
+	ret = pt_set_leaf_gather(root, va, pte, &tlb);
+	tlb_finish(&tlb);
+	return ret;
 }
 
 /* The entry that maps va at level, creating the tables above it. Fails
  * with -EEXIST when a huge leaf above level already covers va. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	pte_t *table = table_va(root);
 
 	for (unsigned int l = PT_LEVELS - 1; l > level; l--) {
@@ -178,46 +180,47 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 	}
 	*out = &table[pt_index(va, level)];
 	return 0;
+	/* LAB pgtable: end */
 }
 
 /* The largest entry that fits at va/pa with remaining bytes left. */
 static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remaining,
 				 unsigned int flags)
 {
+	/* LAB pgtable: begin, the stub returns 0 (4 KiB pages only) */
 	if (!(flags & PT_MAP_HUGE))
 		return 0;
 	for (unsigned int l = 2; l > 0; l--) {
 		uint64_t sz = pt_level_size(l);
 		if (l == 2 && !cpu.gbpages)
 			continue;
-		if (IS_ALIGNED(va, sz) && IS_ALIGNED(pa, sz) && remaining >= sz)
+		/* A huge page over mixed MTRR types is undefined (SDM 12.11.9). */
+		if (IS_ALIGNED(va, sz) && IS_ALIGNED(pa, sz) && remaining >= sz &&
+		    mtrr_huge_ok(pa, sz))
 			return l;
 	}
 	return 0;
+	/* LAB pgtable: end */
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT };
 
 struct walk {
 	enum walk_op op;
 	uint64_t prot;
-	pt_leaf_fn fn;
+	struct mmu_gather *tlb; /* what changed, and what to free after the flush */
+	pt_leaf_fn fn;          /* WALK_VISIT: called for each leaf */
 	void *arg;
-	uint64_t flushes;
+	uint64_t tables;        /* WALK_VISIT: tables entered */
 };
-
-static void walk_flush(struct walk *w, uintptr_t va)
-{
-	if (w->flushes++ < PT_FLUSH_THRESHOLD)
-		invlpg(va);
-}
 
 /* Replace the huge leaf *e at level by a table of level - 1 entries that
  * map the same memory with the same protection. */
 static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
 {
-	phys_addr_t t = table_alloc(), pa = leaf_phys(*e, level);
-	uint64_t prot = leaf_prot(*e, level), child = pt_level_size(level - 1);
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
+	phys_addr_t t = table_alloc(), pa = pte_leaf_phys(*e, level);
+	uint64_t prot = pte_leaf_prot(*e, level).bits, child = pt_level_size(level - 1);
 	pte_t *tab;
 
 	if (!t)
@@ -226,8 +229,9 @@ static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 	for (unsigned int i = 0; i < PT_ENTRIES; i++)
 		tab[i] = make_leaf(pa + i * child, prot, level - 1);
 	*e = t | TABLE_BITS;
-	walk_flush(w, base);
+	tlb_add_range(w->tlb, base, pt_level_size(level)); /* the huge entry's TLB line */
 	return 0;
+	/* LAB pgtable: end */
 }
 
 static bool table_empty(const pte_t *t)
@@ -242,10 +246,12 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 {
 	pte_t old = *e;
 
+	if (w->op == WALK_SPLIT)
+		return; /* a leaf inside the range stays whole */
 	if (w->op == WALK_UNMAP) {
 		*e = 0;
-		if (w->fn)
-			w->fn(old, base, level, w->arg);
+		tlb_leaf_removed(w->tlb, old, base, level);
+		return;
 	} else {
 		/* Keep what belongs to the frame, not the protection: "special"
 		 * (no struct page), and copy-on-write, which must stay read-only
@@ -253,14 +259,15 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 		uint64_t prot = w->prot | (old & (PTE_SPECIAL | PTE_COW));
 		if (old & PTE_COW)
 			prot &= ~PTE_WRITE;
-		*e = make_leaf(leaf_phys(old, level), prot, level);
+		*e = make_leaf(pte_leaf_phys(old, level), prot, level);
 	}
-	walk_flush(w, base);
+	tlb_add_range(w->tlb, base, pt_level_size(level));
 }
 
 static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
 		      uintptr_t end)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	uint64_t size = pt_level_size(level);
 
 	for (uintptr_t next; va < end; va = next) {
@@ -275,6 +282,11 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		if (is_leaf(*e, level)) {
 			if (w->op == WALK_PRUNE)
 				continue;
+			if (w->op == WALK_VISIT) {
+				if (w->fn)
+					w->fn(*e, base, level, w->arg);
+				continue;
+			}
 			if (va == base && next - base == size) {
 				walk_leaf(w, e, level, base);
 				continue;
@@ -283,44 +295,91 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 				return ret;
 		}
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
+		w->tables++;
 		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
 			return ret;
-		if (w->op != WALK_PROTECT && table_empty(child) &&
+		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_empty(child) &&
 		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
-			table_free(t);
-			walk_flush(w, base);
+			/* Paging-structure caches may hold the table: it is freed
+			 * only after the flush. */
+			tlb_add_range(w->tlb, base, pt_level_size(level));
+			tlb_defer_table(w->tlb, t);
 		}
 	}
 	return 0;
+	/* LAB pgtable: end */
 }
 
-static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size)
+/* Walk [va, va + size) with w. Without a gather of the caller's, use one
+ * for every CPU and finish it here. */
+static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size,
+		     struct mmu_gather *tlb)
 {
-	int ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	struct mmu_gather own;
+	int ret;
 
-	if (w->flushes > PT_FLUSH_THRESHOLD)
-		write_cr3(read_cr3());
+	if (!range_ok(va, size))
+		return -EINVAL;
+	if (!tlb)
+		tlb_gather_init(&own, NULL);
+	w->tlb = tlb ? tlb : &own;
+	ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	if (!tlb)
+		tlb_finish(&own);
 	return ret;
+}
+
+int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_UNMAP };
+
+	return walk_root(root, &w, va, size, tlb);
 }
 
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
 {
-	struct walk w = { .op = WALK_UNMAP, .fn = fn, .arg = arg };
+	struct mmu_gather tlb;
+	int ret;
 
-	if (!range_ok(va, size))
-		return -EINVAL;
-	return walk_root(root, &w, va, size);
+	tlb_gather_init(&tlb, NULL);
+	tlb.leaf_fn = fn;
+	tlb.leaf_arg = arg;
+	ret = pt_unmap_gather(root, va, size, &tlb);
+	tlb_finish(&tlb);
+	return ret;
+}
+
+int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot,
+		      struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
+
+	return walk_root(root, &w, va, size, tlb);
 }
 
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 {
-	struct walk w = { .op = WALK_PROTECT, .prot = prot.bits & ~PTE_ADDR_MASK };
+	return pt_protect_gather(root, va, size, prot, NULL);
+}
 
-	if (!range_ok(va, size))
-		return -EINVAL;
-	return walk_root(root, &w, va, size);
+int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_SPLIT };
+
+	return walk_root(root, &w, va, size, tlb);
+}
+
+long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)
+{
+	struct walk w = { .op = WALK_VISIT, .fn = fn, .arg = arg };
+	struct mmu_gather nothing;
+	int ret;
+
+	tlb_gather_init(&nothing, NULL); /* a visit changes nothing: no flush */
+	ret = walk_root(root, &w, va, size, &nothing);
+	return ret < 0 ? ret : (long)w.tables;
 }
 
 /* Free the tables in [va, va + size) that hold no entry: after a failed
@@ -329,12 +388,13 @@ static void pt_prune(phys_addr_t root, uintptr_t va, uint64_t size)
 {
 	struct walk w = { .op = WALK_PRUNE };
 
-	walk_root(root, &w, va, size);
+	walk_root(root, &w, va, size, NULL);
 }
 
 int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,
 	   unsigned int flags)
 {
+	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	uintptr_t cur = va, end = va + size, table_end = 0;
 	unsigned int elevel = PT_LEVELS;
 	pte_t *e = NULL;
@@ -367,13 +427,14 @@ fail:
 		pt_unmap(root, va, cur - va, NULL, NULL);
 	pt_prune(root, va, size);
 	return ret;
+	/* LAB pgtable: end */
 }
 
 int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 {
 	pte_t *table = table_va(root);
 
-	if (va >= USER_END && va < KERNEL_START)
+	if (va >= USER_HALF_END && va < KERNEL_HALF_START)
 		return -ENOENT; /* non-canonical: the CPU would #GP */
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];
@@ -382,7 +443,7 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 		if (is_leaf(e, l)) {
 			res->pte = e;
 			res->level = l;
-			res->phys = leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
+			res->phys = pte_leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
 			return 0;
 		}
 		table = table_va(e & PTE_ADDR_MASK);

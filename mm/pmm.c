@@ -5,13 +5,15 @@
  * Its buddy is the block it would merge with: pfn ^ (1 << k). Zone limits
  * (16 MiB, 4 GiB) are multiples of the largest block, so a block never
  * straddles two zones. */
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/memblock.h>
 #include <pagoda/panic.h>
+#include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define POISON_FREE 0x6b /* written over freed frames, as Linux's POISON_FREE */
 
@@ -21,7 +23,8 @@ struct zone zones[NR_ZONES] = {
 	[ZONE_NORMAL] = { .name = "Normal", .start = ZONE_DMA32_END, .end = UINT64_MAX },
 };
 
-static unsigned int fail_next;     /* test hook: forced allocation failures */
+/* Test hooks (forced allocation failures), changed atomically. */
+static unsigned int fail_next;
 static unsigned int fail_after = PMM_NO_FAIL;
 static bool poison_on_free = true; /* debug: catch use after free */
 
@@ -38,19 +41,25 @@ bool pmm_set_poison(bool on)
 	return old;
 }
 
+/* Take one from *counter unless it is 0; true if one was taken. */
+static bool take_one(unsigned int *counter)
+{
+	unsigned int v = atomic_load(counter);
+
+	while (v && v != PMM_NO_FAIL)
+		if (atomic_cmpxchg(counter, &v, v - 1))
+			return true;
+	return false;
+}
+
 /* Should this allocation fail on purpose (a test asked for it)? */
 static bool forced_failure(void)
 {
-	if (fail_next) {
-		fail_next--;
+	if (take_one(&fail_next))
 		return true;
-	}
-	if (fail_after == PMM_NO_FAIL)
+	if (READ_ONCE(fail_after) == PMM_NO_FAIL)
 		return false;
-	if (fail_after == 0)
-		return true;
-	fail_after--;
-	return false;
+	return !take_one(&fail_after);
 }
 
 static enum zone_type pfn_zone(pfn_t pfn)
@@ -62,6 +71,7 @@ static enum zone_type pfn_zone(pfn_t pfn)
 
 static void free_list_add(struct zone *z, struct page *p, unsigned int order)
 {
+	assert_spin_locked(&z->lock);
 	p->flags = PG_buddy;
 	p->order = order;
 	p->refcount = 0;
@@ -79,9 +89,10 @@ static void free_list_del(struct zone *z, struct page *p, unsigned int order)
 }
 
 /* Put a block on its free list, merging it with its buddy as long as the
- * buddy is a free block of the same order. */
-static void buddy_free(pfn_t pfn, unsigned int order)
+ * buddy is a free block of the same order. The zone's lock is held. */
+static void buddy_free_locked(pfn_t pfn, unsigned int order)
 {
+	/* LAB buddy: begin, the stub does nothing */
 	struct zone *z = &zones[pfn_zone(pfn)];
 
 	while (order < MAX_ORDER) {
@@ -93,12 +104,14 @@ static void buddy_free(pfn_t pfn, unsigned int order)
 		order++;
 	}
 	free_list_add(z, pfn_to_page(pfn), order);
+	/* LAB buddy: end */
 }
 
 /* Take a block of at least order from z, splitting a larger one and
  * returning the upper halves to their free lists. */
-static struct page *zone_take(struct zone *z, unsigned int order)
+static struct page *zone_take_locked(struct zone *z, unsigned int order)
 {
+	/* LAB buddy: begin, the stub returns NULL */
 	for (unsigned int k = order; k <= MAX_ORDER; k++) {
 		if (list_empty(&z->free_list[k]))
 			continue;
@@ -112,6 +125,7 @@ static struct page *zone_take(struct zone *z, unsigned int order)
 		return p;
 	}
 	return NULL;
+	/* LAB buddy: end */
 }
 
 /* The zones a request may use, most preferred first (Linux's zonelist). */
@@ -127,28 +141,123 @@ static unsigned int gfp_zones(gfp_t gfp, enum zone_type *out)
 	return n;
 }
 
+static struct page *zone_take(struct zone *z, unsigned int order)
+{
+	uint64_t flags = spin_lock_irqsave(&z->lock);
+	struct page *p = zone_take_locked(z, order);
+
+	spin_unlock_irqrestore(&z->lock, flags);
+	return p;
+}
+
+/* Move up to PCP_BATCH frames from zone zt to this CPU's list of it. */
+static void pcp_refill_locked(struct pcp_list *pcp, enum zone_type zt)
+{
+	struct zone *z = &zones[zt];
+	uint64_t flags = spin_lock_irqsave(&z->lock);
+
+	for (unsigned int i = 0; i < PCP_BATCH; i++) {
+		struct page *p = zone_take_locked(z, 0);
+		if (!p)
+			break;
+		p->flags = PG_pcp;
+		list_add_tail(&p->lru, &pcp->frames);
+		pcp->count++;
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* Give up to n frames of pcp back to zone zt. */
+static void pcp_trim_locked(struct pcp_list *pcp, enum zone_type zt, unsigned int n)
+{
+	struct zone *z = &zones[zt];
+	uint64_t flags = spin_lock_irqsave(&z->lock);
+
+	while (n-- && pcp->count) {
+		struct page *p = list_first_entry(&pcp->frames, struct page, lru);
+		list_del(&p->lru);
+		pcp->count--;
+		p->flags = 0;
+		buddy_free_locked(page_to_pfn(p), 0);
+	}
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/* One frame of zone zt from this CPU's list, refilled if empty. */
+static struct page *pcp_take(enum zone_type zt)
+{
+	struct pcp_list *pcp = &this_cpu()->pcp[zt];
+	struct page *p = NULL;
+	uint64_t flags = spin_lock_irqsave(&pcp->lock);
+
+	if (!pcp->count)
+		pcp_refill_locked(pcp, zt);
+	if (pcp->count) {
+		p = list_first_entry(&pcp->frames, struct page, lru);
+		list_del(&p->lru);
+		pcp->count--;
+		p->flags = 0;
+	}
+	spin_unlock_irqrestore(&pcp->lock, flags);
+	return p;
+}
+
+static struct page *take_block(const enum zone_type *zlist, unsigned int nz, unsigned int order)
+{
+	struct page *p = NULL;
+
+	for (unsigned int i = 0; i < nz && !p; i++)
+		p = order ? zone_take(&zones[zlist[i]], order) : pcp_take(zlist[i]);
+	return p;
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	enum zone_type order_of_zones[NR_ZONES];
 	unsigned int nz = gfp_zones(gfp, order_of_zones);
-	struct page *p = NULL;
-	uint64_t flags;
+	struct page *p;
 
-	if (order > MAX_ORDER)
+	if (order > MAX_ORDER || forced_failure())
 		return NULL;
-	flags = irq_save();
-	if (!forced_failure())
-		for (unsigned int i = 0; i < nz && !p; i++)
-			p = zone_take(&zones[order_of_zones[i]], order);
-	if (p) {
-		p->refcount = 1;
-		p->order = order;
-		p->flags = order ? PG_head : 0;
+	p = take_block(order_of_zones, nz, order);
+	if (!p) {
+		/* Frames may sit on other CPUs' lists: bring them back, and
+		 * let the buddies merge, before saying there is no memory. */
+		pmm_drain_all();
+		p = take_block(order_of_zones, nz, order);
 	}
-	irq_restore(flags);
-	if (p && (gfp & __GFP_ZERO))
+	if (!p)
+		return NULL;
+	atomic_store(&p->refcount, 1);
+	p->order = order;
+	p->flags = order ? PG_head : 0;
+	if (gfp & __GFP_ZERO)
 		memset(page_address(p), 0, PAGE_SIZE << order);
 	return p;
+}
+
+void pmm_drain_all(void)
+{
+	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (!(READ_ONCE(cpu_online_mask) & (1ULL << cpu)))
+			continue;
+		for (unsigned int zt = 0; zt < NR_ZONES; zt++) {
+			struct pcp_list *pcp = &cpu_area(cpu)->pcp[zt];
+			uint64_t flags = spin_lock_irqsave(&pcp->lock);
+			pcp_trim_locked(pcp, (enum zone_type)zt, pcp->count);
+			spin_unlock_irqrestore(&pcp->lock, flags);
+		}
+	}
+}
+
+void pmm_cpu_init(void)
+{
+	for (unsigned int zt = 0; zt < NR_ZONES; zt++) {
+		struct pcp_list *pcp = &this_cpu()->pcp[zt];
+		spin_lock_init(&pcp->lock, "pcp_list");
+		list_init(&pcp->frames);
+		pcp->count = 0;
+	}
 }
 
 /* Why a block cannot be freed, or NULL if it can. */
@@ -167,42 +276,61 @@ static const char *free_check(struct page *p, pfn_t pfn, unsigned int order)
 	return NULL;
 }
 
+/* The last reference is gone: the block goes back, a single frame to
+ * this CPU's list (trimmed to its zone when long), a larger block to its
+ * zone's buddy lists. */
+static void release_block(struct page *p, pfn_t pfn, unsigned int order)
+{
+	enum zone_type zt = (enum zone_type)p->zone;
+	uint64_t flags;
+
+	if (poison_on_free)
+		memset(page_address(p), POISON_FREE, PAGE_SIZE << order);
+	p->flags = 0;
+	if (order == 0) {
+		struct pcp_list *pcp = &this_cpu()->pcp[zt];
+		flags = spin_lock_irqsave(&pcp->lock);
+		p->flags = PG_pcp;
+		list_add(&p->lru, &pcp->frames);
+		if (++pcp->count > PCP_HIGH)
+			pcp_trim_locked(pcp, zt, PCP_BATCH);
+		spin_unlock_irqrestore(&pcp->lock, flags);
+		return;
+	}
+	flags = spin_lock_irqsave(&zones[zt].lock);
+	buddy_free_locked(pfn, order);
+	spin_unlock_irqrestore(&zones[zt].lock, flags);
+}
+
 int free_pages(struct page *p, unsigned int order)
 {
 	pfn_t pfn = p ? page_to_pfn(p) : (pfn_t)-1;
-	const char *why;
-	uint64_t flags;
+	const char *why = free_check(p, pfn, order);
 
-	flags = irq_save();
-	why = free_check(p, pfn, order);
 	if (why) {
-		irq_restore(flags);
 		pr_err("pmm: bad free_pages(pfn %#llx, order %u): %s\n", (unsigned long long)pfn,
 		       order, why);
 		return -EINVAL;
 	}
-	if (--p->refcount == 0) {
-		if (poison_on_free)
-			memset(page_address(p), POISON_FREE, PAGE_SIZE << order);
-		p->flags = 0;
-		buddy_free(pfn, order);
-	}
-	irq_restore(flags);
+	if (atomic_sub_return(&p->refcount, 1) == 0)
+		release_block(p, pfn, order);
 	return 0;
 }
 
 void get_page(struct page *p)
 {
-	BUG_ON(p->refcount == 0 || (p->flags & (PG_buddy | PG_reserved)));
-	p->refcount++;
+	BUG_ON(READ_ONCE(p->refcount) == 0 || (p->flags & (PG_buddy | PG_reserved)));
+	atomic_inc(&p->refcount);
 }
 
 void put_page(struct page *p)
 {
 	/* A shared frame only loses a holder: no checks of a free needed. */
-	if (p->refcount > 1 && !(p->flags & (PG_buddy | PG_reserved))) {
-		p->refcount--;
-		return;
+	if (!(p->flags & (PG_buddy | PG_reserved))) {
+		uint32_t v = atomic_load(&p->refcount);
+		while (v > 1)
+			if (atomic_cmpxchg(&p->refcount, &v, v - 1))
+				return;
 	}
 	free_pages(p, p->order);
 }
@@ -224,8 +352,11 @@ uint64_t pmm_free_pages(void)
 {
 	uint64_t n = 0;
 
-	for (unsigned int z = 0; z < NR_ZONES; z++)
-		n += zones[z].free_pages;
+	for (unsigned int z = 0; z < NR_ZONES; z++) {
+		n += READ_ONCE(zones[z].free_pages);
+		for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++)
+			n += READ_ONCE(cpu_area(cpu)->pcp[z].count);
+	}
 	return n;
 }
 
@@ -273,7 +404,9 @@ static void free_range(pfn_t start, pfn_t end)
 				p[i].flags = 0; /* no longer PG_reserved */
 			}
 			z->managed_pages += 1ULL << order;
-			buddy_free(start, order);
+			spin_lock(&z->lock);
+			buddy_free_locked(start, order);
+			spin_unlock(&z->lock);
 		}
 		start += 1ULL << order;
 	}
@@ -283,9 +416,12 @@ void pmm_init(void)
 {
 	struct memblock_list free = memblock_memory;
 
-	for (unsigned int z = 0; z < NR_ZONES; z++)
+	for (unsigned int z = 0; z < NR_ZONES; z++) {
+		spin_lock_init(&zones[z].lock, "zone");
 		for (unsigned int o = 0; o <= MAX_ORDER; o++)
 			list_init(&zones[z].free_list[o]);
+	}
+	pmm_cpu_init();
 	for (unsigned int i = 0; i < memblock_reserved.nr; i++)
 		memblock_remove(&free, memblock_reserved.r[i].base,
 				memblock_reserved.r[i].end - memblock_reserved.r[i].base);

@@ -2,7 +2,7 @@
 #include <pagoda/kbench.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 static uint64_t alloc_free_order(uint64_t iters, unsigned int order)
 {

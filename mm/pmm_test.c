@@ -13,8 +13,11 @@ struct pmm_snapshot {
 	uint64_t free_pages;
 };
 
+/* The buddy lists' shape, once every CPU's cached frames are back in
+ * them (so that merges happened where they could). */
 static void snapshot(struct pmm_snapshot *s)
 {
+	pmm_drain_all();
 	for (unsigned int z = 0; z < NR_ZONES; z++)
 		for (unsigned int o = 0; o <= MAX_ORDER; o++)
 			s->nr_free[z][o] = pmm_zone_free_blocks(z, o);
@@ -119,6 +122,94 @@ static void pmm_exhaustion_returns_null_and_recovers_exactly(struct ktest *t)
 	snapshot(&after);
 	ktest_log(t, "took %llu blocks, %llu frames", (unsigned long long)blocks,
 		  (unsigned long long)before.free_pages);
+	KEXPECT_TRUE(t, snapshot_equal(&before, &after));
+}
+
+/* Take one block of MAX_ORDER off the held list (NULL if there is none). */
+static struct page *take_max_block(struct list_head *held)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, held) {
+		struct page *p = list_entry(pos, struct page, lru);
+		if (p->order == MAX_ORDER) {
+			list_del(&p->lru);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void free_held(struct list_head *held)
+{
+	struct list_head *pos, *n;
+
+	list_for_each_safe(pos, n, held) {
+		struct page *p = list_entry(pos, struct page, lru);
+		list_del(&p->lru);
+		free_pages(p, p->order);
+	}
+}
+
+/* Free blocks of order in the buddy lists, once the CPUs' cached single
+ * frames are back in them. */
+static uint64_t free_blocks_of_order(unsigned int order)
+{
+	uint64_t n = 0;
+
+	pmm_drain_all();
+	for (unsigned int z = 0; z < NR_ZONES; z++)
+		n += pmm_zone_free_blocks(z, order);
+	return n;
+}
+
+/* With one free block of MAX_ORDER and nothing else, an order-0 request
+ * must split it all the way down, leaving one block of each order below
+ * MAX_ORDER; freeing the page must merge them all back into one block,
+ * whichever order two pages are freed in. Boot-time fragmentation cannot
+ * hide a missing split or merge here: nothing else is free. */
+static void pmm_split_from_max_order_and_merge_back_to_one_block(struct ktest *t)
+{
+	bool poison = pmm_set_poison(false), hit_memmap = false;
+	struct list_head held = LIST_HEAD_INIT(held);
+	struct pmm_snapshot before, after;
+	struct page *only, *a = NULL, *b = NULL;
+
+	snapshot(&before);
+	take_everything(&held, &hit_memmap);
+	only = take_max_block(&held);
+	if (pmm_free_pages() != 0 || !only) {
+		ktest_fail(t, __FILE__, __LINE__, "could not hold all memory but one 4 MiB block");
+		goto out;
+	}
+	free_pages(only, MAX_ORDER);
+	KEXPECT_EQ(t, pmm_free_pages(), 1ULL << MAX_ORDER);
+	a = alloc_page(GFP_KERNEL);
+	b = a ? alloc_page(GFP_KERNEL) : NULL;
+	KEXPECT_NOT_NULL(t, a);
+	KEXPECT_NOT_NULL(t, b);
+	if (a && b) {
+		KEXPECT_EQ(t, page_to_pfn(a) >> MAX_ORDER, page_to_pfn(only) >> MAX_ORDER);
+		KEXPECT_EQ(t, page_to_pfn(b) >> MAX_ORDER, page_to_pfn(only) >> MAX_ORDER);
+		KEXPECT_EQ(t, page_to_pfn(a) ^ page_to_pfn(b), 1); /* buddies */
+		for (unsigned int o = 1; o < MAX_ORDER; o++)
+			KEXPECT_EQ(t, free_blocks_of_order(o), 1);
+		KEXPECT_EQ(t, free_blocks_of_order(0), 0);
+	}
+	if (b) {
+		free_pages(b, 0);
+		KEXPECT_EQ(t, free_blocks_of_order(0), 1);
+	}
+	if (a)
+		free_pages(a, 0);
+	KEXPECT_EQ(t, free_blocks_of_order(MAX_ORDER), 1);
+	for (unsigned int o = 0; o < MAX_ORDER; o++)
+		KEXPECT_EQ(t, free_blocks_of_order(o), 0);
+	KEXPECT_EQ(t, pmm_free_pages(), 1ULL << MAX_ORDER);
+out:
+	free_held(&held);
+	pmm_set_poison(poison);
+	snapshot(&after);
 	KEXPECT_TRUE(t, snapshot_equal(&before, &after));
 }
 
@@ -326,6 +417,7 @@ static const struct ktest_case pmm_cases[] = {
 	KTEST_CASE(pmm_free_merges_back_what_alloc_split),
 	KTEST_CASE(pmm_zones_place_frames_by_address),
 	KTEST_CASE(pmm_exhaustion_returns_null_and_recovers_exactly),
+	KTEST_CASE(pmm_split_from_max_order_and_merge_back_to_one_block),
 	KTEST_CASE(pmm_random_stress_matches_shadow_model),
 	KTEST_CASE(pmm_descriptors_cost_32_bytes_and_nothing_for_holes),
 	KTEST_CASE(pmm_memmap_ranges_have_no_descriptors),

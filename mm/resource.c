@@ -13,8 +13,9 @@
  * Only the text format (resource_format) shows inclusive ends, because
  * that is what /proc/iomem prints and what students compare against.
  *
- * No lock: the tree is built at boot on one CPU. A caller that edits it
- * later from several CPUs must add one. */
+ * No lock: the tree is built at boot, before the other CPUs start, and is
+ * only read afterwards (/proc/iomem, /dev/mem's checks). A caller that
+ * edits it later must add one. */
 #include <pagoda/errno.h>
 #include <pagoda/layout.h>
 #include <pagoda/memblock.h>

@@ -41,9 +41,11 @@
  *    the rest of that slab's list is dropped: those objects leak until the
  *    slab empties, rather than being handed out at a wild address.
  *
- * Locking: one CPU. Interrupts are disabled while a cache's lists, a slab's
- * free list or its count change (everything but the poison check and
- * __GFP_ZERO of an object the caller already owns). */
+ * Locking: each cache has a spinlock, taken with interrupts off, held
+ * while its lists, a slab's free list or its count change (everything but
+ * the poison check and __GFP_ZERO of an object the caller already owns).
+ * kfree() finds the cache from the slab's frame before it takes the lock. */
+#include <pagoda/atomic.h>
 #include <pagoda/compiler.h>
 #include <pagoda/page.h>
 #include <pagoda/panic.h>
@@ -51,15 +53,16 @@
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define POISON_FREE 0x6b /* Linux's SLUB value, also what mm/pmm.c writes */
 #define KMALLOC_LARGE_MAGIC 0x6b6d616c6c6f634bULL /* an arbitrary tag in ->private */
 #define KMALLOC_LARGE_MAX (PAGE_SIZE << MAX_ORDER)
 #define NR_KMALLOC_CLASSES 11
 
-/* One size class. Guarded by disabling interrupts (one CPU). */
+/* One size class. */
 struct kmem_cache {
+	spinlock_t lock;         /* guards the lists, counts and the slabs' free lists */
 	size_t size;             /* object size; objects sit at [i * size, (i + 1) * size) */
 	unsigned int nr_objs;    /* objects per slab: PAGE_SIZE / size */
 	struct list_head partial; /* slabs with a free object, most recently freed into first */
@@ -69,8 +72,11 @@ struct kmem_cache {
 	uint64_t objects_in_use;
 };
 
+static struct lock_class kmalloc_lock_class = { "kmem_cache", 0 };
+
 #define KMALLOC_CACHE(i, sz)                                                   \
-	[i] = { .size = (sz), .nr_objs = PAGE_SIZE / (sz),                     \
+	[i] = { .lock = __SPINLOCK_INIT(kmalloc_lock_class),                   \
+		.size = (sz), .nr_objs = PAGE_SIZE / (sz),                     \
 		.partial = LIST_HEAD_INIT(kmalloc_caches[i].partial),          \
 		.full = LIST_HEAD_INIT(kmalloc_caches[i].full) }
 
@@ -182,8 +188,8 @@ static void slab_release(struct page *page)
 }
 
 /* Pop the first free object of a partial slab; a slab left with no free
- * object moves to the full list. Interrupts off. */
-static void *slab_take(struct kmem_cache *c, struct page *page)
+ * object moves to the full list. The cache's lock is held. */
+static void *slab_take_locked(struct kmem_cache *c, struct page *page)
 {
 	void *obj = page->freelist;
 	void *next = obj_next(obj);
@@ -206,7 +212,7 @@ static void *slab_take(struct kmem_cache *c, struct page *page)
 static void *cache_alloc(unsigned int idx, gfp_t gfp)
 {
 	struct kmem_cache *c = &kmalloc_caches[idx];
-	uint64_t irq = irq_save();
+	uint64_t irq = spin_lock_irqsave(&c->lock);
 	struct page *page;
 	void *obj = NULL;
 
@@ -220,17 +226,19 @@ static void *cache_alloc(unsigned int idx, gfp_t gfp)
 	page = list_first_entry(&c->partial, struct page, lru);
 	if (page == c->empty)
 		c->empty = NULL;
-	obj = slab_take(c, page);
+	obj = slab_take_locked(c, page);
 	c->objects_in_use++;
 out:
-	irq_restore(irq);
+	spin_unlock_irqrestore(&c->lock, irq);
 	return obj;
 }
 
 /* Push obj back onto its slab; the slab goes to the front of the partial
- * list, or back to the buddy allocator if it is now empty. Interrupts off. */
-static void cache_free(struct kmem_cache *c, struct page *page, void *obj)
+ * list, or back to the buddy allocator if it is now empty. The cache's
+ * lock is held. */
+static void cache_free_locked(struct kmem_cache *c, struct page *page, void *obj)
 {
+	assert_spin_locked(&c->lock);
 	bool looks_free = (!obj_next(obj) || slab_obj_valid(c, page, obj_next(obj))) &&
 			  obj_poison_intact(c, obj);
 
@@ -260,18 +268,17 @@ static void cache_free(struct kmem_cache *c, struct page *page, void *obj)
 
 void kmalloc_shrink(void)
 {
-	uint64_t irq = irq_save();
-
 	for (unsigned int i = 0; i < NR_KMALLOC_CLASSES; i++) {
 		struct kmem_cache *c = &kmalloc_caches[i];
-		if (!c->empty)
-			continue;
-		list_del(&c->empty->lru);
-		c->slabs--;
-		slab_release(c->empty);
-		c->empty = NULL;
+		uint64_t irq = spin_lock_irqsave(&c->lock);
+		if (c->empty) {
+			list_del(&c->empty->lru);
+			c->slabs--;
+			slab_release(c->empty);
+			c->empty = NULL;
+		}
+		spin_unlock_irqrestore(&c->lock, irq);
 	}
-	irq_restore(irq);
 }
 
 /* A block of whole frames; __GFP_ZERO is done here, not left to the
@@ -315,7 +322,8 @@ static bool is_large_head(const struct page *page)
 
 /* The descriptor of the slab or block p is the start of an object in, or
  * NULL (after a warning naming the caller) if p is no kmalloc object.
- * Interrupts off, so that the slab cannot change under the check. */
+ * For a slab, the caller holds its cache's lock, so that the slab cannot
+ * change under the check (see with_object()). */
 static struct page *kmalloc_page(const void *p, const char *who)
 {
 	uintptr_t v = (uintptr_t)p;
@@ -354,37 +362,58 @@ void *kmalloc(size_t size, gfp_t gfp)
 	return obj;
 }
 
+/* The cache whose lock guards p's slab, if p looks like a slab object's
+ * address: the frame says which class it belongs to. */
+static struct kmem_cache *cache_of(const void *p)
+{
+	uintptr_t v = (uintptr_t)p;
+	struct page *page;
+
+	if (v < DIRECT_MAP_BASE || v - DIRECT_MAP_BASE >= DIRECT_MAP_SIZE)
+		return NULL;
+	page = virt_to_page(p);
+	if (!page || !(READ_ONCE(page->flags) & PG_slab))
+		return NULL;
+	return READ_ONCE(page->order) < NR_KMALLOC_CLASSES ? &kmalloc_caches[page->order] : NULL;
+}
+
 void kfree(const void *p)
 {
+	struct kmem_cache *c;
 	struct page *page;
-	uint64_t irq;
+	uint64_t irq = 0;
 
 	if (!p)
 		return;
-	irq = irq_save();
+	if ((c = cache_of(p)))
+		irq = spin_lock_irqsave(&c->lock);
 	page = kmalloc_page(p, "kfree");
-	if (page && (page->flags & PG_slab))
-		cache_free(&kmalloc_caches[page->order], page, (void *)p);
-	else if (page)
+	if (page && (page->flags & PG_slab) && c == &kmalloc_caches[page->order])
+		cache_free_locked(c, page, (void *)p);
+	else if (page && !(page->flags & PG_slab))
 		kfree_large(page);
-	irq_restore(irq);
+	if (c)
+		spin_unlock_irqrestore(&c->lock, irq);
 }
 
 size_t ksize(const void *p)
 {
+	struct kmem_cache *c;
 	struct page *page;
 	size_t size = 0;
-	uint64_t irq;
+	uint64_t irq = 0;
 
 	if (!p)
 		return 0;
-	irq = irq_save();
+	if ((c = cache_of(p)))
+		irq = spin_lock_irqsave(&c->lock);
 	page = kmalloc_page(p, "ksize");
 	if (page && (page->flags & PG_slab))
 		size = kmalloc_caches[page->order].size;
 	else if (page)
 		size = PAGE_SIZE << page->order;
-	irq_restore(irq);
+	if (c)
+		spin_unlock_irqrestore(&c->lock, irq);
 	return size;
 }
 
@@ -406,14 +435,14 @@ int kmalloc_slab_free_objects(const struct page *page)
 
 unsigned int kmalloc_get_stats(struct kmalloc_stats *out, unsigned int max)
 {
-	uint64_t irq = irq_save();
-
 	for (unsigned int i = 0; i < max && i < NR_KMALLOC_CLASSES; i++) {
-		out[i].object_size = kmalloc_caches[i].size;
-		out[i].slabs = kmalloc_caches[i].slabs;
-		out[i].objects_in_use = kmalloc_caches[i].objects_in_use;
+		struct kmem_cache *c = &kmalloc_caches[i];
+		uint64_t irq = spin_lock_irqsave(&c->lock);
+		out[i].object_size = c->size;
+		out[i].slabs = c->slabs;
+		out[i].objects_in_use = c->objects_in_use;
+		spin_unlock_irqrestore(&c->lock, irq);
 	}
-	irq_restore(irq);
 	return NR_KMALLOC_CLASSES;
 }
 

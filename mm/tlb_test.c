@@ -1,151 +1,314 @@
-/* Tests that page-table changes reach the TLB (mm/pgtable.c): each case
- * maps frames into the active address space, reads through the mapping
- * so that the CPU caches the translation, changes the mapping, and reads
- * again: it must see the new frame, not the one the TLB remembered.
+/* Tests of TLB shootdown (mm/tlb.c) through the normal memory API: a
+ * second CPU, B, reads a user page of the test's address space (so its
+ * TLB caches the translation), this CPU changes the mapping with munmap,
+ * mprotect or a copy-on-write fault, and B's next access must see the new
+ * state, never the stale one. B reads with page faults turned off
+ * (no_fault_in), so what it sees is its TLB or the page tables as they
+ * are, never a fault that the kernel resolves for it.
  *
- * A walker that forgot to flush passes every other test: the tables say
- * the right thing, only the CPU does not look at them. Under QEMU (TCG)
- * a stale entry stays until it is flushed or evicted, so these reads do
- * see it; the cases touch few enough pages that nothing is evicted. */
+ * Each fails if one flush is missing: the range the walker records
+ * (tlb_add_range), this CPU's own flush or the IPI to the other CPUs
+ * (tlb_flush), the whole flush above the ceiling (flush_local), fork's
+ * write-protection of the parent (flush_tlb_mm), or the order of flush,
+ * then free (tlb_finish: one case looks at the old frame from B just
+ * before B flushes, and it must not have been freed yet). They need two
+ * CPUs; with one they skip, but for the one about this CPU alone. */
+#include <pagoda/atomic.h>
+#include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <pagoda/ioremap.h>
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
-#include <pagoda/pmm.h>
-#include <pagoda/string.h>
+#include <pagoda/percpu.h>
+#include <pagoda/sched.h>
+#include <pagoda/smp.h>
+#include <pagoda/tlb.h>
 #include <pagoda/uaccess.h>
+#include <asm/cpu.h>
+#include <asm/uaccess.h>
+#include <asm/x86.h>
 
-#define VA 0x0000100000000000UL /* 16 TiB: no VMA, nothing else maps here */
-#define MAX_PAGES (PT_FLUSH_THRESHOLD + 1)
+#define VA 0x0000100000000000UL
+#define RW (PROT_READ | PROT_WRITE)
+#define VALUE_A 0x1111111111111111ULL
+#define VALUE_B 0x2222222222222222ULL
 
-/* Frames old[i] and new[i], each filled with a word naming it. */
-struct frames {
-	struct page *old[MAX_PAGES], *new[MAX_PAGES];
-	unsigned int n;
+/* The other CPU the tests use: the first online one that is not us. */
+static int other_cpu(void)
+{
+	uint64_t others = READ_ONCE(cpu_online_mask) & ~(1ULL << cpu_id());
+
+	return others ? __builtin_ctzll(others) : -1;
+}
+
+struct remote_access {
+	struct mm_struct *mm; /* to load first, or NULL */
+	uintptr_t addr;
+	bool write;
+	uint64_t value;       /* read or written */
+	int ret;              /* 0 or -EFAULT */
 };
 
-static uint64_t tag(unsigned int i, bool is_new) { return 0x7e57000000000000ULL | i << 1 | is_new; }
-
-static bool frames_alloc(struct ktest *t, struct frames *f, unsigned int n)
+static void remote_access_fn(void *arg)
 {
-	memset(f, 0, sizeof(*f));
-	f->n = n;
-	for (unsigned int i = 0; i < n; i++) {
-		f->old[i] = alloc_page(GFP_KERNEL);
-		f->new[i] = alloc_page(GFP_KERNEL);
-		if (!f->old[i] || !f->new[i]) {
-			ktest_fail(t, __FILE__, __LINE__, "out of frames");
-			return false;
-		}
-		*(uint64_t *)page_address(f->old[i]) = tag(i, false);
-		*(uint64_t *)page_address(f->new[i]) = tag(i, true);
+	struct remote_access *r = arg;
+
+	if (r->mm && this_cpu()->active_mm != r->mm)
+		mm_switch(r->mm);
+	this_cpu()->no_fault_in = true;
+	r->ret = r->write ? raw_copy_user((void *)r->addr, &r->value, sizeof(r->value))
+			  : raw_copy_user(&r->value, (const void *)r->addr, sizeof(r->value));
+	this_cpu()->no_fault_in = false;
+}
+
+/* Read (or write) addr on cpu (this one included), in mm's address space
+ * (NULL: the one loaded there). */
+static struct remote_access remote_at(int cpu, struct mm_struct *mm, uintptr_t addr, bool write,
+				      uint64_t value)
+{
+	struct remote_access r = { mm, addr, write, value, 0 };
+
+	smp_call_mask(1ULL << cpu, remote_access_fn, &r);
+	return r;
+}
+
+/* Read (or write) VA on cpu, in mm's address space. */
+static struct remote_access remote(int cpu, struct mm_struct *mm, bool write, uint64_t value)
+{
+	return remote_at(cpu, mm, VA, write, value);
+}
+
+/* A page at VA holding VALUE_A, in this CPU's TLB and in B's. A second
+ * page after it keeps the page table alive, so that an unmap of the first
+ * frees no table (whose flush would hide a missing one for the page). */
+static bool setup_shared_read(struct ktest *t, struct mm_struct *mm, int b)
+{
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	if (do_mmap(mm, VA, 2 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) !=
+	    (long)VA)
+		return false;
+	if (copy_to_user((void *)VA, &v, sizeof(v)) ||
+	    copy_to_user((void *)(VA + PAGE_SIZE), &v, sizeof(v)))
+		return false;
+	r = remote(b, mm, false, 0);
+	if (r.ret || r.value != VALUE_A) {
+		ktest_log(t, "CPU %d could not read the page: %d, %#llx", b, r.ret,
+			  (unsigned long long)r.value);
+		return false;
 	}
 	return true;
 }
 
-static void frames_free(struct mm_struct *mm, struct frames *f)
+MM_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page)
 {
-	pt_unmap(mm->pgd, VA, (uint64_t)f->n * PAGE_SIZE, NULL, NULL);
-	for (unsigned int i = 0; i < f->n; i++) {
-		if (f->old[i])
-			free_pages(f->old[i], 0);
-		if (f->new[i])
-			free_pages(f->new[i], 0);
+	int b = other_cpu();
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
 	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	KASSERT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+	if (r.ret == 0)
+		ktest_log(t, "CPU %d read %#llx through a stale entry", b,
+			  (unsigned long long)r.value);
 }
 
-/* The word at the start of page i, read through the active mapping. */
-static uint64_t read_page(unsigned int i)
+/* The CPU that unmaps holds the translation too (it wrote the page). */
+MM_CASE(tlb_munmap_flushes_the_cpu_that_unmapped)
+{
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	KASSERT_EQ(t, do_mmap(mm, VA, 2 * PAGE_SIZE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			      NULL, 0), (long)VA);
+	KASSERT_EQ(t, copy_to_user((void *)VA, &v, sizeof(v)), 0);
+	KASSERT_EQ(t, copy_to_user((void *)(VA + PAGE_SIZE), &v, sizeof(v)), 0);
+	KASSERT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	r = remote_at(cpu_id(), NULL, VA, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+}
+
+/* Above the ceiling a CPU flushes everything: not just the first
+ * TLB_FLUSH_CEILING pages of the range. B reads the last page. */
+#define MANY_PAGES (2 * TLB_FLUSH_CEILING)
+
+MM_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page)
+{
+	int b = other_cpu();
+	uintptr_t last = VA + (MANY_PAGES - 1) * PAGE_SIZE;
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_EQ(t, do_mmap(mm, VA, MANY_PAGES * PAGE_SIZE, RW,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)VA);
+	KASSERT_EQ(t, copy_to_user((void *)last, &v, sizeof(v)), 0);
+	r = remote_at(b, mm, last, false, 0);
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_EQ(t, r.value, VALUE_A);
+	KASSERT_EQ(t, do_munmap(mm, VA, MANY_PAGES * PAGE_SIZE), 0);
+	r = remote_at(b, NULL, last, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+	r = remote_at(cpu_id(), NULL, last, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+}
+
+MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
+{
+	int b = other_cpu();
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	r = remote(b, NULL, true, VALUE_B); /* B caches a writable entry */
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_EQ(t, do_mprotect(mm, VA, PAGE_SIZE, PROT_READ), 0);
+	r = remote(b, NULL, true, VALUE_A);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale writable entry would let it write */
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_B);
+}
+
+/* After fork the page is shared copy-on-write; B reads it in the parent.
+ * This CPU writes it in the parent: the copy replaces the entry, and B
+ * must read the new frame, not the old one its TLB held. */
+MM_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame)
+{
+	int b = other_cpu();
+	struct mm_struct *child;
+	struct remote_access r;
+	uint64_t v = VALUE_B;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	KASSERT_NOT_NULL(t, child = mm_fork(mm));
+	r = remote(b, NULL, false, 0); /* the write-protected entry, old frame */
+	KEXPECT_EQ(t, r.value, VALUE_A);
+	KEXPECT_EQ(t, copy_to_user((void *)VA, &v, sizeof(v)), 0); /* the COW fault */
+	r = remote(b, NULL, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_B);
+	mm_destroy(child);
+}
+
+/* Fork write-protects the parent's private pages: both CPUs, which hold
+ * writable entries for VA (this one wrote it, B writes it), must fault on
+ * their next write, and the child's page must keep the old data. */
+MM_CASE(tlb_fork_write_protects_the_parent_on_every_cpu)
+{
+	int b = other_cpu();
+	struct mm_struct *child;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	r = remote(b, NULL, true, VALUE_A); /* B caches a writable entry */
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_NOT_NULL(t, child = mm_fork(mm));
+	r = remote(b, NULL, true, VALUE_B);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale writable entry would let it write */
+	r = remote_at(cpu_id(), NULL, VA, true, VALUE_B);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+	r = remote(b, child, false, 0);
+	KEXPECT_EQ(t, r.ret, 0);
+	KEXPECT_EQ(t, r.value, VALUE_A);
+	mm_destroy(child);
+}
+
+static volatile uint64_t seen_before_flush;
+static volatile int seen_ret;
+
+/* On B, inside its shootdown, before it flushes: the old frame through
+ * the stale entry. Freed already, it would hold the allocator's poison. */
+static void look_before_flush(uintptr_t start, uintptr_t end)
 {
 	uint64_t v = 0;
 
-	if (copy_from_user(&v, (const void *)(VA + (uintptr_t)i * PAGE_SIZE), sizeof(v)) < 0)
-		return 0xbadbadbadULL;
-	return v;
+	if (VA < start || VA >= end)
+		return;
+	this_cpu()->no_fault_in = true;
+	seen_ret = raw_copy_user(&v, (const void *)VA, sizeof(v));
+	this_cpu()->no_fault_in = false;
+	seen_before_flush = v;
 }
 
-/* Map the old frames and read each once: the TLB now holds them. */
-static bool map_old_and_read(struct ktest *t, struct mm_struct *mm, struct frames *f)
+MM_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed)
 {
-	pgprot_t prot = vm_get_page_prot(VM_READ | VM_WRITE);
+	int b = other_cpu();
+	bool poison = pmm_set_poison(true);
 
-	for (unsigned int i = 0; i < f->n; i++)
-		if (pt_map(mm->pgd, VA + (uintptr_t)i * PAGE_SIZE, page_to_phys(f->old[i]), PAGE_SIZE,
-			   prot, 0) < 0) {
-			ktest_fail(t, __FILE__, __LINE__, "cannot map page %u", i);
-			return false;
-		}
-	for (unsigned int i = 0; i < f->n; i++)
-		if (read_page(i) != tag(i, false)) {
-			ktest_fail(t, __FILE__, __LINE__, "page %u does not read its frame", i);
-			return false;
-		}
-	return true;
-}
-
-/* The leaf entry for va in the tables at root, written behind the API's
- * back (as another CPU's walker or a buggy path would). */
-static pte_t *leaf_of(phys_addr_t root, uintptr_t va)
-{
-	pte_t *table = phys_to_virt(root);
-
-	for (unsigned int level = PT_LEVELS - 1; level > 0; level--) {
-		pte_t e = table[(va >> (12 + 9 * level)) & (PT_ENTRIES - 1)];
-		if (!(e & PTE_PRESENT) || (e & PTE_PS))
-			return NULL;
-		table = phys_to_virt(e & PTE_ADDR_MASK);
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
 	}
-	return &table[(va >> 12) & (PT_ENTRIES - 1)];
+	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	seen_before_flush = 0;
+	seen_ret = 1;
+	tlb_remote_flush_hook = look_before_flush;
+	KEXPECT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	tlb_remote_flush_hook = NULL;
+	pmm_set_poison(poison);
+	KASSERT_EQ(t, seen_ret, 0); /* B still had the entry: the flush came */
+	KEXPECT_EQ(t, seen_before_flush, VALUE_A);
 }
 
-MM_CASE(tlb_set_leaf_makes_the_new_frame_visible)
-{
-	struct frames f;
-	pte_t *e;
+/* Kernel-half changes reach every CPU: ioremap a page of device memory
+ * (the local APIC's registers: every x86-64 CPU has them), read it on B,
+ * iounmap it; B's next read must fault. */
+static void *kva;
 
-	if (frames_alloc(t, &f, 1) && map_old_and_read(t, mm, &f)) {
-		e = leaf_of(mm->pgd, VA);
-		KASSERT_NOT_NULL(t, e);
-		KEXPECT_EQ(t, pt_set_leaf(mm->pgd, VA, page_to_phys(f.new[0]) | (*e & ~PTE_ADDR_MASK)),
-			   0);
-		KEXPECT_EQ(t, read_page(0), tag(0, true));
+static void remote_kernel_read(void *arg)
+{
+	uint8_t v;
+
+	*(int *)arg = probe_read_u8(kva, &v);
+}
+
+static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
+{
+	int b = other_cpu(), ret = 1;
+	phys_addr_t apic = rdmsr(MSR_IA32_APIC_BASE) & ~0xfffULL & (cpu_phys_limit() - 1);
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
 	}
-	frames_free(mm, &f);
-}
-
-/* Point n mapped pages at their new frames behind the walker's back, then
- * flush the range: every page must read its new frame. */
-static void expect_flush_range_reaches(struct ktest *t, struct mm_struct *mm, unsigned int n)
-{
-	struct frames f;
-
-	if (frames_alloc(t, &f, n) && map_old_and_read(t, mm, &f)) {
-		for (unsigned int i = 0; i < n; i++) {
-			pte_t *e = leaf_of(mm->pgd, VA + (uintptr_t)i * PAGE_SIZE);
-			KASSERT_NOT_NULL(t, e);
-			*e = page_to_phys(f.new[i]) | (*e & ~PTE_ADDR_MASK);
-		}
-		pt_flush_range(VA, (uint64_t)n * PAGE_SIZE);
-		for (unsigned int i = 0; i < n; i++)
-			KEXPECT_EQ(t, read_page(i), tag(i, true));
-	}
-	frames_free(mm, &f);
-}
-
-/* Up to PT_FLUSH_THRESHOLD pages, one invlpg each. */
-MM_CASE(tlb_flush_range_of_a_few_pages_drops_each_stale_entry)
-{
-	expect_flush_range_reaches(t, mm, 4);
-}
-
-/* Beyond it, the whole TLB is flushed (CR3 reload). */
-MM_CASE(tlb_flush_range_beyond_the_threshold_drops_every_stale_entry)
-{
-	expect_flush_range_reaches(t, mm, PT_FLUSH_THRESHOLD + 1);
+	kva = ioremap(apic, PAGE_SIZE, CACHE_UC);
+	KASSERT_NOT_NULL(t, kva);
+	smp_call_mask(1ULL << b, remote_kernel_read, &ret);
+	KEXPECT_EQ(t, ret, 0);
+	iounmap(kva);
+	smp_call_mask(1ULL << b, remote_kernel_read, &ret);
+	KEXPECT_EQ(t, ret, -EFAULT);
 }
 
 static const struct ktest_case tlb_cases[] = {
-	KTEST_CASE(tlb_set_leaf_makes_the_new_frame_visible),
-	KTEST_CASE(tlb_flush_range_of_a_few_pages_drops_each_stale_entry),
-	KTEST_CASE(tlb_flush_range_beyond_the_threshold_drops_every_stale_entry),
+	KTEST_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page),
+	KTEST_CASE(tlb_munmap_flushes_the_cpu_that_unmapped),
+	KTEST_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page),
+	KTEST_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote),
+	KTEST_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame),
+	KTEST_CASE(tlb_fork_write_protects_the_parent_on_every_cpu),
+	KTEST_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed),
+	KTEST_CASE(tlb_iounmap_reaches_every_cpu),
 };
 KTEST_SUITE(tlb, tlb_cases);

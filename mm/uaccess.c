@@ -1,45 +1,11 @@
-/* User copies with fault fixups. Each copy is one "rep movsb" (or stosb)
- * bracketed by stac/clac, listed in the exception table: a fault the VMA
- * layer cannot resolve resumes at the fixup, which returns -EFAULT. */
-#include <pagoda/cpu.h>
+/* The checked user copies: every pointer from user space is checked to lie
+ * in user space (access_ok()), then copied by one fault-handled
+ * instruction (arch/x86/uaccess.c): a fault the VMA layer cannot resolve
+ * ends the copy with -EFAULT. */
 #include <pagoda/errno.h>
 #include <pagoda/mm_types.h>
-#include <pagoda/printk.h>
-#include <pagoda/trap.h>
 #include <pagoda/uaccess.h>
-#include <pagoda/x86.h>
-
-#define CR4_SMEP (1UL << 20)
-#define CR4_SMAP (1UL << 21)
-
-static bool smap_on;
-
-void uaccess_init(void)
-{
-	uint64_t cr4 = read_cr4();
-
-	if (cpu.smep)
-		cr4 |= CR4_SMEP;
-	if (cpu.smap)
-		cr4 |= CR4_SMAP;
-	write_cr4(cr4);
-	smap_on = cpu.smap;
-	pr_info("uaccess: SMEP %s, SMAP %s\n", cpu.smep ? "on" : "absent",
-		cpu.smap ? "on" : "absent");
-}
-
-/* stac/clac exist only with SMAP; without it they would be #UD. */
-static inline void user_access_begin(void)
-{
-	if (smap_on)
-		__asm__ __volatile__("stac" ::: "memory");
-}
-
-static inline void user_access_end(void)
-{
-	if (smap_on)
-		__asm__ __volatile__("clac" ::: "memory");
-}
+#include <asm/uaccess.h>
 
 bool access_ok(const void *uaddr, size_t n)
 {
@@ -48,58 +14,39 @@ bool access_ok(const void *uaddr, size_t n)
 	return a + n >= a && a + n <= USER_SPACE_END;
 }
 
-static int copy_bytes(void *dst, const void *src, size_t n)
+size_t copy_from_user_partial(void *dst, const void *usrc, size_t n)
 {
-	int err = 0;
+	if (!access_ok(usrc, n))
+		return 0;
+	return n - raw_copy_user_partial(dst, usrc, n);
+}
 
-	user_access_begin();
-	__asm__ __volatile__("1: rep movsb\n"
-			     "2:\n"
-			     ".pushsection .text.fixup, \"ax\"\n"
-			     "3: movl %[efault], %[err]\n"
-			     "   jmp 2b\n"
-			     ".popsection\n"
-			     _ASM_EXTABLE(1b, 3b)
-			     : [err] "+r"(err), "+D"(dst), "+S"(src), "+c"(n)
-			     : [efault] "i"(-EFAULT)
-			     : "memory");
-	user_access_end();
-	return err;
+size_t copy_to_user_partial(void *udst, const void *src, size_t n)
+{
+	if (!access_ok(udst, n))
+		return 0;
+	return n - raw_copy_user_partial(udst, src, n);
 }
 
 int copy_from_user(void *dst, const void *usrc, size_t n)
 {
 	if (!access_ok(usrc, n))
 		return -EFAULT;
-	return copy_bytes(dst, usrc, n);
+	return raw_copy_user(dst, usrc, n);
 }
 
 int copy_to_user(void *udst, const void *src, size_t n)
 {
 	if (!access_ok(udst, n))
 		return -EFAULT;
-	return copy_bytes(udst, src, n);
+	return raw_copy_user(udst, src, n);
 }
 
 int clear_user(void *udst, size_t n)
 {
-	int err = 0;
-
 	if (!access_ok(udst, n))
 		return -EFAULT;
-	user_access_begin();
-	__asm__ __volatile__("1: rep stosb\n"
-			     "2:\n"
-			     ".pushsection .text.fixup, \"ax\"\n"
-			     "3: movl %[efault], %[err]\n"
-			     "   jmp 2b\n"
-			     ".popsection\n"
-			     _ASM_EXTABLE(1b, 3b)
-			     : [err] "+r"(err), "+D"(udst), "+c"(n)
-			     : [efault] "i"(-EFAULT), "a"(0)
-			     : "memory");
-	user_access_end();
-	return err;
+	return raw_clear_user(udst, n);
 }
 
 long strncpy_from_user(char *dst, const char *usrc, long count)
@@ -107,7 +54,7 @@ long strncpy_from_user(char *dst, const char *usrc, long count)
 	if (count <= 0)
 		return 0;
 	for (long i = 0; i < count; i++) {
-		if (!access_ok(usrc + i, 1) || copy_bytes(&dst[i], usrc + i, 1) < 0)
+		if (!access_ok(usrc + i, 1) || raw_copy_user(&dst[i], usrc + i, 1) < 0)
 			return -EFAULT;
 		if (!dst[i])
 			return i;

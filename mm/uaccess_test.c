@@ -6,17 +6,18 @@
  * no fault taken at all (last_fixup.count unchanged): a copy that reached
  * the memory would have faulted or, for a kernel address, succeeded. Every
  * case ends by checking that pmm_free_pages() is back where it started. */
-#include <pagoda/cpu.h>
+#include <asm/cpu.h>
 #include <pagoda/errno.h>
 #include <pagoda/ktest.h>
+#include <asm/uaccess.h>
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define BASE 0x0000100000000000UL /* 16 TiB */
 #define P PAGE_SIZE
@@ -281,7 +282,7 @@ MM_CASE(clear_user_zeroes_exactly_the_range)
 	kfree(buf);
 }
 
-static void access_ok_ends_at_128tib_and_not_beyond(struct ktest *t)
+static void access_ok_ends_at_user_space_end_and_not_beyond(struct ktest *t)
 {
 	KEXPECT_TRUE(t, access_ok(uptr(USER_SPACE_END - P), P));
 	KEXPECT_TRUE(t, access_ok(uptr(USER_SPACE_END - 1), 1));
@@ -341,7 +342,7 @@ static const struct ktest_case uaccess_cases[] = {
 	KTEST_CASE(strncpy_from_user_bad_pointer_returns_efault),
 	KTEST_CASE(strncpy_from_user_string_into_unmapped_page_returns_efault),
 	KTEST_CASE(clear_user_zeroes_exactly_the_range),
-	KTEST_CASE(access_ok_ends_at_128tib_and_not_beyond),
+	KTEST_CASE(access_ok_ends_at_user_space_end_and_not_beyond),
 	KTEST_CASE(uaccess_cr4_has_smep_and_smap_when_cpu_has_them),
 	KTEST_CASE(uaccess_smap_blocks_plain_kernel_read_of_user_page),
 };

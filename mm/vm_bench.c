@@ -6,7 +6,7 @@
 #include <pagoda/remap.h>
 #include <pagoda/uaccess.h>
 #include <pagoda/vma.h>
-#include <pagoda/x86.h>
+#include <asm/x86.h>
 
 #define GiB (1UL << 30)
 #define BENCH_VA (64 * GiB)

@@ -9,7 +9,7 @@
 #   --mem     guest RAM (default 1G)
 #   --replay  rerun the child that made call S:N, printing every call up to
 #             it, in one boot (what a failure line "fuzz S:N ..." names)
-# Environment: FUZZ_TIMEOUT=seconds per boot (default: 300 + calls/100,
+# Environment: FUZZ_TIMEOUT=seconds per boot (default: 300 + calls/40,
 # generous: the machine may be shared; the fuzzer catches a hung call
 # itself, the timeout only a hung kernel).
 #
@@ -33,15 +33,16 @@ out=build/fuzz
 mkdir -p "$out"
 WINDOW=0x20000000:0x1000000
 KERNEL_ARGS='memmap=16M\$0x20000000 ktest=off'
-timeout=${FUZZ_TIMEOUT:-$((300 + calls / 100))}
+timeout=${FUZZ_TIMEOUT:-$((300 + calls / 40))}
 
 boot() { # name fuzz-args...: one boot, log in $out/NAME.log
 	local name=$1
 	shift
-	scripts/mkiso.sh "$out/$name.iso" "$KERNEL_ARGS -- --no-tests --fuzz $* --devmem-rw $WINDOW" \
+	scripts/mkiso.sh "$out/$name.iso" \
+		"$KERNEL_ARGS -- --no-tests --fuzz $* --threads 4 --devmem-rw $WINDOW" \
 		build/initramfs.cpio || return 1
 	scripts/qemu.sh --test --firmware bios --mem "$mem" --iso "$out/$name.iso" \
-		--serial "$out/$name.log" --timeout "$timeout" >"$out/$name.qemu" 2>&1
+		--serial "$out/$name.log" --timeout "$timeout" -- -smp 4 >"$out/$name.qemu" 2>&1
 	echo $? >"$out/$name.rc"
 	rm -f "$out/$name.iso"
 }

@@ -6,7 +6,8 @@ usage: mutants.py [--jobs N] [--only SUBSTRING]
 For each mutant: copy the tree (the files git tracks, plus the current
 build's objects, timestamps kept, so that only the mutated file is
 recompiled) to build/mutants/N/, apply the change, build the kernel, boot
-it with ktest=SUITES and the usual initramfs, and read the verdict. A
+it on two CPUs (the TLB cases need a second) with ktest=SUITES and the
+usual initramfs, and read the verdict. A
 mutant is caught when the boot reports a failure (scripts/ktap.py), ends
 without a verdict (a crash) or times out. The run fails unless every
 mutant is caught, or when a mutant's text is not found exactly once.
@@ -77,7 +78,7 @@ def run(i, m):
     subprocess.run(["scripts/mkiso.sh", iso, "ktest=" + suites,
                     os.path.join(ROOT, "build", "initramfs.cpio")], cwd=d, check=True)
     boot = subprocess.run(["scripts/qemu.sh", "--test", "--mem", "2G", "--iso", iso, "--serial", log,
-                           "--timeout", str(TIMEOUT)], cwd=d, capture_output=True)
+                           "--timeout", str(TIMEOUT), "--", "-smp", "2"], cwd=d, capture_output=True)
     verdict = subprocess.run([os.path.join(ROOT, "scripts", "ktap.py"), log], capture_output=True,
                              text=True)
     failed = [l.strip() for l in verdict.stdout.splitlines()

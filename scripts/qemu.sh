@@ -2,11 +2,14 @@
 # Boot a Pagoda ISO under QEMU. Every QEMU option Pagoda uses lives here,
 # so make run, make test and the device tests boot the same machine.
 #
-# usage: scripts/qemu.sh --iso FILE [--firmware bios|uefi] [--mem SIZE]
+# usage: scripts/qemu.sh --iso FILE [--firmware bios|uefi] [--mem SIZE] [--smp N]
 #                        [--headless] [--test] [--gdb] [--serial FILE]
 #                        [--timeout SECONDS] [--ivshmem SIZE:FILE]
 #                        [--monitor SOCKET] [--pause-on-poweroff]
 #                        [-- extra qemu args]
+#   extra qemu args come last, so they win over the defaults below where
+#              QEMU keeps the last one (-cpu, -machine, -vga, -smp); with a
+#              -serial among them, --serial is ignored
 #   --test     headless, with isa-debug-exit so the kernel can report a
 #              verdict as QEMU's exit status ((code << 1) | 1)
 #   --ivshmem  an ivshmem-plain device at 00:05.0 whose BAR2 is FILE on
@@ -19,13 +22,14 @@
 # see ../shared/NOTES.md, KVM does not work on our CI machines).
 set -euo pipefail
 
-iso= firmware=bios mem=${MEM:-8G} headless=0 test=0 gdb=0 serial=stdio timeout=0
+iso= firmware=bios mem=${MEM:-8G} smp=${SMP:-1} headless=0 test=0 gdb=0 serial=stdio timeout=0
 ivshmem= monitor= pause=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--iso) iso=$2; shift 2 ;;
 	--firmware) firmware=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
 	--headless) headless=1; shift ;;
 	--test) test=1; headless=1; shift ;;
 	--gdb) gdb=1; shift ;;
@@ -42,9 +46,10 @@ done
 
 # Guest RAM is reserved lazily (MAP_NORESERVE), so a 64 GiB guest boots on
 # a host with less memory: only what the guest touches is ever allocated.
-args=(-machine q35,memory-backend=ram -cpu max -smp 1 -m "$mem" -no-reboot
+args=(-machine q35,memory-backend=ram -cpu max -smp "$smp" -m "$mem" -no-reboot
 	-object memory-backend-ram,id=ram,size="$mem",reserve=off
-	-cdrom "$iso" -boot d -serial "$serial")
+	-cdrom "$iso" -boot d)
+[[ " $* " == *" -serial "* ]] || args+=(-serial "$serial")
 if [[ ${KVM:-0} == 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 
 if [[ $firmware == uefi ]]; then

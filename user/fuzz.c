@@ -1,7 +1,7 @@
 /* fuzz: a seeded, reproducible fuzzer of the memory system calls.
  *
  *   fuzz [--seed S] [--calls N] [--per-child K] [--check-every C]
- *        [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]
+ *        [--threads T] [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]
  *
  * The parent forks children one after another; child c makes calls
  * [c*K, (c+1)*K) of the run, each drawn from a generator seeded with
@@ -40,9 +40,17 @@
  * MAP_FIXED); a writable shared mapping of a file opened read-only must
  * be refused.
  *
+ * With --threads T, each child also runs T - 1 threads that race mmap,
+ * munmap, mprotect, mremap, madvise, page faults and fork on one 2 MiB
+ * range of the child's address space while its main thread makes the
+ * calls above (make test runs four threads on four CPUs). Each thread's
+ * calls are seeded, their interleaving is not: a failure names the seed,
+ * and a replay makes the same calls in a different order.
+ *
  * Output is a KTAP suite "fuzz". On Linux (no /proc/pagoda) the frame and
  * invariant cases are skipped; the calls and oracles run the same. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -184,7 +192,7 @@ static void __attribute__((format(printf, 1, 2))) oracle_fail(const char *fmt, .
 
 /* ---- The generator: splitmix64, one stream per child ---- */
 
-static uint64_t rng;
+static __thread uint64_t rng; /* each thread draws from its own stream */
 
 static uint64_t rnd(void)
 {
@@ -607,8 +615,8 @@ static bool safe_range(uintptr_t *a, size_t len)
 
 /* ---- Wild reads, writes and jumps, caught by the signal handler ---- */
 
-static sigjmp_buf wild_jb;
-static volatile sig_atomic_t in_wild;
+static __thread sigjmp_buf wild_jb; /* per thread: racing threads fault too */
+static __thread volatile sig_atomic_t in_wild;
 
 /* A fault inside a wild access goes back to it; any other one is a
  * stray fault: expected after self-harm, a finding otherwise. */
@@ -1259,6 +1267,121 @@ static void gen_other_mm(void)
 	}
 }
 
+/* ---- Racing threads: the memory calls and faults of one range, at once ---- */
+
+#define RACE (ARENA + ARENA_SIZE + (16UL << 20)) /* 2 MiB that no other call aims at */
+#define RACE_PAGES 512
+#define RACER_STACK (128 * 1024UL)
+
+static unsigned int nr_threads = 1; /* --threads: the main one and T - 1 racers */
+static volatile int racers_stop;
+
+/* A page-aligned part of the race range: [*a, *a + *len). */
+static void race_pick(uintptr_t *a, size_t *len)
+{
+	uint64_t first = below(RACE_PAGES), n = 1 + below(one_in(8) ? RACE_PAGES : 16);
+
+	if (first + n > RACE_PAGES)
+		n = RACE_PAGES - first;
+	*a = RACE + first * PAGE;
+	*len = n * PAGE;
+}
+
+static const int race_prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE };
+
+/* A forked child of a racer touches the range (its own copy) and exits. */
+static void race_fork(uintptr_t a, size_t len)
+{
+	long pid = sys6(SYS_fork, 0, 0, 0, 0, 0, 0);
+	int status;
+
+	if (pid == 0) {
+		for (size_t off = 0; off < len; off += PAGE)
+			try_access(a + off, 8, one_in(2), off);
+		sys6(SYS_exit, 0, 0, 0, 0, 0, 0);
+	}
+	if (!is_err(pid))
+		while (sys6(SYS_wait4, pid, (long)&status, 0, 0, 0, 0) == -EINTR)
+			;
+}
+
+/* One racing call. The only oracle here is MAP_FIXED's address; what
+ * matters is the kernel surviving and every frame coming back. */
+static void race_call(void)
+{
+	uintptr_t a, b;
+	size_t len, blen;
+	long ret;
+
+	race_pick(&a, &len);
+	switch (below(10)) {
+	case 0:
+		ret = sys6(SYS_mmap, a, len, PICK(race_prots), MAP_FIXED | MAP_ANONYMOUS |
+			   (one_in(4) ? MAP_SHARED : MAP_PRIVATE), -1, 0);
+		if (!is_err(ret) && (uintptr_t)ret != a) {
+			__atomic_add_fetch(&sh->oracle, 1, __ATOMIC_RELAXED);
+			flog("race: mmap(MAP_FIXED %#lx) returned %#lx", (long)a, ret);
+		}
+		break;
+	case 1: sys6(SYS_munmap, a, len, 0, 0, 0, 0); break;
+	case 2: sys6(SYS_mprotect, a, len, PICK(race_prots), 0, 0, 0); break;
+	case 3:
+		race_pick(&b, &blen);
+		sys6(SYS_mremap, a, len, blen, one_in(2) ? MREMAP_MAYMOVE | MREMAP_FIXED : 0, b, 0);
+		break;
+	case 4: sys6(SYS_madvise, a, len, one_in(2) ? MADV_DONTNEED : MADV_WILLNEED, 0, 0, 0); break;
+	case 5:
+		if (one_in(8))
+			race_fork(a, len < 8 * PAGE ? len : 8 * PAGE);
+		break;
+	default:
+		for (size_t off = 0; off < len; off += PAGE)
+			try_access(a + off, 8, one_in(2), rnd());
+		break;
+	}
+}
+
+static void *racer(void *arg)
+{
+	rng_seed(seed ^ 0x7ace, (uintptr_t)arg); /* the child's stream number and the thread's */
+	while (!__atomic_load_n(&racers_stop, __ATOMIC_RELAXED))
+		race_call();
+	return NULL;
+}
+
+/* Start the racers of child c; returns how many run. Their stacks sit
+ * above the race range and count as the fuzzer's own memory, which
+ * destructive calls leave alone (but for self-harm). */
+static unsigned int racers_start(pthread_t *ids, uint64_t c)
+{
+	uintptr_t stacks = RACE + RACE_PAGES * PAGE + (2UL << 20);
+	size_t size = RACER_STACK * (nr_threads - 1);
+	pthread_attr_t attr;
+	unsigned int n = 0;
+
+	racers_stop = 0;
+	if (nr_threads < 2 || nr_own == MAX_OWN ||
+	    sys6(SYS_mmap, stacks, size, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != (long)stacks)
+		return 0;
+	own[nr_own++] = (struct range){ stacks, stacks + size };
+	for (unsigned int i = 1; i < nr_threads; i++) {
+		pthread_attr_init(&attr);
+		pthread_attr_setstack(&attr, (void *)(stacks + (i - 1) * RACER_STACK), RACER_STACK);
+		if (pthread_create(&ids[n], &attr, racer, (void *)(uintptr_t)(c * 64 + i)) == 0)
+			n++;
+		pthread_attr_destroy(&attr);
+	}
+	return n;
+}
+
+static void racers_join(pthread_t *ids, unsigned int n)
+{
+	__atomic_store_n(&racers_stop, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < n; i++)
+		pthread_join(ids[i], NULL);
+}
+
 /* ---- fork: a grandchild writes to copy-on-write memory and exits ---- */
 
 static void one_call(bool in_grandchild);
@@ -1332,10 +1455,13 @@ static int child_main(uint64_t child, uint64_t first, uint64_t count, uint64_t s
 	install_handlers();
 	map_scratch();
 	open_fds();
+	pthread_t ids[64];
+	unsigned int racing = racers_start(ids, child);
 	for (call_no = first; call_no < first + count && call_no <= stop; call_no++) {
 		one_call(false);
 		sh->done = call_no - first + 1;
 	}
+	racers_join(ids, racing);
 	return sh->oracle ? EXIT_ORACLE : EXIT_DONE;
 }
 
@@ -1695,6 +1821,8 @@ static bool parse_args(struct run *r, int argc, char **argv)
 			r->per_child = strtoull(v, NULL, 0);
 		else if (strcmp(argv[i], "--check-every") == 0)
 			r->check_every = strtoull(v, NULL, 0);
+		else if (strcmp(argv[i], "--threads") == 0)
+			nr_threads = (unsigned int)strtoul(v, NULL, 0);
 		else if (strcmp(argv[i], "--replay") == 0 && strchr(v, ':')) {
 			seed = strtoull(v, NULL, 0);
 			r->replay_call = strtoull(strchr(v, ':') + 1, NULL, 0);
@@ -1707,7 +1835,7 @@ static bool parse_args(struct run *r, int argc, char **argv)
 			return false;
 		i++;
 	}
-	return r->per_child && r->check_every;
+	return r->per_child && r->check_every && nr_threads >= 1 && nr_threads <= 64;
 }
 
 int main(int argc, char **argv)
@@ -1718,7 +1846,7 @@ int main(int argc, char **argv)
 	seed = 1;
 	if (!parse_args(&r, argc, argv)) {
 		fprintf(stderr, "usage: fuzz [--seed S] [--calls N] [--per-child K] [--check-every C]"
-				" [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]\n");
+				" [--threads T] [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]\n");
 		return 2;
 	}
 	if (!map_shared())
@@ -1731,10 +1859,11 @@ int main(int argc, char **argv)
 	r.have_frames = free_frames() >= 0;
 	r.have_invariants = access(INVARIANTS, R_OK) == 0;
 	ktap_print(KTAP_INDENT "KTAP version 1\n" KTAP_INDENT "# Subtest: fuzz\n" KTAP_INDENT "1..5\n");
-	ktap_print("    # fuzz %llu:0 %s %llu calls, %llu per child%s\n", (unsigned long long)seed,
-		   r.replay ? "replaying up to call" : "running",
+	ktap_print("    # fuzz %llu:0 %s %llu calls, %llu per child, %u threads%s\n",
+		   (unsigned long long)seed, r.replay ? "replaying up to call" : "running",
 		   (unsigned long long)(r.replay ? r.replay_call : r.calls),
-		   (unsigned long long)r.per_child, have_devmem_rw ? ", /dev/mem window writable" : "");
+		   (unsigned long long)r.per_child, nr_threads,
+		   have_devmem_rw ? ", /dev/mem window writable" : "");
 	warm_up(&r);
 	base = r.have_frames ? settled_free_frames() : 0;
 	read_meminfo(meminfo_base, sizeof(meminfo_base));

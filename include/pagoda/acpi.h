@@ -1,4 +1,4 @@
-/* ACPI: finding tables from the RSDP, and powering off (kernel/acpi.c). */
+/* ACPI: finding tables from the RSDP, and powering off (drivers/acpi/acpi.c). */
 #ifndef PAGODA_ACPI_H
 #define PAGODA_ACPI_H
 

@@ -1,12 +1,12 @@
 /* What the boot loader told us, parsed once from the multiboot2 info into
- * plain structures (kernel/multiboot2.c). Everything else reads this, never
+ * plain structures (boot/multiboot2.c). Everything else reads this, never
  * the raw tags. */
 #ifndef PAGODA_BOOTINFO_H
 #define PAGODA_BOOTINFO_H
 
 #include <pagoda/types.h>
 
-#define BOOT_MMAP_MAX 128
+#define BOOT_MMAP_MAX 1024 /* UEFI maps have hundreds of entries */
 #define BOOT_MODULES_MAX 8
 #define BOOT_CMDLINE_MAX 1024
 

@@ -1,4 +1,4 @@
-/* The kernel command line (kernel/cmdline.c).
+/* The kernel command line (lib/cmdline.c).
  *
  * Options are space-separated "key" or "key=value" words; a value may be
  * double-quoted to hold spaces. Options the kernel does not know are ignored,
@@ -18,9 +18,12 @@ struct cmdline {
 	const char *value[CMDLINE_MAX_PARAMS]; /* NULL for a bare "key" */
 	unsigned int nr_init_args;
 	const char *init_args[CMDLINE_MAX_PARAMS];
+	unsigned int nr_ignored; /* options beyond CMDLINE_MAX_PARAMS */
 };
 
-/* Split s into *cl (s is copied; later edits to s do not matter). */
+/* Split s into *cl (s is copied; later edits to s do not matter). Options
+ * beyond CMDLINE_MAX_PARAMS are counted in nr_ignored, for the caller to
+ * report. */
 void cmdline_parse(struct cmdline *cl, const char *s);
 
 /* The value of the last "key=value" for key; "" for a bare "key"; NULL if

@@ -1,6 +1,6 @@
 /* Running a program: load a static ELF64 x86-64 executable into a new
  * address space and set up the registers and the stack for its first
- * instruction (kernel/exec.c). See docs/syscall.md for the way in.
+ * instruction (fs/exec.c). See docs/syscall.md for the way in.
  *
  * The program's PT_LOAD segments become VMAs paged in on demand from the
  * file (it lives in RAM: the initramfs); the stack is a VM_GROWSDOWN VMA
@@ -20,10 +20,10 @@
 #define PAGODA_EXEC_H
 
 #include <pagoda/task.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/types.h>
 
-#define EXEC_STACK_TOP 0x7ffffffff000UL    /* Linux's TASK_SIZE (4-level) */
+#define EXEC_STACK_TOP USER_SPACE_END     /* the stack ends at the top, as Linux without ASLR */
 #define EXEC_STACK_SIZE (128UL * 1024)     /* initial stack; it grows on faults */
 #define EXEC_DYN_BASE 0x555555554000UL     /* where ET_DYN goes: Linux's
 					      ELF_ET_DYN_BASE without ASLR */
@@ -31,7 +31,7 @@
 					      and their pointers, in bytes */
 
 /* Replace t's address space with the program at path (relative to
- * t->cwd), with argv and envp (NULL-terminated arrays of kernel strings),
+ * t's current directory), with argv and envp (NULL-terminated arrays of kernel strings),
  * and point tf at its entry: rip, rsp, user cs/ss, rflags with IF, every
  * other register zero. t->exe and t->comm name the program; t->fs_base is
  * cleared. The old mm is destroyed only on success: on failure it is

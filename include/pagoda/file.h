@@ -1,4 +1,4 @@
-/* Open files and the operations behind them (kernel/vfs.c).
+/* Open files and the operations behind them (fs/vfs.c).
  *
  * A struct file is an open instance of an inode: a position, flags and a
  * reference count (dup and fork share one file). Its operations come from
@@ -10,6 +10,7 @@
 #ifndef PAGODA_FILE_H
 #define PAGODA_FILE_H
 
+#include <pagoda/mutex.h>
 #include <pagoda/types.h>
 
 struct file;
@@ -39,6 +40,13 @@ struct file_operations {
 	int (*open)(struct inode *inode, struct file *f);
 	/* The last reference to the file went away. */
 	void (*release)(struct file *f);
+	/* A device whose read never blocks nor falls short (/dev/zero): read()
+	 * fills the whole count, chunk after chunk, as for a regular file. */
+	bool never_blocks;
+	/* write() does not look at the bytes (/dev/null, /dev/zero): the
+	 * system call passes buf NULL, so a huge or unmapped user buffer costs
+	 * nothing, as Linux's write_null() returns the count untouched. */
+	bool discards_writes;
 };
 
 struct file {
@@ -47,9 +55,13 @@ struct file {
 	const char *name;    /* shown in /proc/PID/maps */
 	void *private_data;  /* the driver's */
 	uint64_t size;       /* bytes, for mappings past the end */
-	uint64_t pos;
+	uint64_t pos;        /* under pos_lock for a regular file or directory */
+	struct mutex pos_lock; /* Linux's f_pos_lock: a read, write, lseek or
+				* getdents moves pos as one step, even when
+				* threads (or forked processes) share the file */
 	unsigned int flags;  /* O_* from open */
 	unsigned int refcount;
+	bool writer;         /* holds write access to inode: put at release */
 	char path[128];      /* the path it was opened by, for /proc */
 };
 

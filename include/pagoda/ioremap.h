@@ -10,8 +10,10 @@
 
 /* Map [phys, phys + size). Returns the virtual address of phys, or NULL if
  * size is 0, the range wraps or passes MAXPHYADDR, it is System RAM owned
- * by the kernel, or memory ran out (nothing is left mapped then). Uses
- * 2 MiB and 1 GiB entries where the alignment allows. */
+ * by the kernel, it is mapped already with a type mode cannot become (see
+ * memtype_reserve(): a type there that is compatible is used instead of
+ * mode), or memory ran out (nothing is left mapped then). Uses 2 MiB and
+ * 1 GiB entries where the alignment and the MTRRs allow. */
 void *ioremap(phys_addr_t phys, size_t size, enum cache_mode mode);
 static inline void *ioremap_uc(phys_addr_t p, size_t s) { return ioremap(p, s, CACHE_UC); }
 static inline void *ioremap_wc(phys_addr_t p, size_t s) { return ioremap(p, s, CACHE_WC); }

@@ -17,7 +17,7 @@ enum ktest_status { KTEST_PASS, KTEST_FAIL, KTEST_SKIP };
 struct ktest {
 	const char *name;
 	enum ktest_status status;
-	char skip_reason[96];
+	char skip_reason[160];
 	bool quiet; /* record failures without printing (tests of ktest itself) */
 };
 
@@ -51,6 +51,13 @@ void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 /* Run the suites the command line selects (ktest=off, ktest=a,b). Returns
  * the number of failed cases; counts go to *passed, *failed, *skipped. */
 int ktest_run_all(const char *filter, unsigned *passed, unsigned *failed, unsigned *skipped);
+
+/* Print "ktest: N passed, N failed, N skipped" for the last run, on every
+ * console (nothing if the suites did not run). At boot, and again at
+ * power-off: on a machine without a serial port the screen is the only
+ * place the verdict can be read, and by then the boot's line has
+ * scrolled away. */
+void ktest_print_summary(void);
 
 /* The comparison is done on the operands' own types; an unsigned value
  * compared with a literal like 3 is what a test means, so -Wsign-compare

@@ -15,6 +15,19 @@ void ktest_run_in_mm(struct ktest *t, mm_body_fn body, bool activate);
 /* Free frames once kmalloc has given back its spare empty slabs. */
 uint64_t ktest_free_frames(void);
 
+/* User memory of the active mm, through copy_to_user()/copy_from_user()
+ * (so pages fault in as a process's accesses would). ktest_user_fill()
+ * writes byte over [addr, addr + len): 0 or -EFAULT. ktest_user_all()
+ * reads it back: 1 if every byte is byte, 0 if one is not, -EFAULT. */
+int ktest_user_fill(uintptr_t addr, size_t len, uint8_t byte);
+int ktest_user_all(uintptr_t addr, size_t len, uint8_t byte);
+
+/* Fail the case unless the VMA at addr covers exactly [start, end). */
+void ktest_expect_vma_at(struct ktest *t, const char *file, int line, struct mm_struct *mm,
+			 uintptr_t addr, uintptr_t start, uintptr_t end);
+#define ktest_expect_vma(t, mm, addr, start, end)                              \
+	ktest_expect_vma_at(t, __FILE__, __LINE__, mm, addr, start, end)
+
 /* MM_CASE(name) { ... }: a case whose body runs in an active fresh mm. */
 #define MM_CASE(name)                                                          \
 	static void name##_body(struct ktest *t, struct mm_struct *mm);        \

@@ -1,7 +1,11 @@
 /* The kernel's virtual address layout (x86-64, 4-level paging, 48-bit
  * virtual addresses):
  *
- *   0x0000000000000000 - 0x00007fffffffffff   user space (128 TiB)
+ *   0x0000000000000000 - 0x00007fffffffffff   user half (128 TiB); user
+ *                                             space proper ends one page
+ *                                             lower (USER_SPACE_END)
+ *   0x0000800000000000 - 0xffff7fffffffffff   non-canonical: the CPU
+ *                                             faults on any access
  *   0xffff888000000000 - ...                  direct map of all RAM (mm/)
  *   0xffffc90000000000 - 0xffffcaffffffffff   ioremap space (mm/ioremap.c)
  *   0xffffcc0000000000 - 0xffffcc003fffffff   task kernel stacks, each with
@@ -19,6 +23,8 @@
 #ifndef PAGODA_LAYOUT_H
 #define PAGODA_LAYOUT_H
 
+#define USER_HALF_END 0x0000800000000000ULL     /* PML4 entries 0..255 */
+#define KERNEL_HALF_START 0xffff800000000000ULL /* PML4 entries 256..511 */
 #define DIRECT_MAP_BASE 0xffff888000000000
 #define DIRECT_MAP_SIZE (64ULL << 40) /* up to 64 TiB of physical addresses */
 #define IOREMAP_BASE 0xffffc90000000000

@@ -35,6 +35,13 @@ extern struct memblock_list memblock_memory, memblock_reserved, memblock_memmap;
 struct cmdline;
 void memblock_init(const struct boot_info *bi, const struct cmdline *cl);
 
+/* Add to mem the usable RAM of a firmware memory map of n entries, in any
+ * order, overlapping or not: the whole pages that available entries cover
+ * and no other entry touches. Ranges that do not fit are warned about and
+ * left out. */
+void memblock_add_usable(struct memblock_list *mem, const struct boot_mmap_entry *map,
+			 unsigned int n);
+
 /* Add/remove [base, base + size) to/from a list, merging neighbours.
  * Return 0, or -ENOSPC when the list is full, -EINVAL on overflow. */
 int memblock_add(struct memblock_list *l, phys_addr_t base, uint64_t size);
@@ -42,6 +49,11 @@ int memblock_remove(struct memblock_list *l, phys_addr_t base, uint64_t size);
 
 /* True when [base, base + size) overlaps any range of l. */
 bool memblock_overlaps(const struct memblock_list *l, phys_addr_t base, uint64_t size);
+
+/* A page of firmware-usable RAM below 1 MiB, other than page 0, or 0 if
+ * none: where a start-up IPI can send the other CPUs. The whole first MiB
+ * stays reserved, so the page is never handed out. */
+phys_addr_t memblock_low_page(void);
 
 /* Allocate size bytes aligned to align from free memory below limit
  * (highest address first) and reserve them. Returns the physical address

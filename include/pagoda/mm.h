@@ -4,7 +4,7 @@
 #define PAGODA_MM_H
 
 #include <pagoda/mm_types.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 
 /* A new, empty address space sharing the kernel half, or NULL. The caller
  * owns it and ends it with mm_destroy(). */
@@ -20,21 +20,59 @@ void mm_switch(struct mm_struct *mm);
 /* The active address space, or NULL. */
 struct mm_struct *mm_current(void);
 
+struct page;
+
+/* Take and drop a reference to mm (its users: the threads sharing it);
+ * the last mm_put() destroys it. */
+void mm_get(struct mm_struct *mm);
+void mm_put(struct mm_struct *mm);
+
+/* Map the page p at addr of mm under mm's page-table lock, as a fault does
+ * (a vm_ops->fault included): 0, -EEXIST if another thread mapped addr
+ * first (the fault is then resolved: free p), or -ENOMEM. */
+int mm_install_page(struct mm_struct *mm, uintptr_t addr, struct page *p, pgprot_t prot);
+
 /* Resolve a fault at addr in mm: demand-zero, copy-on-write, stack growth,
- * or the VMA's fault operation. flags are FAULT_FLAG_*. */
+ * or the VMA's fault operation. flags are FAULT_FLAG_*. The caller holds
+ * mmap_lock for reading (mm_fault_user_address() does). */
 vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int flags);
 
 /* The #PF path for addresses in the user half, called from the trap
- * handler: true when the fault was resolved and the access can be
- * retried. */
-bool mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+ * handler with the fault's outcome: VM_FAULT_OK when the access can be
+ * retried; VM_FAULT_SIGSEGV for any address outside the user half or with
+ * no address space. */
+vm_fault_t mm_fault_user_address(struct trap_frame *tf, uintptr_t addr);
+
+/* The signal a fault outcome becomes for a user access to addr, and its
+ * si_code in *code: SIGSEGV with SEGV_MAPERR (no VMA there) or
+ * SEGV_ACCERR (a VMA whose protection forbids the access), SIGBUS with
+ * BUS_ADRERR (the VMA cannot supply the page: past a file's end, a
+ * device that refuses). 0 for VM_FAULT_OK and VM_FAULT_OOM, which are no
+ * signal (the OOM killer decides). */
+int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int *code);
+
+/* Make [uaddr, uaddr + n) of the current mm present and writable, as a
+ * user write would (demand paging, copy-on-write, stack growth, the OOM
+ * killer), without writing to it. Returns how many bytes from uaddr on
+ * are writable now: n, or fewer where a page cannot be (no VMA, a
+ * read-only one, no memory). read() fills only that much, so that no
+ * data is taken from a pipe or file that could not be delivered. */
+size_t fault_in_writeable(uintptr_t uaddr, size_t n);
+
+/* The vm_flags of a new mapping with PROT_* prot and MAP_* flags (Linux's
+ * calc_vm_prot_bits() | calc_vm_flag_bits() | VM_MAY*). */
+unsigned long calc_vm_flags(int prot, int flags);
 
 /* The PTE bits for a VMA with vm_flags (user, present, W, NX as asked). */
 pgprot_t vm_get_page_prot(unsigned long vm_flags);
 
 /* Unmap [start, end) of vma's pages from mm's page tables, dropping the
- * frame references (not for VM_PFNMAP frames). */
+ * frame references (not for VM_PFNMAP frames) once every CPU has flushed.
+ * The _gather form leaves the flush and the drops to the caller's gather. */
 void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
+struct mmu_gather;
+void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
+			 struct mmu_gather *tlb);
 
 /* mmap family: Linux's prot/flags values and errno. */
 #define PROT_NONE 0x0
@@ -67,6 +105,7 @@ void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
 #define MADV_FREE 8
 
 struct file;
+struct page;
 
 /* mmap(2): returns the address, or a negative errno. */
 long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int flags,

@@ -8,12 +8,17 @@
  * in order) and a red-black tree keyed by vm_start (to find the VMA of an
  * address in O(log n)). See docs/vma.md.
  *
- * Locking: one CPU and no preemption inside the mm code for now; callers
- * must not race on one mm. */
+ * Locking (docs/smp.md): mmap_lock, a reader/writer semaphore, guards
+ * the VMA list and tree and every VMA's fields: the mmap family takes it
+ * for writing, page faults for reading. page_table_lock, a spinlock,
+ * guards the user half of the page tables: faults that run at once under
+ * the read lock install entries under it. Nothing that holds mmap_lock
+ * may touch this mm's user memory (a fault would take it again). */
 #ifndef PAGODA_MM_TYPES_H
 #define PAGODA_MM_TYPES_H
 
 #include <pagoda/list.h>
+#include <pagoda/mutex.h>
 #include <pagoda/pgtable.h>
 #include <pagoda/rbtree.h>
 #include <pagoda/types.h>
@@ -34,11 +39,50 @@
 #define VM_IO 0x00004000UL         /* memory-mapped I/O */
 #define VM_DONTCOPY 0x00020000UL   /* fork does not copy this VMA */
 #define VM_DONTEXPAND 0x00040000UL /* mremap may not grow it */
+#define VM_PAT 0x01000000UL        /* its frames hold a memtype reservation (x86 VM_ARCH_1) */
 #define VM_DONTDUMP 0x04000000UL   /* left out of core dumps */
 
-#define USER_SPACE_END 0x0000800000000000UL /* 128 TiB, 47-bit user addresses */
+/* User space is [USER_SPACE_START, USER_SPACE_END). The end is Linux's
+ * TASK_SIZE_MAX for 4-level paging: one page below the 128 TiB canonical
+ * boundary, so that no page a process can map ends at 2^47 and no SYSCALL
+ * can return to the non-canonical address just past it. */
+#define USER_SPACE_END 0x00007ffffffff000UL
 #define USER_SPACE_START 0x10000UL           /* mmap_min_addr, as Linux's default */
 #define STACK_GUARD_GAP (256UL * PAGE_SIZE)  /* Linux's stack_guard_gap */
+#define STACK_LIMIT_DEFAULT (8UL << 20)      /* RLIMIT_STACK's default, Linux's _STK_LIM */
+
+/* What is wrong with a user range [start, start + PAGE_ALIGN(len)), as
+ * user_range_check() finds it. Every memory system call checks each range
+ * it is given or computes with that one function before it changes
+ * anything, then turns the answer into its own errno, because Linux's
+ * calls disagree (munmap says EINVAL where mprotect says ENOMEM). */
+enum user_range {
+	URANGE_OK,
+	URANGE_UNALIGNED, /* start is not page-aligned */
+	URANGE_EMPTY,     /* len is 0 */
+	URANGE_WRAPS,     /* len rounds up past 2^64, or start + len does */
+	URANGE_BEYOND,    /* the range ends above USER_SPACE_END */
+};
+
+/* Classify [start, start + len) with len rounded up to whole pages; on
+ * URANGE_OK *end (if not NULL) is the rounded end. The checks run in the
+ * order listed in enum user_range. */
+static inline enum user_range user_range_check(uintptr_t start, size_t len, uintptr_t *end)
+{
+	size_t rounded = (len + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+
+	if (start & (PAGE_SIZE - 1))
+		return URANGE_UNALIGNED;
+	if (!len)
+		return URANGE_EMPTY;
+	if (!rounded || start + rounded < start)
+		return URANGE_WRAPS;
+	if (rounded > USER_SPACE_END || start > USER_SPACE_END - rounded)
+		return URANGE_BEYOND;
+	if (end)
+		*end = start + rounded;
+	return URANGE_OK;
+}
 
 struct mm_struct;
 struct vm_area_struct;
@@ -93,14 +137,18 @@ struct vm_area_struct {
 
 struct mm_struct {
 	phys_addr_t pgd;            /* the PML4 (physical); kernel half shared */
+	struct rw_semaphore mmap_lock; /* guards the fields below up to total_vm */
 	struct list_head vma_list;  /* all VMAs, sorted by address */
 	struct rb_root vma_tree;    /* the same VMAs, for O(log n) lookup */
-	struct vm_area_struct *vma_cache; /* the last VMA found */
+	struct vm_area_struct *vma_cache; /* the last VMA found (READ_ONCE) */
 	unsigned int map_count;
 	uintptr_t mmap_base;        /* top-down placement starts below this */
 	uintptr_t start_brk, brk;   /* the heap: [start_brk, brk) */
 	uintptr_t start_stack;
 	uint64_t total_vm;          /* pages in all VMAs */
+	spinlock_t page_table_lock; /* guards the user half of pgd's tables */
+	uint64_t cpumask;           /* CPUs with pgd in CR3, lazily too (atomic bits) */
+	uint32_t users;             /* tasks sharing it (threads); atomic */
 };
 
 static inline uint64_t vma_pages(const struct vm_area_struct *v)

@@ -3,6 +3,7 @@
 #define PAGODA_PANIC_H
 
 #include <pagoda/compiler.h>
+#include <pagoda/types.h>
 
 struct trap_frame;
 
@@ -27,5 +28,9 @@ __printf(2, 3) __noreturn void panic_frame(const struct trap_frame *tf, const ch
 
 /* Print a backtrace starting from frame pointer rbp. */
 void dump_backtrace(uintptr_t rbp);
+
+/* The return addresses of the frame-pointer chain from rbp, innermost
+ * first: at most max into out; returns how many. */
+int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max);
 
 #endif

@@ -60,6 +60,13 @@ static inline pgprot_t pgprot_writecombine(pgprot_t p) { return pgprot_cache(p, 
 static inline pgprot_t pgprot_noncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC_MINUS); }
 static inline pgprot_t pgprot_uncached(pgprot_t p) { return pgprot_cache(p, CACHE_UC); }
 
+/* Decode a leaf entry at level (0: 4 KiB, 1: 2 MiB, 2: 1 GiB): the
+ * physical address of the page it maps, and its protection in 4 KiB
+ * format (PAT back in bit 7, PS gone), ready for pt_map(). The one place
+ * that knows where a huge entry keeps its PAT bit. */
+phys_addr_t pte_leaf_phys(pte_t e, unsigned int level);
+pgprot_t pte_leaf_prot(pte_t e, unsigned int level);
+
 /* The memory type a PTE selects (for tests and /proc). */
 enum cache_mode pte_cache_mode(pte_t pte, unsigned int level);
 
@@ -76,20 +83,46 @@ static inline uint64_t pt_level_size(unsigned int level) { return 1ULL << (12 + 
 int pt_map(phys_addr_t root, uintptr_t va, phys_addr_t pa, uint64_t size, pgprot_t prot,
 	   unsigned int flags);
 
-/* Called by pt_unmap() for each leaf it removes: the entry's old value, the
+/* Called for each leaf an unmap removes: the entry's old value, the
  * virtual address it mapped and its level (0: 4 KiB, 1: 2 MiB, 2: 1 GiB). */
 typedef void (*pt_leaf_fn)(pte_t old, uintptr_t va, unsigned int level, void *arg);
 
+/* The functions that remove or weaken entries come in two forms. The
+ * _gather one records what changed in the caller's gather (include/pagoda
+ * /tlb.h), which flushes the CPUs that need it and frees what was freed
+ * afterwards. The plain one does all that itself for every CPU: for the
+ * kernel half, and for tests. */
+struct mmu_gather;
+
 /* Unmap [va, va + size), splitting a huge entry that straddles an end.
- * Empty table pages are freed. Returns 0, -EINVAL, or -ENOMEM if a split
- * needed a table page (then the range is unmapped up to the split). */
+ * Empty table pages are freed (after the flush). Returns 0, -EINVAL, or
+ * -ENOMEM if a split needed a table page (then the range is unmapped up
+ * to the split). The plain form calls fn for each leaf removed. */
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
+int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb);
 
 /* Set the protection of every mapped page in [va, va + size) to prot,
  * keeping each frame, its PTE_SPECIAL bit, and its PTE_COW bit (a COW page
  * stays read-only). Splits straddling huge entries. Returns 0, -EINVAL or
  * -ENOMEM. */
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot);
+int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot,
+		      struct mmu_gather *tlb);
+
+/* Free a page-table page (the gather's deferred free). */
+void pt_table_free(phys_addr_t pa);
+
+/* Split the huge leaves that straddle va or va + size, so that every leaf
+ * mapping part of [va, va + size) lies wholly inside it; leaves inside
+ * stay whole. Returns 0, -EINVAL, or -ENOMEM (a split already made maps
+ * the same memory, so nothing is lost). */
+int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb);
+
+/* Call fn (unless NULL) for every leaf that maps part of [va, va + size),
+ * changing nothing (a huge leaf that straddles an end is reported whole,
+ * with its own base address). Returns
+ * the number of table pages the walk entered below root, or -EINVAL. */
+long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
 
 struct pt_lookup_result {
 	pte_t pte;          /* the leaf entry */
@@ -105,6 +138,7 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res);
  * in place, and flush it: no table is freed or allocated, so it cannot
  * fail for lack of memory. Returns 0, or -ENOENT if va has no 4 KiB leaf. */
 int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte);
+int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gather *tlb);
 
 /* Copy the mappings of [start, end) from the tables at src to those at
  * dst, walking both trees once (fork). For each leaf, fn gets a pointer
@@ -116,10 +150,6 @@ typedef pte_t (*pt_copy_fn)(pte_t *src, unsigned int level, uintptr_t va, void *
 int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
 		  pt_copy_fn fn, void *arg);
 
-/* Flush the TLB entries for [va, va + size): invlpg per page up to a
- * threshold, a full flush beyond it. */
-void pt_flush_range(uintptr_t va, uint64_t size);
-#define PT_FLUSH_THRESHOLD 32 /* pages */
 
 /* The kernel's PML4 (the boot PML4, physical). */
 extern phys_addr_t kernel_pml4;

@@ -13,11 +13,18 @@
  * A request names the highest zone it can use and falls back to lower ones
  * (GFP_KERNEL: NORMAL, then DMA32, then DMA).
  *
- * Locking: one CPU for now; interrupts are disabled inside. */
+ * Many CPUs: each zone's free lists are guarded by the zone's lock. In
+ * front of them, each CPU keeps a short list of free single frames per
+ * zone (Linux's per-CPU pagesets), so that most order-0 allocations and
+ * frees touch no shared lock; a list is refilled from, and trimmed back
+ * to, its zone in batches, and every list is drained into the zones when
+ * an allocation finds them empty. Frames on those lists count as free.
+ * Reference counts are atomic. */
 #ifndef PAGODA_PMM_H
 #define PAGODA_PMM_H
 
 #include <pagoda/page.h>
+#include <pagoda/spinlock.h>
 #include <pagoda/types.h>
 
 #define MAX_ORDER 10 /* largest block: 2^10 frames = 4 MiB */
@@ -39,11 +46,21 @@ typedef unsigned int gfp_t;
 struct zone {
 	const char *name;
 	phys_addr_t start, end; /* [start, end) */
+	spinlock_t lock;        /* guards the lists and counts below */
 	struct list_head free_list[MAX_ORDER + 1];
 	uint64_t nr_free[MAX_ORDER + 1]; /* blocks on each list */
-	uint64_t free_pages;
+	uint64_t free_pages;    /* in the buddy lists (not the per-CPU ones) */
 	uint64_t managed_pages; /* frames the allocator was given */
 };
+
+/* A CPU's list of free single frames of one zone (in struct percpu). */
+struct pcp_list {
+	spinlock_t lock;        /* its own CPU, or a CPU draining it */
+	struct list_head frames;
+	unsigned int count;
+};
+#define PCP_BATCH 16 /* frames moved to or from the zone at once */
+#define PCP_HIGH 64  /* more than this on a list: give a batch back */
 
 extern struct zone zones[NR_ZONES];
 
@@ -71,9 +88,16 @@ void put_page(struct page *page);
 void *pmm_alloc_virt(gfp_t gfp, unsigned int order);
 void pmm_free_virt(void *va, unsigned int order);
 
-uint64_t pmm_free_pages(void);                      /* all zones */
+uint64_t pmm_free_pages(void);                      /* all zones and CPU lists */
 uint64_t pmm_total_pages(void);
 uint64_t pmm_zone_free_blocks(enum zone_type z, unsigned int order);
+
+/* Give every CPU's cached free frames back to the zones (when memory runs
+ * low, and for tests that look at the buddy lists themselves). */
+void pmm_drain_all(void);
+
+/* Set up this CPU's lists (each CPU, at start). */
+void pmm_cpu_init(void);
 
 /* Print per-zone and per-order counts. */
 void pmm_print_stats(void);

@@ -6,6 +6,7 @@
 #ifndef PAGODA_PRINTK_H
 #define PAGODA_PRINTK_H
 
+#include <pagoda/format.h>
 #include <stdarg.h>
 #include <pagoda/compiler.h>
 #include <pagoda/types.h>
@@ -53,12 +54,19 @@ __printf(1, 2) int printk_raw(const char *fmt, ...);
 
 void printk_set_loglevel(int level);
 
+/* Make the console lock free whoever holds it, so that a panic can print
+ * (kernel/panic.c only). */
+void console_lock_for_panic(void);
+
+/* Copy the newest bytes of the log ring (every message printk() stored,
+ * debug ones included) into buf, oldest first, at most size of them.
+ * Returns how many were copied. The ring keeps the last 16 KiB. */
+size_t printk_ring_read(char *buf, size_t size);
+
 /* While quiet, printk() writes to the raw channel (COM1) only: the self-
  * tests provoke warnings on purpose, and the screen should show only what
  * went wrong. Returns the previous setting. */
 bool printk_set_quiet(bool on);
 
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-__printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
 
 #endif

@@ -1,5 +1,5 @@
 /* /proc: files generated from kernel state when they are opened
- * (kernel/procfs.c). See docs/proc.md.
+ * (fs/procfs.c). See docs/proc.md.
  *
  * Each file is produced in one pass into a kmalloc'd buffer at open (the
  * way Linux's seq_file single_open() works): reads then serve bytes from

@@ -1,4 +1,4 @@
-/* Intrusive red-black trees (kernel/rbtree.c), in the style of Linux's
+/* Intrusive red-black trees (lib/rbtree.c), in the style of Linux's
  * <linux/rbtree.h>: a struct rb_node is embedded in each element, and the
  * caller does the key comparisons. See docs/rbtree.md.
  *

@@ -1,4 +1,4 @@
-/* The freestanding C string functions the kernel needs (lib in kernel/string.c). */
+/* The freestanding C string functions the kernel needs (lib in lib/string.c). */
 #ifndef PAGODA_STRING_H
 #define PAGODA_STRING_H
 

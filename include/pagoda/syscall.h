@@ -1,5 +1,5 @@
 /* System calls: Linux's x86-64 numbers and calling convention (kernel/
- * syscall.c, boot/syscall.asm).
+ * syscall.c, arch/x86/syscall.asm).
  *
  * User space puts the number in RAX and up to six arguments in RDI, RSI,
  * RDX, R10, R8, R9, then executes SYSCALL; the result (or -errno) comes
@@ -17,7 +17,7 @@
 #define PAGODA_SYSCALL_H
 
 #include <pagoda/compiler.h>
-#include <pagoda/trap.h>
+#include <asm/trap.h>
 #include <pagoda/types.h>
 
 struct syscall_args {
@@ -48,7 +48,7 @@ struct syscall_entry {
 /* Build the table and program the SYSCALL MSRs (STAR, LSTAR, FMASK). */
 void syscall_init(void);
 
-/* Called by boot/syscall.asm with the user registers saved as a
+/* Called by arch/x86/syscall.asm with the user registers saved as a
  * trap frame (vector SYSCALL_VECTOR); stores the result in tf->rax. */
 void syscall_dispatch(struct trap_frame *tf);
 #define SYSCALL_VECTOR 0x100 /* not a real vector: marks a syscall frame */

@@ -16,6 +16,12 @@ bool access_ok(const void *uaddr, size_t n);
 int copy_from_user(void *dst, const void *usrc, size_t n);
 int copy_to_user(void *udst, const void *src, size_t n);
 
+/* Copy up to n bytes, stopping at the first one that faults; returns the
+ * number copied (the bytes before the fault), 0 for a range outside the
+ * user half. For read() and write(), which report a partial count. */
+size_t copy_from_user_partial(void *dst, const void *usrc, size_t n);
+size_t copy_to_user_partial(void *udst, const void *src, size_t n);
+
 /* Copy a NUL-terminated string of at most count bytes (NUL included).
  * Returns its length without the NUL, count if no NUL was found within
  * count bytes (dst is then not terminated, as in Linux), or -EFAULT. */
@@ -23,10 +29,5 @@ long strncpy_from_user(char *dst, const char *usrc, long count);
 
 /* Zero n bytes of user memory; 0 or -EFAULT. */
 int clear_user(void *udst, size_t n);
-
-/* Turn on SMEP and SMAP where the CPU has them (CR4, Intel SDM Vol. 3A,
- * 4.6): the kernel can then neither run user code nor touch user data
- * outside these helpers. */
-void uaccess_init(void);
 
 #endif

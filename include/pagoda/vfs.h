@@ -1,7 +1,7 @@
 /* The virtual file system: inodes in a tree held in memory, path lookup,
- * and the initramfs that fills it at boot (kernel/vfs.c, kernel/ramfs.c,
- * kernel/initramfs.c). Everything lives in RAM: / is a ramfs; /dev holds
- * device nodes; /proc is generated on demand (kernel/procfs.c); /sys is a
+ * and the initramfs that fills it at boot (fs/vfs.c, fs/ramfs.c,
+ * fs/initramfs.c). Everything lives in RAM: / is a ramfs; /dev holds
+ * device nodes; /proc is generated on demand (fs/procfs.c); /sys is a
  * ramfs the device drivers fill. */
 #ifndef PAGODA_VFS_H
 #define PAGODA_VFS_H
@@ -74,7 +74,18 @@ struct inode {
 	const struct file_operations *i_fop;
 	void *i_private; /* the file system's */
 	struct inode *parent;
+	int writecount;  /* > 0: open for writing; < 0: a running program's
+			  * (Linux's i_writecount; fs/write_access.c) */
 };
+
+/* Writers and running programs exclude each other (fs/write_access.c,
+ * Linux's get_write_access()/deny_write_access()): a file cannot be opened
+ * for writing or truncated while a process runs it, nor run while it is
+ * open for writing: -ETXTBSY. Each get/deny is undone by its put/allow. */
+int get_write_access(struct inode *inode);
+void put_write_access(struct inode *inode);
+int deny_write_access(struct file *f);
+void allow_write_access(struct file *f);
 
 /* Resolve path (absolute, or relative to cwd) to an inode, following
  * symlinks except the last one when nofollow. Returns 0 with *out set,
@@ -113,7 +124,7 @@ void vfs_init(void);
  * header in the log. */
 int initramfs_unpack(const void *data, size_t len);
 
-/* --- Added by the VFS (kernel/vfs.c, ramfs.c, pipe.c, chardev.c) --- */
+/* --- Added by the VFS (fs/vfs.c, ramfs.c, pipe.c, chardev.c) --- */
 
 #define O_LARGEFILE 00100000
 #define O_DIRECT 00040000
@@ -184,7 +195,7 @@ int vfs_set_dir_ops(const char *path, const struct inode_operations *iop,
  * of entries, 0 when there is no module, or -EINVAL. */
 int initramfs_load_boot_module(void);
 
-/* ramfs (kernel/ramfs.c): the file system of /, /dev, /tmp, /sys. */
+/* ramfs (fs/ramfs.c): the file system of /, /dev, /tmp, /sys. */
 struct inode *ramfs_new_root(void);
 bool ramfs_owns(const struct inode *inode);
 /* Set a regular file's size (zero-filling when it grows): 0, -EINVAL for
@@ -198,9 +209,17 @@ int ramfs_set_link(struct inode *inode, const char *target, size_t len);
 int chardev_init(void);
 const struct file_operations *chardev_fops(uint32_t rdev);
 
-/* Pipes (kernel/pipe.c): a read end and a write end sharing one buffer.
+/* Pipes (fs/pipe.c): a read end and a write end sharing one buffer.
  * flags may hold O_NONBLOCK. 0 or -ENOMEM; each file has one reference. */
 int pipe_create(unsigned int flags, struct file **rd, struct file **wr);
 bool file_is_pipe(const struct file *f);
+
+/* The file system's big lock (fs/vfs.c): recursive for its holder, never
+ * held across a user copy. The VFS calls take it themselves; a file
+ * system's own operations that are not reached through them (ramfs read
+ * and write, directory iteration) take it too. */
+void vfs_lock(void);
+void vfs_unlock(void);
+bool vfs_locked(void);
 
 #endif

@@ -1,0 +1,136 @@
+/* TLB shootdown and deferred freeing (include/pagoda/tlb.h). */
+#include <pagoda/atomic.h>
+#include <pagoda/mm.h>
+#include <pagoda/percpu.h>
+#include <pagoda/pmm.h>
+#include <pagoda/sched.h>
+#include <pagoda/smp.h>
+#include <pagoda/tlb.h>
+#include <asm/x86.h>
+
+#define DEFERRED_TABLE 1UL
+
+void (*tlb_remote_flush_hook)(uintptr_t start, uintptr_t end);
+
+void tlb_gather_init(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	*tlb = (struct mmu_gather){ .mm = mm };
+}
+
+void tlb_add_range(struct mmu_gather *tlb, uintptr_t va, uint64_t size)
+{
+	if (tlb->start == tlb->end) {
+		tlb->start = va;
+		tlb->end = va + size;
+		return;
+	}
+	tlb->start = MIN(tlb->start, va);
+	tlb->end = MAX(tlb->end, va + size);
+}
+
+static void defer(struct mmu_gather *tlb, uintptr_t item)
+{
+	if (tlb->nr == TLB_BATCH)
+		tlb_finish(tlb); /* flush now, release, and go on with an empty batch */
+	tlb->deferred[tlb->nr++] = item;
+}
+
+void tlb_defer_put(struct mmu_gather *tlb, struct page *page)
+{
+	defer(tlb, (uintptr_t)page);
+}
+
+void tlb_defer_table(struct mmu_gather *tlb, phys_addr_t table)
+{
+	defer(tlb, (uintptr_t)pfn_to_page(phys_to_pfn(table)) | DEFERRED_TABLE);
+}
+
+void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned int level)
+{
+	struct page *p;
+
+	tlb_add_range(tlb, va, pt_level_size(level));
+	if (tlb->leaf_fn)
+		tlb->leaf_fn(old, va, level, tlb->leaf_arg);
+	/* Device frames (PTE_SPECIAL) have no reference to give up. */
+	if (!tlb->drop_frames || (old & PTE_SPECIAL))
+		return;
+	p = pfn_to_page(phys_to_pfn(pte_leaf_phys(old, level)));
+	if (p)
+		tlb_defer_put(tlb, p);
+}
+
+struct flush_req {
+	struct mm_struct *mm;
+	uintptr_t start, end;
+};
+
+/* Invalidate [start, end) in this CPU's TLB: page by page up to the
+ * ceiling, else all of it. The kernel maps nothing global, so a CR3
+ * reload drops kernel-half entries too. */
+static void flush_local(uintptr_t start, uintptr_t end)
+{
+	/* LAB tlb: begin, the stub does nothing */
+	if ((end - start) / PAGE_SIZE > TLB_FLUSH_CEILING) {
+		write_cr3(read_cr3());
+		return;
+	}
+	for (uintptr_t va = start; va < end; va += PAGE_SIZE)
+		invlpg(va);
+	/* LAB tlb: end */
+}
+
+/* On each other CPU, from the IPI: flush if it still has the mm loaded.
+ * A CPU that switched away since reloaded CR3, which dropped everything. */
+static void flush_remote(void *arg)
+{
+	const struct flush_req *r = arg;
+
+	if (r->mm && READ_ONCE(this_cpu()->active_mm) != r->mm)
+		return;
+	if (tlb_remote_flush_hook)
+		tlb_remote_flush_hook(r->start, r->end);
+	flush_local(r->start, r->end);
+}
+
+void tlb_flush(struct mmu_gather *tlb)
+{
+	/* LAB tlb: begin, the stub does nothing */
+	struct flush_req r = { tlb->mm, tlb->start, tlb->end };
+	uint64_t others;
+
+	if (tlb->start == tlb->end)
+		return;
+	if (!tlb->mm || this_cpu()->active_mm == tlb->mm)
+		flush_local(r.start, r.end);
+	others = (tlb->mm ? atomic_load(&tlb->mm->cpumask) : READ_ONCE(cpu_online_mask)) &
+		 ~(1ULL << cpu_id());
+	if (others)
+		smp_call_mask(others, flush_remote, &r);
+	tlb->start = tlb->end = 0;
+	/* LAB tlb: end */
+}
+
+void tlb_finish(struct mmu_gather *tlb)
+{
+	/* LAB tlb: begin, the stub does nothing (what was deferred leaks) */
+	tlb_flush(tlb);
+	for (unsigned int i = 0; i < tlb->nr; i++) {
+		uintptr_t item = tlb->deferred[i];
+		if (item & DEFERRED_TABLE)
+			pt_table_free(page_to_phys((struct page *)(item & ~DEFERRED_TABLE)));
+		else
+			put_page((struct page *)item);
+	}
+	/* LAB tlb: end */
+	tlb->nr = 0; /* the batch is empty again, so defer() may go on filling it */
+}
+
+void flush_tlb_mm(struct mm_struct *mm)
+{
+	struct mmu_gather tlb;
+
+	tlb_gather_init(&tlb, mm);
+	tlb_add_range(&tlb, 0, USER_HALF_END); /* beyond the ceiling: a full flush */
+	tlb_flush(&tlb);
+}
