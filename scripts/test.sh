@@ -73,7 +73,7 @@ scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" "$B/initramfs.cpio
 # A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones), then
 # the invariant check: no kernel suites, no test programs. 16 MiB of RAM
 # kept from the kernel at 512 MiB is the one /dev/mem window it may write.
-FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-12000}
+FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-8000}
 FUZZ_CMDLINE="memmap=16M\\\$0x20000000 ktest=off -- --no-tests --fuzz --seed $FUZZ_SEED --threads 4"
 FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --devmem-rw 0x20000000:0x1000000"
 scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" "$B/initramfs.cpio" || exit 1
