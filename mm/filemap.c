@@ -95,6 +95,7 @@ struct page *filemap_get_page_locked(struct address_space *m, uint64_t index, bo
 		return NULL;
 	}
 	p->private = 0;
+	p->flags |= PG_cache;
 	account(m, 1);
 	return p; /* the reference alloc_page() gave is the cache's */
 }
@@ -109,6 +110,7 @@ static void remove_page_locked(struct address_space *m, uint64_t index)
 	p = radix_delete(&m->pages, index);
 	if (p) {
 		account(m, -1);
+		p->flags &= ~PG_cache;
 		put_page(p);
 	}
 }

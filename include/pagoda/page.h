@@ -19,6 +19,8 @@
 #define PG_buddy (1U << 1)    /* the head of a free block in a buddy free list */
 #define PG_slab (1U << 2)     /* a kmalloc slab (mm/slab.c) */
 #define PG_head (1U << 3)     /* the head of an allocated block of order > 0 */
+#define PG_pcp (1U << 6)      /* free, on a CPU's list of order-0 frames (mm/pmm.c) */
+#define PG_cache (1U << 7)    /* in a page cache, which holds one reference (mm/filemap.c) */
 
 struct page {
 	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */
