@@ -109,9 +109,6 @@ long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
 	uintptr_t addr;
 
-	/* unmapped_area_topdown() adds len to addresses: keep it in range. */
-	if (len > USER_SPACE_END)
-		return -ENOMEM;
 	addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
