@@ -31,6 +31,7 @@
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
+#include <pagoda/thp.h>
 #include <pagoda/timer.h>
 #include <asm/trap.h>
 #include <pagoda/vfs.h>
@@ -197,6 +198,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	vfs_init();
 	procfs_init();
 	pci_sysfs_init();
+	thp_sysfs_init();
 	fbdev_init();
 	devmem_init();
 	initramfs_load_boot_module();

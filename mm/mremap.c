@@ -12,6 +12,7 @@
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
 #include <pagoda/remap.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
@@ -79,6 +80,13 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 
 	if (!nv)
 		return -ENOMEM;
+	/* A huge page whose new place is not 2 MiB-aligned moves as 4 KiB
+	 * pages (Linux's move_page_tables() splits it, too). */
+	if (((new - vma->vm_start) & ~HPAGE_PMD_MASK) &&
+	    thp_split_range(mm, vma->vm_start, vma->vm_end) < 0) {
+		vma_free(nv);
+		return -ENOMEM;
+	}
 	tlb_gather_init(&tlb, mm);
 	nv->vm_start = new;
 	nv->vm_end = new + new_len;
@@ -323,6 +331,10 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO)))
 			return -EINVAL; /* device memory has no pages to drop */
 		hole |= v->vm_start > covered;
+		if ((advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE) &&
+		    (err = thp_madvise(mm, &v, MAX(start, v->vm_start), MIN(end, v->vm_end),
+				       advice)) < 0)
+			return err;
 		/* Private anonymous pages read back as zeroes; shared ones keep
 		 * their contents, as shmem does in Linux. */
 		if (drops && !(v->vm_flags & VM_SHARED))
