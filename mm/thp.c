@@ -142,14 +142,26 @@ void thp_pmd_split(pte_t old)
 
 /* ---- faults ---- */
 
+/* Zero 2 MiB eight bytes at a time: under emulation (TCG) each iteration
+ * of a rep string instruction costs about the same whatever its width, so
+ * this is several times faster than memset()'s rep stosb, and on real
+ * CPUs it is as fast. */
+static void clear_huge(void *va)
+{
+	uint64_t n = HPAGE_PMD_SIZE / 8;
+
+	__asm__ __volatile__("rep stosq" : "+D"(va), "+c"(n) : "a"(0UL) : "memory");
+}
+
 /* A zeroed huge page, or NULL (no free order-9 block, which is no error:
  * the caller falls back to 4 KiB pages). */
 static struct page *thp_alloc(void)
 {
-	struct page *head = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, HPAGE_PMD_ORDER);
+	struct page *head = alloc_pages(GFP_KERNEL | __GFP_NOWARN, HPAGE_PMD_ORDER);
 
 	if (!head)
 		return NULL;
+	clear_huge(page_address(head));
 	/* A huge page over mixed MTRR types is undefined (SDM 12.11.9). */
 	if (!mtrr_huge_ok(page_to_phys(head), HPAGE_PMD_SIZE)) {
 		free_pages(head, HPAGE_PMD_ORDER);
