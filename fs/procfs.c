@@ -1029,8 +1029,8 @@ static pid_t pid_from(pid_t from, pid_t tgid)
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		if (tgid ? t->tgid != tgid : t != t->group_leader)
-			continue;
+		if (tgid ? t->tgid != tgid : t->pid != t->tgid)
+			continue; /* a thread, or another process's */
 		if (t->pid >= from && (!best || t->pid < best))
 			best = t->pid;
 	}
@@ -1039,36 +1039,39 @@ static pid_t pid_from(pid_t from, pid_t tgid)
 }
 
 /* Positions: 0 ".", 1 "..", then the fixed entries, then pid p at
- * PID_POS + p, so that a listing resumed after tasks came and went
- * neither repeats nor skips a live pid. */
+ * PID_POS + p (emit_pids()). */
 #define PID_POS (2 + ARRAY_SIZE(root_entries))
+
+/* The pid part of a listing: pid p at position base + p, from f->pos on,
+ * processes (tgid 0) or the threads of tgid. Positions follow the pids,
+ * so that a listing resumed after tasks came and went neither repeats
+ * nor skips a live one. */
+static int emit_pids(struct file *f, uint64_t base, pid_t tgid, dir_emit_fn emit, void *ctx)
+{
+	for (;;) {
+		pid_t pid = pid_from((pid_t)MIN(f->pos - base, (uint64_t)INT32_MAX), tgid);
+		char name[16];
+
+		if (!pid || !emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
+				  pid_dir_ino(pid), DT_DIR))
+			return 0;
+		f->pos = base + pid + 1;
+	}
+}
 
 static int proc_root_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else if (pos < PID_POS) {
-			const struct proc_entry *e = &root_entries[pos - 2];
-			more = emit(ctx, e->name, strlen(e->name), root_inodes[pos - 2].inode.ino,
-				    vfs_dtype(e->mode));
-		} else {
-			pid_t pid = pid_from((pid_t)MIN(pos - PID_POS, (uint64_t)INT32_MAX), 0);
-			char name[16];
-
-			if (!pid)
-				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", pid),
-				    pid_dir_ino(pid), DT_DIR);
-			pos = PID_POS + pid;
-		}
-		if (!more)
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
 			return 0;
-		f->pos = pos + 1;
+	for (; f->pos < PID_POS; f->pos++) {
+		const struct proc_entry *e = &root_entries[f->pos - 2];
+
+		if (!emit(ctx, e->name, strlen(e->name), root_inodes[f->pos - 2].inode.ino,
+			  vfs_dtype(e->mode)))
+			return 0;
 	}
+	return emit_pids(f, PID_POS, 0, emit, ctx);
 }
 
 static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t len)
@@ -1152,26 +1155,10 @@ static int proc_task_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 
 	if (!tgid)
 		return -ENOENT;
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else {
-			pid_t tid = pid_from((pid_t)MIN(pos - 2, (uint64_t)INT32_MAX), tgid);
-			char name[16];
-
-			if (!tid)
-				return 0;
-			more = emit(ctx, name, snprintf(name, sizeof(name), "%d", tid),
-				    pid_dir_ino(tid), DT_DIR);
-			pos = 2 + tid;
-		}
-		if (!more)
+	for (; f->pos < 2; f->pos++)
+		if (!emit_dot(f->inode, f->pos, emit, ctx))
 			return 0;
-		f->pos = pos + 1;
-	}
+	return emit_pids(f, 2, tgid, emit, ctx);
 }
 
 static const struct inode_operations proc_root_iops = { .lookup = proc_root_lookup };

@@ -407,6 +407,69 @@ out:
 	kfree(l);
 }
 
+/* A second fake task made a thread of leader's process (its tgid). */
+static struct task *fake_thread_add(struct task *leader)
+{
+	struct task *th = fake_task_add(NULL);
+
+	if (th) {
+		th->tgid = leader->pid;
+		th->group_leader = leader;
+	}
+	return th;
+}
+
+/* /proc lists processes only; /proc/PID/task lists every thread of the
+ * process, each a directory like /proc/PID's; a thread's own /proc/TID
+ * is there to open though not listed, as in Linux. */
+static void procfs_task_dir_lists_the_threads(struct ktest *t)
+{
+	struct task *leader = fake_task_add(NULL), *th = leader ? fake_thread_add(leader) : NULL;
+	struct listing *l = kzalloc(sizeof(*l), GFP_KERNEL);
+	struct file *f = NULL, *g = NULL;
+	char lpid[16], tpid[16], path[64];
+	int err;
+
+	if (!leader || !th || !l) {
+		ktest_fail(t, __FILE__, __LINE__, "no memory");
+		goto out;
+	}
+	snprintf(lpid, sizeof(lpid), "%d", leader->pid);
+	snprintf(tpid, sizeof(tpid), "%d", th->pid);
+	l->stop_after = SIZE_MAX;
+	if ((f = open_proc(t, "/proc", O_RDONLY | O_DIRECTORY))) {
+		KEXPECT_EQ(t, vfs_iterate(f, listing_emit, l), 0);
+		KEXPECT_TRUE(t, listed(l, lpid));
+		KEXPECT_FALSE(t, listed(l, tpid)); /* a thread is not a process */
+		file_put(f);
+	}
+	l->nr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", leader->pid);
+	if ((f = open_proc(t, path, O_RDONLY | O_DIRECTORY))) {
+		KEXPECT_EQ(t, vfs_iterate(f, listing_emit, l), 0);
+		KEXPECT_EQ(t, l->nr, 4);
+		KEXPECT_TRUE(t, listed(l, lpid) && listed(l, tpid));
+		file_put(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", leader->pid, th->pid);
+	g = vfs_open("/", path, O_RDONLY, 0, &err);
+	KEXPECT_NOT_NULL(t, g);
+	file_put(g);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", leader->pid, leader->pid + 100000);
+	KEXPECT_NULL(t, vfs_open("/", path, O_RDONLY, 0, &err));
+	KEXPECT_EQ(t, err, -ENOENT);
+	snprintf(path, sizeof(path), "/proc/%d/status", th->pid);
+	g = vfs_open("/", path, O_RDONLY, 0, &err);
+	KEXPECT_NOT_NULL(t, g);
+	file_put(g);
+out:
+	if (th)
+		fake_task_remove(th);
+	if (leader)
+		fake_task_remove(leader);
+	kfree(l);
+}
+
 static void procfs_self_is_missing_for_the_idle_task(struct ktest *t)
 {
 	struct inode *inode;
@@ -561,6 +624,7 @@ static const struct ktest_case procfs_cases[] = {
 	KTEST_CASE(procfs_meminfo_reads_in_small_pieces),
 	KTEST_CASE(procfs_files_refuse_writing),
 	KTEST_CASE(procfs_root_lists_entries_then_pids),
+	KTEST_CASE(procfs_task_dir_lists_the_threads),
 	KTEST_CASE(procfs_self_is_missing_for_the_idle_task),
 	KTEST_CASE(procfs_pid_dir_shows_maps_cmdline_status_exe),
 	KTEST_CASE(procfs_old_pid_descriptor_keeps_its_inodes),

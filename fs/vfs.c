@@ -667,6 +667,7 @@ struct file *file_alloc(const struct file_operations *fop, void *private_data)
 	f->f_op = fop;
 	f->private_data = private_data;
 	f->refcount = 1;
+	mutex_init(&f->pos_lock, "file.pos_lock");
 	return f;
 }
 
@@ -857,11 +858,38 @@ static int check_write(struct file *f)
 	return f->f_op && f->f_op->write ? 0 : -EINVAL;
 }
 
+/* Does f's position change under pos_lock? For regular files and
+ * directories, as Linux's FMODE_ATOMIC_POS; a pipe or a device may block
+ * in read, and has no position to keep whole. */
+static bool atomic_pos(const struct file *f)
+{
+	return f->inode && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)) &&
+	       !file_is_pipe(f);
+}
+
+static void pos_lock(struct file *f)
+{
+	if (atomic_pos(f))
+		mutex_lock(&f->pos_lock);
+}
+
+static void pos_unlock(struct file *f)
+{
+	if (atomic_pos(f))
+		mutex_unlock(&f->pos_lock);
+}
+
 ssize_t vfs_read(struct file *f, void *buf, size_t n)
 {
 	int err = check_read(f);
+	ssize_t ret;
 
-	return err ? err : f->f_op->read(f, buf, n, &f->pos);
+	if (err)
+		return err;
+	pos_lock(f);
+	ret = f->f_op->read(f, buf, n, &f->pos);
+	pos_unlock(f);
+	return ret;
 }
 
 ssize_t vfs_pread(struct file *f, void *buf, size_t n, uint64_t pos)
@@ -876,11 +904,16 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t n)
 {
 	int err = check_write(f);
 
+	ssize_t ret;
+
 	if (err)
 		return err;
+	pos_lock(f);
 	if ((f->flags & O_APPEND) && f->inode)
 		f->pos = f->inode->size;
-	return f->f_op->write(f, buf, n, &f->pos);
+	ret = f->f_op->write(f, buf, n, &f->pos);
+	pos_unlock(f);
+	return ret;
 }
 
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, uint64_t pos)
@@ -894,12 +927,10 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, uint64_t pos)
 	return f->f_op->write(f, buf, n, &pos);
 }
 
-int64_t vfs_lseek(struct file *f, int64_t off, int whence)
+static int64_t lseek_locked(struct file *f, int64_t off, int whence)
 {
 	int64_t base, pos;
 
-	if (file_is_pipe(f))
-		return -ESPIPE;
 	if (f->f_op && f->f_op->llseek)
 		return f->f_op->llseek(f, off, whence);
 	if (!f->inode)
@@ -916,15 +947,29 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
 	return pos;
 }
 
+int64_t vfs_lseek(struct file *f, int64_t off, int whence)
+{
+	int64_t ret;
+
+	if (file_is_pipe(f))
+		return -ESPIPE;
+	pos_lock(f);
+	ret = lseek_locked(f, off, whence);
+	pos_unlock(f);
+	return ret;
+}
+
 int vfs_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
 	int r;
 
 	if (!f->inode || !S_ISDIR(f->inode->mode) || !f->f_op || !f->f_op->iterate)
 		return -ENOTDIR;
+	pos_lock(f);
 	vfs_lock(); /* the directory must not change under the listing */
 	r = f->f_op->iterate(f, emit, ctx);
 	vfs_unlock();
+	pos_unlock(f);
 	return r;
 }
 

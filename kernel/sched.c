@@ -11,7 +11,8 @@
  * moves between CPUs only while it is queued, never while on_cpu.
  *
  * Lock order: a run-queue lock is the innermost lock of all but the
- * console's; two run-queue locks are never held together. */
+ * console's; two run-queue locks are held together only by pull_task(),
+ * in CPU order. */
 #include <pagoda/atomic.h>
 #include <pagoda/bitops.h>
 #include <pagoda/errno.h>
@@ -122,8 +123,9 @@ static void dequeue_locked(struct runqueue *rq, struct task *t)
 	rq->nr_queued--;
 }
 
-/* Lock the run queue t belongs to. t->cpu changes only under both the
- * old queue's lock, so check it again once the lock is held. */
+/* Lock the run queue t belongs to. t->cpu changes only under the lock of
+ * the queue it names (and, when the task moves, of the new one too), so
+ * check it again once the lock is held. */
 static struct runqueue *task_rq_lock(struct task *t, uint64_t *flags)
 {
 	for (;;) {
@@ -349,24 +351,27 @@ static bool pull_task(void)
 	}
 	if (best == self)
 		return false;
-	flags = spin_lock_irqsave(&cpu_rq(best)->lock);
+	/* Both queues locked, in CPU order (so two CPUs pulling from each
+	 * other cannot deadlock): the task is never in no queue with its cpu
+	 * saying one thing, which a wakeup or sched_set_affinity() could see. */
+	flags = irq_save();
+	spin_lock(&cpu_rq(MIN(best, self))->lock);
+	spin_lock(&cpu_rq(MAX(best, self))->lock);
 	struct list_head *pos;
 	list_for_each(pos, &cpu_rq(best)->queue) {
 		struct task *t = list_entry(pos, struct task, run_list);
 		if (!t->on_cpu && allowed_here(t, self)) {
 			dequeue_locked(cpu_rq(best), t);
 			WRITE_ONCE(t->cpu, self);
+			enqueue_locked(&this_cpu()->rq, t);
 			got = t;
 			break;
 		}
 	}
-	spin_unlock_irqrestore(&cpu_rq(best)->lock, flags);
-	if (!got)
-		return false;
-	flags = spin_lock_irqsave(&this_cpu()->rq.lock);
-	enqueue_locked(&this_cpu()->rq, got);
-	spin_unlock_irqrestore(&this_cpu()->rq.lock, flags);
-	return true;
+	spin_unlock(&cpu_rq(MAX(best, self))->lock);
+	spin_unlock(&cpu_rq(MIN(best, self))->lock);
+	irq_restore(flags);
+	return got != NULL;
 }
 
 /* The idle loop: the boot context after kmain has started init, and each

@@ -359,15 +359,21 @@ fail:
 
 static void describe_vma(struct mm_struct *mm, uintptr_t addr, char *buf, size_t size)
 {
-	struct vm_area_struct *v = mm ? vma_lookup(mm, addr) : NULL;
+	struct vm_area_struct *v;
 
-	if (!v) {
+	if (!mm) {
 		snprintf(buf, size, "no VMA");
 		return;
 	}
-	snprintf(buf, size, "VMA %lx-%lx %c%c%c%c", v->vm_start, v->vm_end,
-		 v->vm_flags & VM_READ ? 'r' : '-', v->vm_flags & VM_WRITE ? 'w' : '-',
-		 v->vm_flags & VM_EXEC ? 'x' : '-', v->vm_flags & VM_SHARED ? 's' : 'p');
+	down_read(&mm->mmap_lock); /* another thread may be changing the map */
+	v = vma_lookup(mm, addr);
+	if (!v)
+		snprintf(buf, size, "no VMA");
+	else
+		snprintf(buf, size, "VMA %lx-%lx %c%c%c%c", v->vm_start, v->vm_end,
+			 v->vm_flags & VM_READ ? 'r' : '-', v->vm_flags & VM_WRITE ? 'w' : '-',
+			 v->vm_flags & VM_EXEC ? 'x' : '-', v->vm_flags & VM_SHARED ? 's' : 'p');
+	up_read(&mm->mmap_lock);
 }
 
 void task_fault_kill(struct trap_frame *tf, int sig, uintptr_t addr)

@@ -296,7 +296,13 @@ int mm_fault_signal(struct mm_struct *mm, uintptr_t addr, vm_fault_t result, int
 	case VM_FAULT_SIGSEGV:
 		/* Linux's bad_area() versus bad_area_access_error(): is there a
 		 * mapping at all (stack growth already tried)? */
-		*code = mm && addr < USER_SPACE_END && vma_lookup(mm, addr) ? SEGV_ACCERR : SEGV_MAPERR;
+		*code = SEGV_MAPERR;
+		if (mm && addr < USER_SPACE_END) {
+			down_read(&mm->mmap_lock); /* another thread may be unmapping */
+			if (vma_lookup(mm, addr))
+				*code = SEGV_ACCERR;
+			up_read(&mm->mmap_lock);
+		}
 		return SIGSEGV;
 	default:
 		*code = 0;
@@ -315,8 +321,12 @@ size_t fault_in_writeable(uintptr_t uaddr, size_t n)
 		struct pt_lookup_result r;
 		vm_fault_t f = VM_FAULT_OK;
 
+		/* Under the read side of mmap_lock, as every fault: another
+		 * thread's munmap cannot free the tables meanwhile. */
+		down_read(&mm->mmap_lock);
 		if (pt_lookup(mm->pgd, a, &r) < 0 || !(r.pte & PTE_PRESENT) || !(r.pte & PTE_WRITE))
 			f = handle_mm_fault(mm, a, FAULT_FLAG_WRITE | FAULT_FLAG_USER);
+		up_read(&mm->mmap_lock);
 		if (f == VM_FAULT_OOM && out_of_memory())
 			continue; /* memory was made: the same page again */
 		if (f != VM_FAULT_OK)

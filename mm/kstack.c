@@ -22,6 +22,14 @@
 DEFINE_STATIC_SPINLOCK(kstack_lock);
 static uint64_t slot_used[NR_SLOTS / 64];
 
+/* Guards the kernel page tables of the stack area: two CPUs forking and
+ * reaping at once would otherwise race to create, or to free, the same
+ * table page. Taken with interrupts off (stacks are freed as a dead
+ * thread leaves its CPU); frames are allocated under it (the allocator
+ * never sleeps), and pt_unmap() flushes every CPU under it (a CPU
+ * spinning here still answers cross-calls). */
+DEFINE_STATIC_SPINLOCK(kstack_pt_lock);
+
 int kstack_init(void)
 {
 	/* As for ioremap: kernel-half PML4 entries must exist before any mm
@@ -56,8 +64,9 @@ static void slot_release(unsigned long i)
 	spin_unlock_irqrestore(&kstack_lock, flags);
 }
 
-static void unmap_stack(uintptr_t base, unsigned int pages)
+static void unmap_stack_locked(uintptr_t base, unsigned int pages)
 {
+	assert_spin_locked(&kstack_pt_lock);
 	for (unsigned int k = 0; k < pages; k++) {
 		struct pt_lookup_result r;
 		if (pt_lookup(kernel_pml4, base + k * PAGE_SIZE, &r) == 0) {
@@ -71,27 +80,34 @@ uintptr_t kstack_alloc(void)
 {
 	long slot = slot_take();
 	uintptr_t top, base;
+	uint64_t flags;
 
 	if (slot < 0)
 		return 0;
 	top = KSTACK_AREA_BASE + (slot + 1) * KSTACK_SLOT;
 	base = top - KSTACK_SIZE;
+	flags = spin_lock_irqsave(&kstack_pt_lock);
 	for (unsigned int k = 0; k < KSTACK_PAGES; k++) {
 		struct page *p = alloc_page(GFP_KERNEL);
 		if (!p || pt_map(kernel_pml4, base + k * PAGE_SIZE, page_to_phys(p), PAGE_SIZE,
 				 PAGE_KERNEL, 0) < 0) {
 			if (p)
 				free_pages(p, 0);
-			unmap_stack(base, k);
+			unmap_stack_locked(base, k);
+			spin_unlock_irqrestore(&kstack_pt_lock, flags);
 			slot_release(slot);
 			return 0;
 		}
 	}
+	spin_unlock_irqrestore(&kstack_pt_lock, flags);
 	return top;
 }
 
 void kstack_free(uintptr_t top)
 {
-	unmap_stack(top - KSTACK_SIZE, KSTACK_PAGES);
+	uint64_t flags = spin_lock_irqsave(&kstack_pt_lock);
+
+	unmap_stack_locked(top - KSTACK_SIZE, KSTACK_PAGES);
+	spin_unlock_irqrestore(&kstack_pt_lock, flags);
 	slot_release((top - KSTACK_AREA_BASE) / KSTACK_SLOT - 1);
 }

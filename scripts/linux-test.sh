@@ -4,8 +4,9 @@
 # user/*.c is Linux's behaviour, then check the KTAP with scripts/ktap.py.
 #
 # usage: scripts/linux-test.sh
-# Environment: LINUX_PKG=linux-image-6.1.0-NN-amd64-unsigned (default: the
-# newest such package apt knows), TEST_TIMEOUT=seconds (default 300).
+# Environment: LINUX_VERSION=6.1 or 6.12 (default 6.1), LINUX_PKG=the exact
+# package (default: the newest of that version apt knows),
+# TEST_TIMEOUT=seconds (default 300).
 #
 # The kernel package is downloaded once (apt-get download, no install)
 # and unpacked under build/linux/. The initramfs is build/initramfs-linux
@@ -24,7 +25,7 @@ log=$out/serial.log
 # Makefile includes user/Makefile.inc yet: the file guards itself).
 make -s -f Makefile -f user/Makefile.inc build/initramfs-linux.cpio
 
-vmlinuz=$(scripts/linux-kernel.sh)
+vmlinuz=$(scripts/linux-kernel.sh "${LINUX_VERSION:-6.1}")
 echo "linux-test: booting $vmlinuz" >&2
 
 # quiet: no kernel chatter between the KTAP lines (segfault reports are

@@ -4,7 +4,8 @@
  * with its futex wake), CLONE_SETTLS, exit versus exit_group and the
  * status a process of several threads ends with, which thread takes a
  * process-directed signal, tgkill, vfork's shared memory, CLONE_FILES and
- * CLONE_FS without threads, and CPU affinity.
+ * CLONE_FS without threads, one file position shared by two threads, and
+ * CPU affinity.
  *
  * Threads here are made with musl's clone() and run only raw system
  * calls (no errno, no stdio: they may not have a thread pointer of
@@ -380,6 +381,68 @@ static void clone_files_and_fs_share_the_table_and_cwd(void)
 	munmap((char *)stack - STACK_SIZE, STACK_SIZE);
 }
 
+/* ---- one open file, two threads ---- */
+
+#define RECORDS 1024
+#define RECORD_SIZE 4096 /* long enough a copy for two reads to overlap */
+static int shared_fd;
+static volatile uint8_t seen[RECORDS];
+static volatile long records_read;
+static volatile pid_t reader_ctid[2];
+static volatile int readers_ready;
+
+static int reader_child(void *arg)
+{
+	uint32_t *rec = arg;
+
+	__atomic_fetch_add(&readers_ready, 1, __ATOMIC_RELAXED);
+	while (readers_ready < 2)
+		; /* start together */
+
+	while (raw(SYS_read, shared_fd, (long)rec, RECORD_SIZE, 0) == RECORD_SIZE) {
+		if (rec[0] < RECORDS)
+			__atomic_fetch_add(&seen[rec[0]], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&records_read, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* Two threads read one fd of a regular file: each read moves the shared
+ * position as one step (Linux's f_pos_lock), so every record is read by
+ * exactly one of them. */
+static void threads_sharing_a_file_read_each_record_once(void)
+{
+	static uint32_t rec[RECORD_SIZE / 4], bufs[2][RECORD_SIZE / 4];
+	void *stacks[2] = { new_stack(), new_stack() };
+	int dups = 0;
+
+	ASSERT_TRUE(stacks[0] && stacks[1]);
+	shared_fd = open("/tmp/clonetest-records", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_TRUE(shared_fd >= 0);
+	for (uint32_t i = 0; i < RECORDS; i++) {
+		rec[0] = i;
+		ASSERT_EQ(write(shared_fd, rec, RECORD_SIZE), RECORD_SIZE);
+	}
+	ASSERT_EQ(lseek(shared_fd, 0, SEEK_SET), 0);
+	memset((void *)seen, 0, sizeof(seen));
+	records_read = readers_ready = 0;
+	for (int i = 0; i < 2; i++) {
+		reader_ctid[i] = 1;
+		ASSERT_TRUE(clone(reader_child, stacks[i], THREAD_FLAGS | CLONE_CHILD_CLEARTID, bufs[i],
+				  NULL, NULL, (pid_t *)&reader_ctid[i]) > 0);
+	}
+	join_tid(&reader_ctid[0]);
+	join_tid(&reader_ctid[1]);
+	for (int i = 0; i < RECORDS; i++)
+		dups += seen[i] != 1;
+	EXPECT_EQ(dups, 0);
+	EXPECT_EQ(records_read, RECORDS);
+	close(shared_fd);
+	unlink("/tmp/clonetest-records");
+	for (int i = 0; i < 2; i++)
+		munmap((char *)stacks[i] - STACK_SIZE, STACK_SIZE);
+}
+
 /* ---- affinity ---- */
 
 static void affinity_pins_and_refuses_offline_masks(void)
@@ -411,6 +474,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(process_signal_goes_to_a_thread_that_takes_it),
 	KTAP_CASE(vfork_shares_memory_until_exit),
 	KTAP_CASE(clone_files_and_fs_share_the_table_and_cwd),
+	KTAP_CASE(threads_sharing_a_file_read_each_record_once),
 	KTAP_CASE(affinity_pins_and_refuses_offline_masks),
 };
 

@@ -10,6 +10,7 @@
 #ifndef PAGODA_FILE_H
 #define PAGODA_FILE_H
 
+#include <pagoda/mutex.h>
 #include <pagoda/types.h>
 
 struct file;
@@ -54,7 +55,10 @@ struct file {
 	const char *name;    /* shown in /proc/PID/maps */
 	void *private_data;  /* the driver's */
 	uint64_t size;       /* bytes, for mappings past the end */
-	uint64_t pos;
+	uint64_t pos;        /* under pos_lock for a regular file or directory */
+	struct mutex pos_lock; /* Linux's f_pos_lock: a read, write, lseek or
+				* getdents moves pos as one step, even when
+				* threads (or forked processes) share the file */
 	unsigned int flags;  /* O_* from open */
 	unsigned int refcount;
 	bool writer;         /* holds write access to inode: put at release */
