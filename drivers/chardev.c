@@ -108,7 +108,8 @@ static int console_getc(struct file *f)
 			return -EAGAIN;
 		if (signal_pending(current))
 			return -EINTR;
-		task_sleep_until(timer_ticks() + 1); /* the UART is polled per tick */
+		/* the UART is polled per tick */
+		task_sleep_until_ns(clock_monotonic_ns() + NSEC_PER_SEC / TIMER_HZ);
 	}
 }
 

@@ -260,6 +260,44 @@ static char *read_all(struct file *f, size_t chunk, size_t *len)
 	return buf;
 }
 
+/* One "processor" block per online CPU, numbered as the CPUs are, each
+ * with that CPU's APIC ID, as Linux lists them (user/threadtest checks the
+ * list against the affinity mask on Linux and here). */
+static void procfs_cpuinfo_lists_every_online_cpu(struct ktest *t)
+{
+	struct file *f = open_proc(t, "/proc/cpuinfo", O_RDONLY);
+	const size_t size = 64 * 1024;
+	char *buf = kzalloc(size, GFP_KERNEL), want[64];
+	uint64_t online = READ_ONCE(cpu_online_mask);
+	unsigned int blocks = 0;
+	size_t got = 0;
+	ssize_t n;
+
+	if (!f || !buf)
+		goto out;
+	while (got < size - 1 && (n = vfs_read(f, buf + got, size - 1 - got)) > 0)
+		got += n;
+	KASSERT_LT(t, got, size - 1);
+	for (const char *line = buf; *line; line = strchr(line, '\n') + 1) {
+		blocks += !strncmp(line, "processor\t: ", 12);
+		if (!strchr(line, '\n'))
+			break;
+	}
+	KEXPECT_EQ(t, blocks, nr_cpus_online());
+	for (unsigned int id = 0; id < MAX_CPUS; id++) {
+		if (!(online & (1ULL << id)))
+			continue;
+		snprintf(want, sizeof(want), "processor\t: %u\n", id);
+		KEXPECT_TRUE(t, contains(buf, want));
+		snprintf(want, sizeof(want), "\napicid\t\t: %u\n", cpu_area(id)->arch.apic_id);
+		KEXPECT_TRUE(t, contains(buf, want));
+	}
+out:
+	kfree(buf);
+	if (f)
+		file_put(f);
+}
+
 static void procfs_meminfo_reads_in_small_pieces(struct ktest *t)
 {
 	struct file *f = open_proc(t, "/proc/meminfo", O_RDONLY);
@@ -622,6 +660,7 @@ static const struct ktest_case procfs_cases[] = {
 	KTEST_CASE(procfs_meminfo_lines_align_like_linux),
 	KTEST_CASE(procfs_mounts_lists_boot_file_systems),
 	KTEST_CASE(procfs_meminfo_reads_in_small_pieces),
+	KTEST_CASE(procfs_cpuinfo_lists_every_online_cpu),
 	KTEST_CASE(procfs_files_refuse_writing),
 	KTEST_CASE(procfs_root_lists_entries_then_pids),
 	KTEST_CASE(procfs_task_dir_lists_the_threads),

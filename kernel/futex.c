@@ -36,7 +36,6 @@
 
 #define FUTEX_HASH_BITS 6
 #define FUTEX_CMD_MASK (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
-#define NSEC_PER_SEC 1000000000LL
 #define ROBUST_LIST_LIMIT 2048 /* Linux's: a loop in the list ends here */
 #define ROBUST_LIST_HEAD_SIZE 24
 
@@ -160,30 +159,28 @@ static int read_word_locked(uintptr_t uaddr, uint32_t *val)
 	return err;
 }
 
-/* The tick a timeout ends at: FUTEX_WAIT's is relative, FUTEX_WAIT_BITSET's
- * absolute on CLOCK_MONOTONIC or (FUTEX_CLOCK_REALTIME) CLOCK_REALTIME.
- * 0 with *tick = 0 for no timeout; -EFAULT, -EINVAL for a bad timespec. */
-static int timeout_tick(uintptr_t uts, bool absolute, bool realtime, uint64_t *tick)
+/* The CLOCK_MONOTONIC time a timeout ends at, in ns: FUTEX_WAIT's is
+ * relative, FUTEX_WAIT_BITSET's absolute on CLOCK_MONOTONIC or
+ * (FUTEX_CLOCK_REALTIME) CLOCK_REALTIME. 0 with *deadline = 0 for no
+ * timeout; -EFAULT, -EINVAL for a bad timespec. */
+static int timeout_deadline(uintptr_t uts, bool absolute, bool realtime, uint64_t *deadline)
 {
 	int64_t ts[2];
 	uint64_t now, when, ns;
 
-	*tick = 0;
+	*deadline = 0;
 	if (!uts)
 		return 0;
 	if (copy_from_user(ts, (const void *)uts, sizeof(ts)) < 0)
 		return -EFAULT;
-	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= NSEC_PER_SEC)
+	if (ts[0] < 0 || ts[1] < 0 || (uint64_t)ts[1] >= NSEC_PER_SEC)
 		return -EINVAL;
 	now = realtime ? clock_realtime_ns() : clock_monotonic_ns();
 	when = (uint64_t)ts[0] * NSEC_PER_SEC + (uint64_t)ts[1];
 	if (!absolute)
 		when += now;
 	ns = when > now ? when - now : 0;
-	/* Rounded up to whole ticks, and one more for the tick in progress. */
-	*tick = timer_ticks() + (ns * TIMER_HZ + NSEC_PER_SEC - 1) / NSEC_PER_SEC + (ns ? 1 : 0);
-	if (!ns)
-		*tick = 1; /* already over: it ends at once */
+	*deadline = ns ? clock_monotonic_ns() + ns : 1; /* 1: already over, it ends at once */
 	return 0;
 }
 
@@ -224,13 +221,13 @@ static long futex_wait(uintptr_t uaddr, bool private, uint32_t val, uint64_t dea
 	b = bucket_of(&w.key);
 	if ((ret = wait_setup(b, &w, uaddr, val)) < 0)
 		return ret;
-	WRITE_ONCE(current->wake_tick, deadline);
+	WRITE_ONCE(current->wake_ns, deadline);
 	for (;;) {
 		if (READ_ONCE(w.woken)) {
 			ret = 0;
 			break;
 		}
-		if (deadline && timer_ticks() >= deadline) {
+		if (deadline && clock_monotonic_ns() >= deadline) {
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -242,7 +239,7 @@ static long futex_wait(uintptr_t uaddr, bool private, uint32_t val, uint64_t dea
 		sched_set_sleeping(current);
 	}
 	sched_set_running(current);
-	WRITE_ONCE(current->wake_tick, 0);
+	WRITE_ONCE(current->wake_ns, 0);
 	/* Off the queue, under the lock of the bucket it is in now (a
 	 * requeue may have moved it). The waker holds that lock until it is
 	 * done with w, so w may go once it is taken. */
@@ -400,7 +397,7 @@ long futex_op(uintptr_t uaddr, int op, uint32_t val, uintptr_t timeout_or_val2,
 	switch (cmd) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
-		err = timeout_tick(timeout_or_val2, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
+		err = timeout_deadline(timeout_or_val2, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
 		if (err)
 			return err;
 		return futex_wait(uaddr, private, val, deadline,

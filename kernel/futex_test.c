@@ -107,7 +107,7 @@ MM_CASE(futex_wait_times_out_not_before_the_timeout)
 	KEXPECT_EQ(t, futex_op(UBASE, FUTEX_WAIT, 7, put_timespec(ts, 0, 30000000), 0, 0), -ETIMEDOUT);
 	KEXPECT_TRUE(t, clock_monotonic_ns() - start >= 30000000);
 	KEXPECT_EQ(t, futex_waiters(), 0);
-	KEXPECT_EQ(t, current->wake_tick, 0);
+	KEXPECT_EQ(t, current->wake_ns, 0);
 }
 
 /* Threads of one process meet on (address space, address); processes on

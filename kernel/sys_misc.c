@@ -37,7 +37,6 @@
 #define SYS_clock_getres 229
 #endif
 
-#define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_USEC 1000ULL
 
 /* ---- Identity ---- */

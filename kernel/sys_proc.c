@@ -10,7 +10,6 @@
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define NSEC_PER_SEC 1000000000ULL
 #define CPUMASK_SIZE 8 /* bytes: MAX_CPUS bits, in unsigned longs */
 
 SYSCALL_DEFINE(SYS_getpid, getpid) { return current->tgid; }
@@ -108,18 +107,18 @@ SYSCALL_DEFINE(SYS_sched_yield, sched_yield)
 	return 0;
 }
 
-/* Sleep for a struct timespec {sec, nsec}, rounded up to timer ticks. */
+/* Sleep for a struct timespec {sec, nsec} of CLOCK_MONOTONIC (woken at
+ * the first tick after it). */
 static long sleep_timespec(const void *ureq)
 {
 	int64_t ts[2];
-	uint64_t ticks;
 
 	if (copy_from_user(ts, ureq, sizeof(ts)) < 0)
 		return -EFAULT;
 	if (ts[0] < 0 || ts[1] < 0 || (uint64_t)ts[1] >= NSEC_PER_SEC)
 		return -EINVAL;
-	ticks = ts[0] * TIMER_HZ + (ts[1] * TIMER_HZ + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
-	return task_sleep_until(timer_ticks() + ticks + 1);
+	return task_sleep_until_ns(clock_monotonic_ns() + (uint64_t)ts[0] * NSEC_PER_SEC +
+				   (uint64_t)ts[1]);
 }
 
 SYSCALL_DEFINE(SYS_nanosleep, nanosleep) { return sleep_timespec((void *)ARG(0)); }

@@ -271,28 +271,29 @@ struct task *task_find_locked(pid_t pid)
 	return NULL;
 }
 
-void task_wake_timeouts(uint64_t now)
+void task_wake_timeouts(void)
 {
+	uint64_t now = clock_monotonic_ns();
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct list_head *pos;
 
 	list_for_each(pos, &task_list) {
 		struct task *t = list_entry(pos, struct task, all_list);
-		uint64_t when = READ_ONCE(t->wake_tick);
+		uint64_t when = READ_ONCE(t->wake_ns);
 		if (when && when <= now && READ_ONCE(t->state) == TASK_SLEEPING)
 			sched_wake(t);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 }
 
-int task_sleep_until(uint64_t tick)
+int task_sleep_until_ns(uint64_t deadline)
 {
 	int ret = 0;
 
-	WRITE_ONCE(current->wake_tick, tick);
+	WRITE_ONCE(current->wake_ns, deadline);
 	for (;;) {
 		sched_set_sleeping(current);
-		if (timer_ticks() >= tick)
+		if (clock_monotonic_ns() >= deadline)
 			break;
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -301,7 +302,7 @@ int task_sleep_until(uint64_t tick)
 		schedule();
 	}
 	sched_set_running(current);
-	WRITE_ONCE(current->wake_tick, 0);
+	WRITE_ONCE(current->wake_ns, 0);
 	return ret;
 }
 

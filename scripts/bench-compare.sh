@@ -3,13 +3,19 @@
 # under the same QEMU machine (q35, -cpu max, TCG, 8 GiB, one 1 GiB
 # ivshmem device), each with an initramfs holding the same static
 # /bin/membench as the first process, RUNS times each, and print the
-# median nanoseconds per operation side by side. Writes
+# median nanoseconds per operation side by side. Then the same with
+# /bin/threadbench (threads: faults in two threads, munmap and mprotect
+# beside a thread on the other CPU, futex wakeups, pthread_create) at
+# -smp 2 on both kernels: the machine has two host cores. Writes
 # build/bench/table.md and build/bench/membench.png (gnuplot).
 # Figures under an emulator compare code paths, not hardware speed.
+# BENCH_RUNS=N boots each kernel N times per program (3); BENCH_SETS
+# chooses the programs ("mem threads").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
+SETS=${BENCH_SETS:-mem threads}
 out=build/bench
 mkdir -p "$out"
 # The BAR's backing file lives in /dev/shm and is allocated in full before
@@ -24,6 +30,7 @@ scripts/mkiso.sh "$out/pagoda-membench.iso" "ktest=off init=/bin/membench" build
 prepare_shm() { rm -f "$shm" && fallocate -l 1G "$shm"; }
 
 for run in $(seq 1 "$RUNS"); do
+	[[ " $SETS " == *" mem "* ]] || break
 	prepare_shm
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-membench.iso" \
 		--serial "$out/pagoda-$run.log" --timeout 600 -- "${ivshmem[@]}" >/dev/null 2>&1
@@ -36,13 +43,30 @@ for run in $(seq 1 "$RUNS"); do
 done
 rm -f "$shm"
 
+scripts/mkiso.sh "$out/pagoda-threadbench.iso" "ktest=off init=/bin/threadbench" build/initramfs.cpio || exit 1
+for run in $(seq 1 "$RUNS"); do
+	[[ " $SETS " == *" threads "* ]] || break
+	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-threadbench.iso" \
+		--serial "$out/pagoda-threads-$run.log" --timeout 600 -- -smp 2 >/dev/null 2>&1
+	timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 2 \
+		-m 8G -kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
+		-append 'console=ttyS0 quiet panic=-1 rdinit=/bin/threadbench' \
+		-display none -serial file:"$out/linux-threads-$run.log" -no-reboot \
+		</dev/null >/dev/null 2>&1
+done
+
 python3 - "$out" "$RUNS" <<'PY'
 import statistics, sys, os, subprocess, datetime
 out, runs = sys.argv[1], int(sys.argv[2])
+def lines(path):
+    try:
+        return open(path, errors="replace").readlines()
+    except OSError:
+        return []
 def load(kernel):
     vals = {}
     for r in range(1, runs + 1):
-        for line in open(f"{out}/{kernel}-{r}.log", errors="replace"):
+        for line in lines(f"{out}/{kernel}-{r}.log"):
             parts = line.replace("\r", "").split()
             if len(parts) == 3 and parts[0] == "membench:" and parts[2].isdigit():
                 vals.setdefault(parts[1], []).append(int(parts[2]))
@@ -66,6 +90,48 @@ with open(f"{out}/table.md", "w") as f:
     f.write("| operation | Pagoda (ns) | Linux 6.1 (ns) | Pagoda / Linux |\n|---|---:|---:|---:|\n")
     for o, pv, lv, r in rows:
         f.write(f"| {o} | {fmt(pv)} | {fmt(lv)} | {r} |\n")
+# threadbench: "threadbench: NAME VALUE UNIT" at -smp 2.
+# Rows of single calls add "p10=NS", their 10th percentile.
+def load_threads(kernel):
+    vals, units, p10 = {}, {}, {}
+    for r in range(1, runs + 1):
+        for line in lines(f"{out}/{kernel}-threads-{r}.log"):
+            parts = line.replace("\r", "").split()
+            if len(parts) in (4, 5) and parts[0] == "threadbench:" and parts[2].isdigit():
+                vals.setdefault(parts[1], []).append(int(parts[2]))
+                units[parts[1]] = parts[3]
+                if len(parts) == 5 and parts[4].startswith("p10="):
+                    p10.setdefault(parts[1], []).append(int(parts[4][4:]))
+    med = lambda d: {k: statistics.median(v) for k, v in d.items()}
+    return med(vals), units, med(p10)
+(tp, tu, tp10), (tl, tlu, tl10) = load_threads("pagoda"), load_threads("linux")
+tu.update(tlu)
+tops = [o for o in ["fault_64MiB_1thread", "fault_64MiB_each_2threads", "munmap_4KiB_alone",
+                    "munmap_4KiB_peer_sleeping", "munmap_4KiB_peer_running", "mprotect_4KiB_alone",
+                    "mprotect_4KiB_peer_running", "futex_wake_to_run_cross_cpu", "pthread_create_join"]
+        if o in tp or o in tl]
+trows = []
+for o in tops:
+    pv, lv = tp.get(o), tl.get(o)
+    trows.append((o, tu.get(o, "?"), pv, lv, f"{pv / lv:.2f}" if pv and lv else "n/a",
+                  tp10.get(o), tl10.get(o)))
+if trows:
+    print()
+    print("threads, -smp 2 (faults/s: higher is better; ns: lower is better; p10: the 10th")
+    print("percentile of single calls, less disturbed by a busy host than the median)")
+    print(f"{'operation':28} {'unit':>9} {'Pagoda':>12} {'Linux 6.1':>12} {'Pagoda/Linux':>13}"
+          f" {'Pagoda p10':>11} {'Linux p10':>11}")
+    for o, u, pv, lv, r, p1, l1 in trows:
+        print(f"{o:28} {u:>9} {fmt(pv):>12} {fmt(lv):>12} {r:>13} {fmt(p1) if p1 else '':>11}"
+              f" {fmt(l1) if l1 else '':>11}")
+    with open(f"{out}/table.md", "a") as f:
+        f.write(f"\nThreads, -smp 2, median of {runs} runs (faults/s: higher is better; "
+                f"ns: lower is better; p10: 10th percentile of single calls)\n\n")
+        f.write("| operation | unit | Pagoda | Linux 6.1 | Pagoda / Linux | Pagoda p10 | Linux p10 |\n"
+                "|---|---|---:|---:|---:|---:|---:|\n")
+        for o, u, pv, lv, r, p1, l1 in trows:
+            f.write(f"| {o} | {u} | {fmt(pv)} | {fmt(lv)} | {r} | {fmt(p1) if p1 else ''} |"
+                    f" {fmt(l1) if l1 else ''} |\n")
 with open(f"{out}/membench.dat", "w") as f:
     for o, pv, lv, r in rows:
         f.write(f"{o} {pv or 0} {lv or 0}\n")

@@ -21,6 +21,7 @@ need=(
 	busybox-static:/bin/busybox
 	gnuplot-nox:gnuplot
 	gcc:gcc
+	libc6-dev:/usr/lib/x86_64-linux-gnu/libc.a
 	binutils:ld
 	make:make
 	gdb:gdb

@@ -6,7 +6,9 @@
 # usage: scripts/linux-test.sh
 # Environment: LINUX_VERSION=6.1 or 6.12 (default 6.1), LINUX_PKG=the exact
 # package (default: the newest of that version apt knows),
-# TEST_TIMEOUT=seconds (default 300).
+# TEST_TIMEOUT=seconds (default 300), LINUX_SMP=CPUs (default 4: the
+# threaded suites race threads on several CPUs, as make test's -smp 4
+# boots do).
 #
 # The kernel package is downloaded once (apt-get download, no install)
 # and unpacked under build/linux/. The initramfs is build/initramfs-linux
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.."
 out=build/linux
 mkdir -p "$out"
 TIMEOUT=${TEST_TIMEOUT:-300}
+SMP=${LINUX_SMP:-4}
 log=$out/serial.log
 
 # The user programs and the initramfs (works whether or not the top
@@ -35,7 +38,7 @@ echo "linux-test: booting $vmlinuz" >&2
 rm -f "$log"
 rc=0
 timeout --foreground -k 5 "$TIMEOUT" \
-	qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 1 -m 1G \
+	qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp "$SMP" -m 1G \
 	-kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
 	-append 'console=ttyS0 quiet panic=-1 no5lvl rdinit=/init' \
 	-display none -serial file:"$log" -no-reboot \

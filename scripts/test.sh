@@ -10,7 +10,8 @@
 # TEST_BOOTS="bios-8G devices" boots only the machines named ("devices":
 # the device boots of scripts/devices.py); TEST_CMDLINE changes the
 # command line of the test ISOs; TEST_JOBS and TEST_TIMEOUT the number of
-# boots at a time (2) and the seconds one may take (180).
+# boots at a time (2) and the seconds one may take (180; more with more
+# than four CPUs).
 #
 # Each boot runs the self-tests and powers off through isa-debug-exit with
 # the verdict; a boot that hangs is killed after the timeout. Two boots run
@@ -54,18 +55,32 @@ scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cp
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
 scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
 
+# The seconds a boot may take: TIMEOUT, scaled up for more than four CPUs
+# (TCG runs every vCPU on the host's cores: 8 CPUs on 2 cores need about
+# twice the wall time of 4 for the same threaded work).
+boot_timeout() { # options...
+	local cpus=1
+	while [[ $# -gt 0 ]]; do
+		[[ $1 == -smp && $# -gt 1 ]] && cpus=${2%%,*}
+		shift
+	done
+	echo $((cpus > 4 ? TIMEOUT * cpus / 4 : TIMEOUT))
+}
+
 boot() { # name firmware mem image options...: one boot, its exit status in NAME.rc
-	local name=$1 fw=$2 mem=$3 image=$4
+	local name=$1 fw=$2 mem=$3 image=$4 timeout
 	shift 4
+	timeout=$(boot_timeout "$@")
+	echo "$timeout" >"$out/$name.timeout"
 	# Without COM1 there is no KTAP to read: the verdict is on the screen.
 	if [[ " $* " == *" -serial none "* ]]; then
-		scripts/screen.py "$out/pagoda-$image.iso" "$out" "$name" "$fw" "$mem" "$TIMEOUT" \
+		scripts/screen.py "$out/pagoda-$image.iso" "$out" "$name" "$fw" "$mem" "$timeout" \
 			"$@" >"$out/$name.qemu" 2>&1
 		echo 1 >"$out/$name.rc"
 		return
 	fi
 	scripts/qemu.sh --test --firmware "$fw" --mem "$mem" --iso "$out/pagoda-$image.iso" \
-		--serial "$out/$name.log" --timeout "$TIMEOUT" -- "$@" >"$out/$name.qemu" 2>&1
+		--serial "$out/$name.log" --timeout "$timeout" -- "$@" >"$out/$name.qemu" 2>&1
 	echo $? >"$out/$name.rc"
 }
 
@@ -87,7 +102,7 @@ for log in "${logs[@]}"; do
 	case $rc in
 	1) ;;
 	3) echo "$log: the kernel reported failures" ;;
-	124|137) echo "$log: timed out after ${TIMEOUT}s"; status=1 ;;
+	124|137) echo "$log: timed out after $(cat "${log%.log}.timeout")s"; status=1 ;;
 	*) echo "$log: QEMU exited with status $rc (triple fault or no verdict; see ${log%.log}.qemu)"; status=1 ;;
 	esac
 done

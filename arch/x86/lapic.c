@@ -221,7 +221,7 @@ static void timer_irq(struct trap_frame *tf __unused)
 	lapic_eoi();
 	if (cpu_id() == 0) {
 		WRITE_ONCE(ticks, ticks + 1);
-		task_wake_timeouts(ticks);
+		task_wake_timeouts();
 	}
 	sched_tick(); /* preempt on the way back to user mode */
 }

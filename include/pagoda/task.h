@@ -141,7 +141,8 @@ struct task {
 	uint32_t sas_ss_flags;     /* as sigaltstack() set them (SS_AUTODISARM...) */
 	uint64_t trap_nr, trap_err, trap_cr2; /* the last fault, for sigcontext */
 
-	uint64_t wake_tick;        /* a timed sleep ends at this tick (0: none) */
+	uint64_t wake_ns;          /* a timed sleep ends at this CLOCK_MONOTONIC
+				    * time, in ns (0: none) */
 
 	struct lockdep_held lockdep; /* the locks this task holds */
 
@@ -215,11 +216,14 @@ pid_t task_ppid(struct task *t);
 /* Is there a task with this pid right now? */
 bool task_exists(pid_t pid);
 
-/* From the timer tick: wake the timed sleepers whose tick has come. */
-void task_wake_timeouts(uint64_t now);
+/* From the timer tick: wake the timed sleepers whose time has come. */
+void task_wake_timeouts(void);
 
-/* Sleep until the timer reaches tick, or a signal comes: 0 or -EINTR. */
-int task_sleep_until(uint64_t tick);
+/* Sleep until clock_monotonic_ns() reaches deadline, or a signal comes:
+ * 0 or -EINTR. The deadline is a time, not a tick count: ticks are how
+ * sleepers are woken, not how time is told (a tick may come late, and
+ * late ticks may then come in a burst: counting them ends sleeps early). */
+int task_sleep_until_ns(uint64_t deadline);
 
 /* Start the first user process: pid 1 running path with argv/envp, with
  * /dev/console as fds 0, 1 and 2. Returns 0 or a negative errno. */

@@ -6,6 +6,7 @@
 #include <pagoda/types.h>
 
 #define TIMER_HZ 100
+#define NSEC_PER_SEC 1000000000ULL
 
 /* Map the local APIC, calibrate its timer and the TSC against PIT channel 2,
  * start periodic ticks on vector TIMER_VECTOR, mask the legacy 8259 PICs.
