@@ -33,6 +33,7 @@
 #include <pagoda/task.h>
 #include <pagoda/thp.h>
 #include <pagoda/timer.h>
+#include <pagoda/stackprotector.h>
 #include <asm/trap.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vgacon.h>
@@ -175,6 +176,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 {
 	unsigned int failures;
 
+	stack_protector_init(); /* first: every function that returns checks it */
 	kmain_tsc = rdtsc();
 	percpu_init(0, 0); /* the APIC ID is filled in when the APIC is up */
 	this_cpu()->arch.df_stack_top = (uintptr_t)df_stack_top;

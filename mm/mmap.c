@@ -132,15 +132,51 @@ int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t
 
 long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
-	uintptr_t addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
+	uintptr_t addr;
+
+	addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
+}
+
+static bool file_readable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
+static bool file_writable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
+/* Linux's do_mmap(): any mapping of a file needs it open for reading, a
+ * shared writable one for writing too (-EACCES). A shared mapping of a
+ * file not open for writing can never be made writable: see
+ * file_vm_flags(). This is what keeps a device opened read-only (a BAR, a
+ * range of /dev/mem) from being written through a mapping. */
+static int check_file_access(const struct file *file, int prot, int type)
+{
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE) && !file_writable(file))
+		return -EACCES;
+	if (!file_readable(file))
+		return -EACCES;
+	return 0;
+}
+
+/* A shared mapping of a file opened read-only loses VM_MAYWRITE (mprotect
+ * cannot add PROT_WRITE later) and VM_SHARED (nothing can be written back
+ * through it); VM_MAYSHARE still says "s" in /proc/PID/maps. As Linux. */
+static unsigned long file_vm_flags(unsigned long vf, const struct file *file)
+{
+	if ((vf & VM_SHARED) && !file_writable(file))
+		vf &= ~(VM_MAYWRITE | VM_SHARED);
+	return vf;
 }
 
 static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 			   struct file *file, unsigned long pgoff)
 {
-	int type = flags & MAP_TYPE;
+	int type = flags & MAP_TYPE, ret;
 
 	if (!*len)
 		return -EINVAL;
@@ -160,6 +196,8 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 		return -ENOMEM;
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
+	if (file && (ret = check_file_access(file, prot, type)) < 0)
+		return ret;
 	if (file && (!file->f_op || !file->f_op->mmap))
 		return -ENODEV;
 	return 0;
@@ -221,6 +259,8 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	v->vm_start = start;
 	v->vm_end = start + len;
 	v->vm_flags = calc_vm_flags(prot & PROT_ALL, flags);
+	if (file)
+		v->vm_flags = file_vm_flags(v->vm_flags, file);
 	v->vm_page_prot = vm_get_page_prot(v->vm_flags);
 	v->vm_pgoff = file ? pgoff : (v->vm_flags & VM_SHARED) ? 0 : (uintptr_t)start >> PAGE_SHIFT;
 	v->vm_file = file;

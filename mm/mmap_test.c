@@ -22,6 +22,7 @@
 #include <pagoda/rbtree.h>
 #include <pagoda/slab.h>
 #include <pagoda/uaccess.h>
+#include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 
 #define B 0x0000100000000000UL
@@ -168,6 +169,40 @@ MM_TEST(mmap_without_hint_avoids_a_mapping_across_mmap_base)
 	KEXPECT_FALSE(t, ranges_overlap(r, P(1), s, P(4)));
 	KEXPECT_LT(t, (uintptr_t)r, s);
 	KEXPECT_EQ(t, mm->map_count, 2);
+}
+
+static int fake_mmap(struct file *f, struct vm_area_struct *vma) { return 0; }
+static const struct file_operations fake_fops = { .mmap = fake_mmap };
+
+/* As Linux: a file opened read-only maps shared for reading only (and
+ * mprotect cannot add writing), privately for anything; a file opened
+ * write-only does not map. A BAR or /dev/mem opened read-only relies on
+ * it. */
+MM_TEST(mmap_of_a_file_needs_a_matching_open_mode)
+{
+	struct file ro = { .f_op = &fake_fops, .flags = O_RDONLY, .refcount = 1 };
+	struct file wo = { .f_op = &fake_fops, .flags = O_WRONLY, .refcount = 1 };
+
+	KEXPECT_EQ(t, do_mmap(mm, B, P(1), RW, MAP_SHARED | MAP_FIXED, &ro, 0), -EACCES);
+	KEXPECT_EQ(t, do_mmap(mm, B, P(1), PROT_READ, MAP_SHARED | MAP_FIXED, &ro, 0), (long)B);
+	KEXPECT_EQ(t, do_mprotect(mm, B, P(1), RW), -EACCES);
+	KEXPECT_EQ(t, do_mmap(mm, B + P(2), P(1), RW, MAP_PRIVATE | MAP_FIXED, &ro, 0),
+		   (long)(B + P(2)));
+	KEXPECT_EQ(t, do_mmap(mm, B + P(4), P(1), PROT_READ, MAP_PRIVATE | MAP_FIXED, &wo, 0),
+		   -EACCES);
+	KEXPECT_EQ(t, do_munmap(mm, B, P(4)), 0);
+	KEXPECT_EQ(t, ro.refcount, 1); /* the VMAs' references went with them */
+}
+
+/* mremap's move looks for room with do_mmap_find_area(): a length no
+ * address space holds must find none (found by user/fuzz.c: with a length
+ * of 2^64 - 4096 the search wrapped around and returned an address). */
+MM_TEST(mmap_find_area_refuses_a_length_larger_than_user_space)
+{
+	KEXPECT_EQ(t, do_mmap_find_area(mm, USER_SPACE_END + P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, (size_t)-P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, ~(size_t)0 & ~(P(1) - 1)), -ENOMEM);
+	KEXPECT_GT(t, do_mmap_find_area(mm, P(1)), 0);
 }
 
 MM_TEST(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages)
@@ -707,6 +742,8 @@ static const struct ktest_case mmap_cases[] = {
 	KTEST_CASE(mmap_hint_below_mmap_min_addr_is_raised_to_it),
 	KTEST_CASE(mmap_without_hint_places_top_down),
 	KTEST_CASE(mmap_without_hint_avoids_a_mapping_across_mmap_base),
+	KTEST_CASE(mmap_of_a_file_needs_a_matching_open_mode),
+	KTEST_CASE(mmap_find_area_refuses_a_length_larger_than_user_space),
 	KTEST_CASE(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages),
 	KTEST_CASE(mmap_shared_anonymous_is_readable_and_writable),
 	KTEST_CASE(mmap_adjacent_compatible_mappings_merge_into_one_vma),
