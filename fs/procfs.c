@@ -16,6 +16,7 @@
 #include <pagoda/invariants.h>
 #include <pagoda/fs_struct.h>
 #include <pagoda/mm.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/layout.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -123,30 +124,36 @@ static const char *maps_vma_name(const struct mm_struct *mm, const struct vm_are
 
 /* One line: "start-end perms offset major:minor inode ", then, for a VMA
  * with a name, spaces up to column 72, a space and the name (at column 73).
- * Offset and inode describe the file; an anonymous VMA shows 0 for both
- * whatever its vm_pgoff. Our file systems live in RAM with no device
- * number, so the device is 00:00 throughout. */
+ * Offset, device and inode describe the file (the device as stat() gives
+ * it: ramfs is 00:01, the others 00:02); an anonymous VMA shows 0 for all
+ * three whatever its vm_pgoff. A file with no name left (unlinked, or
+ * shmem: shared anonymous memory is "/dev/zero (deleted)", a memfd
+ * "/memfd:NAME (deleted)") says so, as Linux's d_path(). */
 static void maps_show_vma(struct seq_buf *s, const struct mm_struct *mm,
 			  const struct vm_area_struct *v)
 {
+	const struct inode *inode = v->vm_file ? v->vm_file->inode : NULL;
 	unsigned long f = v->vm_flags;
 	unsigned long long off = 0;
 	unsigned long ino = 0;
+	unsigned int dev = 0;
 	size_t line_start = s->len;
 	const char *name;
 
-	if (v->vm_file) {
+	if (v->vm_file)
 		off = (unsigned long long)v->vm_pgoff << PAGE_SHIFT;
-		if (v->vm_file->inode)
-			ino = v->vm_file->inode->ino;
+	if (inode) {
+		ino = inode->ino;
+		dev = ramfs_owns(inode) ? 1 : 2;
 	}
 	seq_printf(s, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ", (unsigned long)v->vm_start,
 		   (unsigned long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		   f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', off, 0, 0, ino);
+		   f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', off, 0, dev, ino);
 	name = maps_vma_name(mm, v);
 	if (name) {
 		seq_pad(s, line_start, MAPS_NAME_PAD);
-		seq_printf(s, "%s", name);
+		seq_printf(s, "%s%s", name,
+			   inode && S_ISREG(inode->mode) && !inode->nlink ? " (deleted)" : "");
 	}
 	seq_write(s, "\n", 1);
 }
@@ -205,8 +212,10 @@ static uint64_t nr_tasks(void)
 	return n;
 }
 
-/* Everything lives in RAM with no page cache, no swap: the file data of
- * ramfs is part of what MemTotal - MemFree counts as used. MemFree is
+/* Everything lives in RAM, with no swap: the file data of ramfs is the
+ * page cache (Cached, of which Shmem is the shmem files' and Mapped what
+ * page tables map), part of what MemTotal - MemFree counts as used, and
+ * never reclaimed (so not in MemAvailable). MemFree is
  * exact: the allocator's free frames once kmalloc has given back the
  * empty slabs it keeps for speed, so that a process that ends leaves it
  * where it was (the OOM and zero-page tests hold it to that). */
@@ -220,7 +229,7 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 	meminfo_line(s, "MemFree:", free);
 	meminfo_line(s, "MemAvailable:", free);
 	meminfo_line(s, "Buffers:", 0);
-	meminfo_line(s, "Cached:", 0);
+	meminfo_line(s, "Cached:", filemap_cached_pages());
 	meminfo_line(s, "SwapCached:", 0);
 	meminfo_line(s, "Active:", 0);
 	meminfo_line(s, "Inactive:", 0);
@@ -229,8 +238,8 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 	meminfo_line(s, "Dirty:", 0);
 	meminfo_line(s, "Writeback:", 0);
 	meminfo_line(s, "AnonPages:", 0);
-	meminfo_line(s, "Mapped:", 0);
-	meminfo_line(s, "Shmem:", 0);
+	meminfo_line(s, "Mapped:", filemap_mapped_pages());
+	meminfo_line(s, "Shmem:", filemap_shmem_pages());
 	meminfo_line(s, "Slab:", slab);
 	meminfo_line(s, "SReclaimable:", 0);
 	meminfo_line(s, "SUnreclaim:", slab);

@@ -26,6 +26,7 @@
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
+#include <pagoda/shmem.h>
 #include <pagoda/serial.h>
 #include <pagoda/smp.h>
 #include <pagoda/string.h>
@@ -199,6 +200,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */
 	vfs_init();
 	procfs_init();
+	shmem_init();
 	pci_sysfs_init();
 	thp_sysfs_init();
 	fbdev_init();

@@ -319,11 +319,13 @@ static void check_holders(struct inv_report *r, const struct refs *a)
 			check_table_frame(r, pfn, count[KIND_TABLE], count[KIND_USER] + count[KIND_KERNEL]);
 			continue;
 		}
+		/* A page-cache page has one holder more: the cache. */
 		if (p && !(p->flags & PG_reserved) &&
-		    p->refcount != count[KIND_USER] + count[KIND_KERNEL])
-			violation(r, INV_REFCOUNTS, "frame %#llx: refcount %u, mapped by %zu PTEs",
+		    p->refcount != count[KIND_USER] + count[KIND_KERNEL] + !!(p->flags & PG_cache))
+			violation(r, INV_REFCOUNTS, "frame %#llx: refcount %u, mapped by %zu PTEs%s",
 				  (unsigned long long)pfn, p->refcount,
-				  count[KIND_USER] + count[KIND_KERNEL]);
+				  count[KIND_USER] + count[KIND_KERNEL],
+				  (p->flags & PG_cache) ? " and the page cache" : "");
 	}
 }
 

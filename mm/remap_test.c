@@ -379,8 +379,8 @@ static const struct file_operations fake_bar_fops = { .mmap = fake_bar_mmap };
 static void remap_through_driver_mmap_and_vm_iomap_memory(struct ktest *t)
 {
 	/* The test holds one reference; each VMA takes its own. */
-	struct file f = { .f_op = &fake_bar_fops, .name = "fakebar", .flags = O_RDWR,
-			  .refcount = 1 };
+	struct file f = { .f_op = &fake_bar_fops, .name = "fakebar", .refcount = 1,
+			  .flags = O_RDWR }; /* a shared writable map needs a writer */
 	struct mm_struct *mm = test_mm(t);
 	long addr;
 	phys_addr_t pa = 0;

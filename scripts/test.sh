@@ -60,11 +60,15 @@ while read -r name mset fw mem image opts; do
 done <"$MACHINES"
 
 # The ISOs: "test" and "text" differ only in GRUB's gfxpayload; "busybox"
-# runs Debian's busybox-static as init with a shell script of checks.
+# runs Debian's busybox-static as init with a shell script of checks;
+# "dynamic" runs Debian's dash (dynamically linked) as init with a script
+# of dynamic programs (user/dynamic-checks.sh).
 BUSYBOX_CMDLINE="ktest=off init=/bin/busybox -- sh /bin/busybox-checks.sh"
 scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" "$B/initramfs.cpio" || exit 1
 GFXPAYLOAD=text scripts/mkiso.sh "$out/pagoda-text.iso" "$CMDLINE" "$B/initramfs.cpio" || exit 1
 scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" "$B/initramfs.cpio" || exit 1
+DYNAMIC_CMDLINE="ktest=off init=/bin/dash -- /bin/dynamic-checks.sh"
+scripts/mkiso.sh "$out/pagoda-dynamic.iso" "$DYNAMIC_CMDLINE" "$B/initramfs.cpio" || exit 1
 # Device memory proven from the host (scripts/devices.py): /bin/devcheck
 # as init after the kernel suites, with an ivshmem device (whose cases
 # the other boots skip) and the memmap= reservation.

@@ -20,7 +20,8 @@
  * system calls that take user buffers, with hostile arguments: kernel-half
  * and non-canonical addresses, lengths that overflow, every flag bit,
  * descriptors of every kind (/dev/mem, /dev/fb0, sysfs PCI resources and
- * config space, /proc files, pipes, a directory, an unlinked file), and
+ * config space, /proc files, pipes, a directory, an unlinked file of
+ * 64 KiB open in each mode, a /dev/shm file, a memfd), and
  * buffers that end inside an unmapped page.
  *
  * What it must never break is its own safety: the devices it opens for
@@ -40,10 +41,11 @@
  * MAP_FIXED); a writable shared mapping of a file opened read-only must
  * be refused.
  *
- * With --threads T, each child also runs T - 1 threads that race mmap,
- * munmap, mprotect, mremap, madvise, page faults and fork on one 2 MiB
- * range of the child's address space while its main thread makes the
- * calls above (make test runs four threads on four CPUs). Each thread's
+ * With --threads T, each child also runs T - 1 threads that race mmap
+ * (anonymous, and of a memfd as large as the range), munmap, mprotect,
+ * mremap, madvise, ftruncate of the memfd, page faults and fork on one
+ * 2 MiB range of the child's address space while its main thread makes
+ * the calls above (make test runs four threads on four CPUs). Each thread's
  * calls are seeded, their interleaving is not: a failure names the seed,
  * and a replay makes the same calls in a different order.
  *
@@ -103,6 +105,9 @@
 #endif
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 1U
 #endif
 
 /* ---- State shared with the parent (a MAP_SHARED page made before fork) ---- */
@@ -392,6 +397,21 @@ static void fd_add(const char *path, int flags, uint8_t kind)
 		     (flags & O_ACCMODE) == O_RDONLY ? "read-only" : "read-write");
 }
 
+/* A memfd (shared memory as a file) of 64 KiB. */
+static void memfd_add(void)
+{
+	long fd = sys6(SYS_memfd_create, (long)"fuzz", MFD_CLOEXEC, 0, 0, 0, 0);
+
+	if (is_err(fd))
+		return;
+	if (nr_fds == MAX_FDS) {
+		close((int)fd);
+		return;
+	}
+	ftruncate((int)fd, 64 * 1024);
+	fds[nr_fds++] = (struct fdent){ (int)fd, F_TMP, true };
+}
+
 /* The hex number in a small sysfs file ("0x1af4\n"), or -1. */
 static long read_hex(const char *dir, const char *name)
 {
@@ -488,7 +508,15 @@ static void open_fds(void)
 	}
 	snprintf(tmp, sizeof(tmp), "/tmp/fuzz.%d", getpid());
 	fd_add(tmp, O_RDWR | O_CREAT | O_EXCL, F_TMP);
+	if (nr_fds && fds[nr_fds - 1].kind == F_TMP) /* 64 KiB of data to map */
+		ftruncate(fds[nr_fds - 1].fd, 64 * 1024);
+	fd_add(tmp, O_RDONLY, F_TMP);
+	fd_add(tmp, O_WRONLY, F_TMP);
 	unlink(tmp); /* freed when the child exits */
+	snprintf(tmp, sizeof(tmp), "/dev/shm/fuzz.%d", getpid());
+	fd_add(tmp, O_RDWR | O_CREAT | O_EXCL, F_TMP);
+	unlink(tmp);
+	memfd_add();
 	open_pci();
 	if (have_devmem_rw) {
 		int fd = open("/dev/mem", O_RDWR | O_CLOEXEC);
@@ -1275,6 +1303,7 @@ static void gen_other_mm(void)
 
 static unsigned int nr_threads = 1; /* --threads: the main one and T - 1 racers */
 static volatile int racers_stop;
+static int race_fd = -1; /* a memfd as large as the range, mapped and truncated at once */
 
 /* A page-aligned part of the race range: [*a, *a + *len). */
 static void race_pick(uintptr_t *a, size_t *len)
@@ -1314,7 +1343,7 @@ static void race_call(void)
 	long ret;
 
 	race_pick(&a, &len);
-	switch (below(10)) {
+	switch (below(12)) {
 	case 0:
 		ret = sys6(SYS_mmap, a, len, PICK(race_prots), MAP_FIXED | MAP_ANONYMOUS |
 			   (one_in(4) ? MAP_SHARED : MAP_PRIVATE), -1, 0);
@@ -1330,6 +1359,20 @@ static void race_call(void)
 		sys6(SYS_mremap, a, len, blen, one_in(2) ? MREMAP_MAYMOVE | MREMAP_FIXED : 0, b, 0);
 		break;
 	case 4: sys6(SYS_madvise, a, len, one_in(2) ? MADV_DONTNEED : MADV_WILLNEED, 0, 0, 0); break;
+	case 7: /* the file: mapped shared or private at its own offset */
+		if (race_fd < 0)
+			break;
+		ret = sys6(SYS_mmap, a, len, PICK(race_prots), MAP_FIXED |
+			   (one_in(2) ? MAP_SHARED : MAP_PRIVATE), race_fd, (long)(a - RACE));
+		if (!is_err(ret) && (uintptr_t)ret != a) {
+			__atomic_add_fetch(&sh->oracle, 1, __ATOMIC_RELAXED);
+			flog("race: mmap(MAP_FIXED %#lx, file) returned %#lx", (long)a, ret);
+		}
+		break;
+	case 8: /* truncation unmaps the file's pages from every mapping */
+		if (race_fd >= 0 && one_in(4))
+			sys6(SYS_ftruncate, race_fd, (long)(below(RACE_PAGES + 1) * PAGE), 0, 0, 0, 0);
+		break;
 	case 5:
 		if (one_in(8))
 			race_fork(a, len < 8 * PAGE ? len : 8 * PAGE);
@@ -1360,6 +1403,9 @@ static unsigned int racers_start(pthread_t *ids, uint64_t c)
 	unsigned int n = 0;
 
 	racers_stop = 0;
+	race_fd = (int)sys6(SYS_memfd_create, (long)"race", MFD_CLOEXEC, 0, 0, 0, 0);
+	if (race_fd >= 0)
+		sys6(SYS_ftruncate, race_fd, RACE_PAGES * PAGE, 0, 0, 0, 0);
 	if (nr_threads < 2 || nr_own == MAX_OWN ||
 	    sys6(SYS_mmap, stacks, size, PROT_READ | PROT_WRITE,
 		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != (long)stacks)

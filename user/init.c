@@ -94,6 +94,10 @@ static void mount_filesystems(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	/* shm_open(3)'s directory: a tmpfs, as a Linux distribution mounts
+	 * it (Pagoda makes it at boot). */
+	mkdir("/dev/shm", 01777);
+	mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
 }
 
 static int name_cmp(const void *a, const void *b)

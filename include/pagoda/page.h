@@ -23,6 +23,7 @@
 #define PG_tail (1U << 5)     /* a tail of a transparent huge page: ->private is
 			       * its head, which holds the reference count */
 #define PG_pcp (1U << 6)      /* free, on a CPU's list of order-0 frames (mm/pmm.c) */
+#define PG_cache (1U << 7)    /* in a page cache, which holds one reference (mm/filemap.c) */
 
 struct page {
 	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */
