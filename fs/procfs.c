@@ -25,6 +25,7 @@
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/thp.h>
 #include <pagoda/timer.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
@@ -244,6 +245,7 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 	meminfo_line(s, "SUnreclaim:", slab);
 	meminfo_line(s, "KernelStack:", kstack);
 	meminfo_line(s, "CommitLimit:", total / 2);
+	meminfo_line(s, "AnonHugePages:", thp_nr_anon() * HPAGE_PMD_NR);
 }
 
 int procfs_format_meminfo(char *buf, size_t size)

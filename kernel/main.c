@@ -32,6 +32,7 @@
 #include <pagoda/string.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
+#include <pagoda/thp.h>
 #include <pagoda/timer.h>
 #include <pagoda/stackprotector.h>
 #include <asm/trap.h>
@@ -201,6 +202,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	procfs_init();
 	shmem_init();
 	pci_sysfs_init();
+	thp_sysfs_init();
 	fbdev_init();
 	devmem_init();
 	initramfs_load_boot_module();

@@ -10,6 +10,7 @@
 #include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
 #include <pagoda/remap.h>
+#include <pagoda/thp.h>
 #include <pagoda/vma.h>
 #include <asm/x86.h>
 
@@ -39,10 +40,22 @@ static pte_t fork_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
 	/* LAB cow: end */
 }
 
+/* fork_leaf(), and an anonymous huge page copied whole (as Linux's
+ * copy_huge_pmd()) counts one more PMD mapping. */
+static pte_t fork_any_leaf(pte_t *src, unsigned int level, uintptr_t va, void *arg)
+{
+	pte_t e = fork_leaf(src, level, va, arg);
+
+	if (e && thp_is_huge_leaf(e, level))
+		thp_pmd_mapped(pfn_to_page(phys_to_pfn(pte_leaf_phys(e, level))));
+	return e;
+}
+
 static int copy_vma_pages(struct mm_struct *old, struct mm_struct *new,
 			  const struct vm_area_struct *v)
 {
-	return pt_copy_range(new->pgd, old->pgd, v->vm_start, v->vm_end, fork_leaf, (void *)v);
+	return pt_copy_range(new->pgd, old->pgd, v->vm_start, v->vm_end, fork_any_leaf,
+			     (void *)v);
 }
 
 /* Give new a copy of v and of its pages. A file VMA's copy goes on the

@@ -175,7 +175,7 @@ static void check_leaf_vma(struct walk *w, pte_t e, uintptr_t va, uint64_t size,
 	if ((e & PTE_COW) && (e & PTE_WRITE))
 		violation(w->r, INV_PRIVATE_EXCLUSIVE, "pid %d: COW PTE at %#lx is writable", pid, va);
 	if (page && !(e & PTE_SPECIAL) && (e & PTE_WRITE) && !(v->vm_flags & VM_SHARED) &&
-	    page->refcount != 1)
+	    !(page->flags & PG_tail) && page->refcount != 1)
 		violation(w->r, INV_PRIVATE_EXCLUSIVE, "pid %d: private writable page at %#lx has "
 			  "refcount %u", pid, va, page->refcount);
 }
@@ -187,6 +187,10 @@ static void user_leaf(struct walk *w, pte_t e, unsigned int level, uintptr_t va)
 	struct page *page = pfn_to_page(pfn);
 	int pid = w->sp->pid;
 
+	/* A 4 KiB entry into a transparent huge page that was split while
+	 * shared: its head holds the references of all 512 (mm/thp.c). */
+	if (page && (page->flags & PG_tail))
+		pfn = page_to_pfn((struct page *)(uintptr_t)page->private);
 	if (!(e & PTE_SPECIAL))
 		ref_add(w->refs, pfn, KIND_USER);
 	if (!w->check)

@@ -9,6 +9,7 @@
 #include <pagoda/remap.h>
 #include <pagoda/shmem.h>
 #include <pagoda/string.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
@@ -57,22 +58,30 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len, uint64_
 /* The alignment that lets a mapping of len bytes use huge page-table
  * entries: device memory behind a file (a BAR, a framebuffer) is aligned
  * to its size, so a 1 GiB BAR mapped at a 1 GiB-aligned address takes one
- * entry (as Linux's thp_get_unmapped_area() does for files). */
-static uint64_t huge_align(size_t len, bool file)
+ * entry (as Linux's thp_get_unmapped_area() does for files). Private
+ * anonymous memory of whole 2 MiB units with no hint is 2 MiB-aligned
+ * for transparent huge pages, as Linux 6.12's __get_unmapped_area(). */
+static uint64_t huge_align(size_t len, bool file, int flags, uintptr_t hint)
 {
-	if (!file || len < (2UL << 20))
+	if (!file)
+		return !hint && (flags & MAP_TYPE) == MAP_PRIVATE && IS_ALIGNED(len, HPAGE_PMD_SIZE) ?
+			       HPAGE_PMD_SIZE : PAGE_SIZE;
+	if (len < (2UL << 20))
 		return PAGE_SIZE;
 	return len >= (1UL << 30) ? (1UL << 30) : (2UL << 20);
 }
 
 /* Where a new mapping of len bytes goes: a free hint is honoured; else the
  * highest free gap, at an address whose offset within align matches the
- * file offset's (pgoff, in pages). */
+ * file offset's (pgoff, in pages; none for anonymous memory). */
 static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, bool file,
-			      unsigned long pgoff)
+			      int flags, unsigned long pgoff)
 {
-	uint64_t align = huge_align(len, file);
+	uint64_t align = huge_align(len, file, flags, hint);
 	uintptr_t addr;
+
+	if (!file)
+		pgoff = 0;
 
 	hint = ALIGN_DOWN(hint, PAGE_SIZE);
 	if (hint && hint < USER_SPACE_START)
@@ -100,6 +109,8 @@ unsigned long calc_vm_flags(int prot, int flags)
 		vf |= VM_SHARED | VM_MAYSHARE;
 	if (flags & MAP_GROWSDOWN)
 		vf |= VM_GROWSDOWN;
+	if (flags & MAP_STACK)
+		vf |= VM_NOHUGEPAGE; /* Linux 6.7 on: no huge pages for thread stacks */
 	if (flags & MAP_LOCKED)
 		vf |= VM_LOCKED;
 	return vf;
@@ -174,7 +185,7 @@ static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int f
 			 struct file *file, unsigned long pgoff)
 {
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		return get_unmapped_area(mm, addr, len, file != NULL, pgoff);
+		return get_unmapped_area(mm, addr, len, file != NULL, flags, pgoff);
 	/* Linux's order: a range past the top, then alignment, then the
 	 * floor (mmap_min_addr). */
 	switch (user_range_check(addr, len, NULL)) {

@@ -13,6 +13,7 @@
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
 #include <pagoda/remap.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
@@ -84,6 +85,13 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 
 	if (!nv)
 		return -ENOMEM;
+	/* A huge page whose new place is not 2 MiB-aligned moves as 4 KiB
+	 * pages (Linux's move_page_tables() splits it, too). */
+	if (((new - vma->vm_start) & ~HPAGE_PMD_MASK) &&
+	    thp_split_range(mm, vma->vm_start, vma->vm_end) < 0) {
+		vma_free(nv);
+		return -ENOMEM;
+	}
 	if (m)
 		mapping_lock(m);
 	tlb_gather_init(&tlb, mm);
@@ -350,6 +358,10 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 		if (advice == MADV_FREE && v->vm_file)
 			return -EINVAL; /* only anonymous memory can be freed lazily */
 		hole |= v->vm_start > covered;
+		if ((advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE) &&
+		    (err = thp_madvise(mm, &v, MAX(start, v->vm_start), MIN(end, v->vm_end),
+				       advice)) < 0)
+			return err;
 		/* The entries go: private anonymous pages read back as zeroes;
 		 * a file's or a shmem object's come back from its page cache
 		 * (a private copy is lost: the file shows through again). */

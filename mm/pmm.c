@@ -286,6 +286,9 @@ static void release_block(struct page *p, pfn_t pfn, unsigned int order)
 
 	if (poison_on_free)
 		memset(page_address(p), POISON_FREE, PAGE_SIZE << order);
+	if (p->flags & PG_thp) /* a huge page's tails stop pointing at it */
+		for (pfn_t i = 1; i < (1ULL << order); i++)
+			pfn_to_page(pfn + i)->flags = 0;
 	p->flags = 0;
 	if (order == 0) {
 		struct pcp_list *pcp = &this_cpu()->pcp[zt];
@@ -319,12 +322,14 @@ int free_pages(struct page *p, unsigned int order)
 
 void get_page(struct page *p)
 {
+	p = compound_head(p); /* a huge page counts on its head */
 	BUG_ON(READ_ONCE(p->refcount) == 0 || (p->flags & (PG_buddy | PG_reserved)));
 	atomic_inc(&p->refcount);
 }
 
 void put_page(struct page *p)
 {
+	p = compound_head(p);
 	/* A shared frame only loses a holder: no checks of a free needed. */
 	if (!(p->flags & (PG_buddy | PG_reserved))) {
 		uint32_t v = atomic_load(&p->refcount);

@@ -6,6 +6,7 @@
 #include <pagoda/pagemap.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
+#include <pagoda/thp.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 
@@ -145,6 +146,9 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || !IS_ALIGNED(addr, PAGE_SIZE))
 		return -EINVAL;
+	/* A huge page lies within one VMA (Linux's vma_adjust_trans_huge()). */
+	if (thp_split_at(mm, addr) < 0)
+		return -ENOMEM;
 	t = vma_dup(vma);
 	if (!t)
 		return -ENOMEM;

@@ -103,6 +103,8 @@ void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
+#define MADV_HUGEPAGE 14
+#define MADV_NOHUGEPAGE 15
 
 struct file;
 struct page;

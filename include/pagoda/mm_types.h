@@ -43,6 +43,8 @@
 #define VM_DONTEXPAND 0x00040000UL /* mremap may not grow it */
 #define VM_PAT 0x01000000UL        /* its frames hold a memtype reservation (x86 VM_ARCH_1) */
 #define VM_DONTDUMP 0x04000000UL   /* left out of core dumps */
+#define VM_HUGEPAGE 0x20000000UL   /* madvise(MADV_HUGEPAGE) (mm/thp.c) */
+#define VM_NOHUGEPAGE 0x40000000UL /* madvise(MADV_NOHUGEPAGE), or MAP_STACK */
 
 /* User space is [USER_SPACE_START, USER_SPACE_END). The end is Linux's
  * TASK_SIZE_MAX for 4-level paging: one page below the 128 TiB canonical
@@ -98,6 +100,7 @@ typedef enum {
 	VM_FAULT_SIGSEGV, /* no VMA, or the access is against its protection */
 	VM_FAULT_SIGBUS,  /* the VMA exists but cannot supply this page */
 	VM_FAULT_OOM,     /* out of memory */
+	VM_FAULT_FALLBACK, /* no huge page here: map a 4 KiB one (mm/thp.c) */
 } vm_fault_t;
 
 #define FAULT_FLAG_WRITE 0x1

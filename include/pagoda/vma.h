@@ -37,7 +37,9 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 /* Split vma at addr (page-aligned, strictly inside): vma keeps
  * [vm_start, addr) and a new VMA, returned in *tail, gets [addr, vm_end)
  * with the same flags, ops (open() is called) and an adjusted vm_pgoff.
- * Page tables are not touched. Returns 0 or -ENOMEM (nothing changed). */
+ * Page tables are not touched, except that a transparent huge page
+ * straddling addr is split first (mm/thp.c). Returns 0 or -ENOMEM (the
+ * VMA is as it was; a huge page split maps the same memory). */
 int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 	      struct vm_area_struct **tail);
 
