@@ -8,6 +8,10 @@
 #                   (the test build: build/debug/kernel.elf, PAGODA_DEBUG=1)
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
+#                   CALLS=250000 per seed; REPLAY=S:N reruns call S:N)
+#   make mutants    break the memory code on purpose (scripts/mutants.txt),
+#                   one boot per mutant: fails unless the tests catch each
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
 #   make grade LAB=buddy          boot the lab's suites, points per case
 #   make check-labs every student tree scores below full marks, this one full
@@ -16,7 +20,8 @@
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
 # DEBUG=1 (make, make run and make debug with the test build's kernel,
-# build/debug/kernel.elf),
+# build/debug/kernel.elf), UBSAN=1 (make test with a test build that has
+# the undefined-behaviour sanitizer too, in build/ubsan),
 # MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='kernel options' (the
 # ISO's command line; by default init is fbdemo, which animates the
 # framebuffer until you quit QEMU: CMDLINE= runs the test init instead).
@@ -48,13 +53,18 @@ endif
 # build/kernel.elf for make, make run and make bench, without the
 # expensive debug checks; build/debug/kernel.elf for make test and make
 # test-machines, compiled with PAGODA_DEBUG=1 (include/pagoda/debug.h)
-# into objects of its own, so that neither overwrites the other. KB is
-# the directory of the kernel this make builds; user space is shared.
+# into objects of its own, so that neither overwrites the other; and with
+# UBSAN=1 a test build with -fsanitize=undefined (kernel/ubsan.c) in
+# build/ubsan. KB is the directory of the kernel this make builds; user
+# space is shared.
 B := build
-DEBUG ?= 0
-ifeq ($(DEBUG),1)
+ifeq ($(UBSAN),1)
+DEBUG := 1
+KB := $(B)/ubsan
+else ifeq ($(DEBUG),1)
 KB := $(B)/debug
 else
+DEBUG := 0
 KB := $(B)
 endif
 OBJ := $(KB)/obj
@@ -66,13 +76,17 @@ CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -Iarch/x86/include \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
-	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -fno-common -MMD -MP $(LAB_CFLAGS)
 ifeq ($(DEBUG),1)
 CFLAGS += -DPAGODA_DEBUG=1
 endif
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 CFLAGS += --target=x86_64-unknown-none-elf
+endif
+ifeq ($(UBSAN),1)
+CFLAGS += -fsanitize=undefined -DUBSAN_BUILD=1
 endif
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Iinclude
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
@@ -83,7 +97,8 @@ CSRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test test-machines bench clean deps lab grade check-labs check-gdb
+.PHONY: all run run-uefi debug test test-machines bench fuzz mutants clean deps lab grade check-labs \
+	check-gdb
 all: $(KB)/kernel.elf $(KB)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -92,6 +107,9 @@ include user/Makefile.inc
 # Missing host packages are installed by this script (apt-get, or sudo).
 deps:
 	@scripts/deps.sh
+
+# The sanitizer's runtime must not check itself.
+$(OBJ)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
 
 $(OBJ)/%.o: %.c | deps
 	$(call say,CC,$<)
@@ -159,20 +177,31 @@ debug: all
 	gdb -q -x scripts/gdbinit $(KB)/kernel.elf; \
 	pkill -P $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
-# The test build's kernel, from a make of its own with DEBUG=1.
+# The test build's kernel, from a make of its own with DEBUG=1; with
+# UBSAN=1 the sanitizer's build is the test build, with results of its own.
 ifneq ($(DEBUG),1)
 $(B)/debug/kernel.elf: FORCE
 	$(Q)$(MAKE) --no-print-directory DEBUG=1 $@
 endif
+TEST_KB := $(if $(filter 1,$(UBSAN)),$(KB),$(B)/debug)
+TEST_OUT := $(if $(filter 1,$(UBSAN)),$(KB)/test,$(B)/test)
 
-test: $(B)/debug/kernel.elf $(INITRAMFS)
-	KERNEL=$(B)/debug/kernel.elf FONT=$(FONT) scripts/test.sh test
+test: $(TEST_KB)/kernel.elf $(INITRAMFS)
+	KERNEL=$(TEST_KB)/kernel.elf TEST_OUT=$(TEST_OUT) FONT=$(FONT) scripts/test.sh test
 
-test-machines: $(B)/debug/kernel.elf $(INITRAMFS)
-	KERNEL=$(B)/debug/kernel.elf FONT=$(FONT) scripts/test.sh machines
+test-machines: $(TEST_KB)/kernel.elf $(INITRAMFS)
+	KERNEL=$(TEST_KB)/kernel.elf TEST_OUT=$(TEST_OUT) FONT=$(FONT) scripts/test.sh machines
 
 bench: $(B)/kernel.elf $(B)/debug/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
+
+SEEDS ?= 1 2 3 4
+CALLS ?= 250000
+fuzz: $(B)/debug/kernel.elf $(INITRAMFS)
+	KERNEL=$(B)/debug/kernel.elf scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) $(if $(REPLAY),--replay $(REPLAY))
+
+mutants: $(B)/kernel.elf $(INITRAMFS)
+	$(PYTHON) scripts/mutants.py
 
 # Labs (docs/course.md, scripts/labs.py).
 lab:

@@ -11,6 +11,7 @@
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 #include <pagoda/zero_page.h>
@@ -239,6 +240,9 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 		 * mapped the page (or copied it) since, or it is a real
 		 * violation (NX, PROT_NONE), which must not be called resolved
 		 * or it would fault again forever. */
+		if ((flags & FAULT_FLAG_WRITE) && !(r.pte & PTE_WRITE) &&
+		    thp_is_huge_leaf(r.pte, r.level))
+			return thp_wp_fault(mm, vma, addr, flags, r.pte);
 		if ((flags & FAULT_FLAG_WRITE) && !(r.pte & PTE_WRITE))
 			return do_wp_page(mm, vma, addr, r.pte);
 		return pte_allows(r.pte, flags) ? VM_FAULT_OK : VM_FAULT_SIGSEGV;
@@ -250,6 +254,8 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 	}
 	if (vma->vm_flags & VM_PFNMAP)
 		return VM_FAULT_SIGBUS; /* remap_pfn_range() maps all of it up front */
+	if (thp_do_anonymous_page(mm, vma, addr, flags) == VM_FAULT_OK)
+		return VM_FAULT_OK;
 	return do_anonymous_page(mm, vma, addr, flags);
 }
 

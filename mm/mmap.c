@@ -7,7 +7,9 @@
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
 #include <pagoda/remap.h>
+#include <pagoda/shmem.h>
 #include <pagoda/string.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <pagoda/vma.h>
 
@@ -56,22 +58,30 @@ static uintptr_t unmapped_area_topdown(struct mm_struct *mm, size_t len, uint64_
 /* The alignment that lets a mapping of len bytes use huge page-table
  * entries: device memory behind a file (a BAR, a framebuffer) is aligned
  * to its size, so a 1 GiB BAR mapped at a 1 GiB-aligned address takes one
- * entry (as Linux's thp_get_unmapped_area() does for files). */
-static uint64_t huge_align(size_t len, bool file)
+ * entry (as Linux's thp_get_unmapped_area() does for files). Private
+ * anonymous memory of whole 2 MiB units with no hint is 2 MiB-aligned
+ * for transparent huge pages, as Linux 6.12's __get_unmapped_area(). */
+static uint64_t huge_align(size_t len, bool file, int flags, uintptr_t hint)
 {
-	if (!file || len < (2UL << 20))
+	if (!file)
+		return !hint && (flags & MAP_TYPE) == MAP_PRIVATE && IS_ALIGNED(len, HPAGE_PMD_SIZE) ?
+			       HPAGE_PMD_SIZE : PAGE_SIZE;
+	if (len < (2UL << 20))
 		return PAGE_SIZE;
 	return len >= (1UL << 30) ? (1UL << 30) : (2UL << 20);
 }
 
 /* Where a new mapping of len bytes goes: a free hint is honoured; else the
  * highest free gap, at an address whose offset within align matches the
- * file offset's (pgoff, in pages). */
+ * file offset's (pgoff, in pages; none for anonymous memory). */
 static long get_unmapped_area(struct mm_struct *mm, uintptr_t hint, size_t len, bool file,
-			      unsigned long pgoff)
+			      int flags, unsigned long pgoff)
 {
-	uint64_t align = huge_align(len, file);
+	uint64_t align = huge_align(len, file, flags, hint);
 	uintptr_t addr;
+
+	if (!file)
+		pgoff = 0;
 
 	hint = ALIGN_DOWN(hint, PAGE_SIZE);
 	if (hint && hint < USER_SPACE_START)
@@ -99,29 +109,18 @@ unsigned long calc_vm_flags(int prot, int flags)
 		vf |= VM_SHARED | VM_MAYSHARE;
 	if (flags & MAP_GROWSDOWN)
 		vf |= VM_GROWSDOWN;
+	if (flags & MAP_STACK)
+		vf |= VM_NOHUGEPAGE; /* Linux 6.7 on: no huge pages for thread stacks */
+	if (flags & MAP_LOCKED)
+		vf |= VM_LOCKED;
 	return vf;
-}
-
-/* Shared anonymous memory is populated at once, so that parent and child
- * see the same frames after fork (Linux backs it with shmem instead). */
-int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
-		       uintptr_t end)
-{
-	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!p || pt_map(mm->pgd, a, page_to_phys(p), PAGE_SIZE, v->vm_page_prot, 0) < 0) {
-			if (p)
-				free_pages(p, 0);
-			mm_zap_range(mm, start, a);
-			return -ENOMEM;
-		}
-	}
-	return 0;
 }
 
 long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
-	uintptr_t addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
+	uintptr_t addr;
+
+	addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
 }
@@ -149,18 +148,44 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 		return -ENOMEM;
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
-	if (file && (!file->f_op || !file->f_op->mmap))
-		return -ENODEV;
 	return 0;
 }
 
-/* Choose the range: MAP_FIXED replaces what is there, MAP_FIXED_NOREPLACE
- * refuses to, a hint is taken when free. */
+/* The checks of a file mapping against the file's open mode, in Linux's
+ * order (mm/mmap.c do_mmap()): a shared writable mapping needs a file
+ * open for writing, every mapping one open for reading, and the file an
+ * mmap operation. A shared mapping of a file not open for writing can
+ * never become writable (no VM_MAYWRITE, so mprotect says EACCES); it
+ * behaves as a private one that cannot be written (no VM_SHARED) and is
+ * still shown shared (VM_MAYSHARE). 0 or -EACCES, -ENODEV, -EINVAL. */
+static int file_mmap_check(struct file *file, int prot, int flags, unsigned long *vf)
+{
+	unsigned int acc = file->flags & O_ACCMODE;
+	bool readable = acc == O_RDONLY || acc == O_RDWR, writable = acc == O_WRONLY || acc == O_RDWR;
+
+	if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+		if ((prot & PROT_WRITE) && !writable)
+			return -EACCES;
+		if (!writable)
+			*vf &= ~(VM_MAYWRITE | VM_SHARED);
+	}
+	if (!readable)
+		return -EACCES;
+	if (!file->f_op || !file->f_op->mmap)
+		return -ENODEV;
+	if (flags & MAP_GROWSDOWN)
+		return -EINVAL;
+	return 0;
+}
+
+/* Choose the range: MAP_FIXED will replace what is there (the caller
+ * unmaps it once every check has passed), MAP_FIXED_NOREPLACE refuses
+ * to, a hint is taken when free. */
 static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int flags,
 			 struct file *file, unsigned long pgoff)
 {
 	if (!(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		return get_unmapped_area(mm, addr, len, file != NULL, pgoff);
+		return get_unmapped_area(mm, addr, len, file != NULL, flags, pgoff);
 	/* Linux's order: a range past the top, then alignment, then the
 	 * floor (mmap_min_addr). */
 	switch (user_range_check(addr, len, NULL)) {
@@ -173,13 +198,8 @@ static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int f
 	}
 	if (addr < USER_SPACE_START)
 		return -EPERM;
-	if (vma_intersect(mm, addr, addr + len)) {
-		if (flags & MAP_FIXED_NOREPLACE)
-			return -EEXIST;
-		int ret = do_munmap(mm, addr, len);
-		if (ret < 0)
-			return ret;
-	}
+	if ((flags & MAP_FIXED_NOREPLACE) && vma_intersect(mm, addr, addr + len))
+		return -EEXIST;
 	return addr;
 }
 
@@ -197,6 +217,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	     struct file *file, unsigned long pgoff)
 {
 	struct vm_area_struct *v;
+	unsigned long vf;
 	long start;
 	int ret = check_mmap_args(addr, &len, prot, flags, file, pgoff);
 
@@ -205,11 +226,16 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	start = choose_range(mm, addr, len, flags, file, pgoff);
 	if (start < 0)
 		return start;
+	vf = calc_vm_flags(prot & PROT_ALL, flags) | mm->def_flags;
+	if (file && (ret = file_mmap_check(file, prot, flags, &vf)) < 0)
+		return ret;
+	if ((flags & MAP_FIXED) && (ret = do_munmap(mm, start, len)) < 0)
+		return ret;
 	if (!(v = vma_alloc()))
 		return -ENOMEM;
 	v->vm_start = start;
 	v->vm_end = start + len;
-	v->vm_flags = calc_vm_flags(prot & PROT_ALL, flags);
+	v->vm_flags = vf;
 	v->vm_page_prot = vm_get_page_prot(v->vm_flags);
 	v->vm_pgoff = file ? pgoff : (v->vm_flags & VM_SHARED) ? 0 : (uintptr_t)start >> PAGE_SHIFT;
 	v->vm_file = file;
@@ -219,7 +245,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	if (file)
 		ret = call_driver_mmap(mm, v, file);
 	else if (v->vm_flags & VM_SHARED)
-		ret = mm_populate_shared(mm, v, v->vm_start, v->vm_end);
+		ret = shmem_zero_setup(v); /* pages come on fault */
 	if (ret == 0)
 		ret = vma_link(mm, v);
 	if (ret < 0) {
@@ -233,9 +259,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	return start;
 }
 
-/* Split VMAs so that none straddles start or end. Returns 0 or -ENOMEM
- * (a split already made is harmless: the two halves are equal). */
-static int split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
+int vma_split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
 	struct vm_area_struct *v = vma_lookup(mm, start), *tail;
 	int ret;
@@ -256,7 +280,7 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 
 	if (user_range_check(start, len, &end) != URANGE_OK)
 		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
@@ -298,8 +322,12 @@ static int mprotect_vma(struct mm_struct *mm, struct vm_area_struct *v, int prot
 	v->vm_flags = vf;
 	v->vm_page_prot = __pgprot(vm_get_page_prot(vf).bits | cache);
 	tlb_gather_init(&tlb, mm);
+	/* Under page_table_lock: a truncation may be clearing this VMA's
+	 * entries (it holds no mmap_lock). */
+	spin_lock(&mm->page_table_lock);
 	ret = pt_protect_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot,
 				&tlb);
+	spin_unlock(&mm->page_table_lock);
 	tlb_finish(&tlb); /* a CPU may hold the old, more permissive entries */
 	return ret;
 }
@@ -327,7 +355,7 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	prot &= PROT_ALL;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);

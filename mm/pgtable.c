@@ -15,6 +15,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <asm/x86.h>
 
@@ -214,10 +215,33 @@ struct walk {
 	uint64_t tables;        /* WALK_VISIT: tables entered */
 };
 
+/* split_leaf() for the PMD leaf of an anonymous huge page: the same 512
+ * entries, then the block's reference counts follow them (mm/thp.c). Kept
+ * apart from split_leaf() so that the lab's version of it needs to know
+ * nothing of reference counts. */
+static int split_huge_anon(struct walk *w, pte_t *e, uintptr_t base)
+{
+	phys_addr_t t = table_alloc(), pa = pte_leaf_phys(*e, 1);
+	uint64_t prot = pte_leaf_prot(*e, 1).bits;
+	pte_t old = *e, *tab;
+
+	if (!t)
+		return -ENOMEM;
+	tab = table_va(t);
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		tab[i] = make_leaf(pa + i * PAGE_SIZE, prot, 0);
+	*e = t | TABLE_BITS;
+	tlb_add_range(w->tlb, base, pt_level_size(1));
+	thp_pmd_split(old);
+	return 0;
+}
+
 /* Replace the huge leaf *e at level by a table of level - 1 entries that
  * map the same memory with the same protection. */
 static int split_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
 {
+	if (thp_is_huge_leaf(*e, level))
+		return split_huge_anon(w, e, base);
 	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	phys_addr_t t = table_alloc(), pa = pte_leaf_phys(*e, level);
 	uint64_t prot = pte_leaf_prot(*e, level).bits, child = pt_level_size(level - 1);
@@ -428,6 +452,57 @@ fail:
 	pt_prune(root, va, size);
 	return ret;
 	/* LAB pgtable: end */
+}
+
+int pt_map_leaf(phys_addr_t root, uintptr_t va, phys_addr_t pa, unsigned int level,
+		pgprot_t prot)
+{
+	uint64_t size = pt_level_size(level);
+	pte_t *e;
+	int ret;
+
+	if (level == 0 || level >= PT_LEVELS - 1 || !range_ok(va, size) || !IS_ALIGNED(va, size) ||
+	    !IS_ALIGNED(pa, size))
+		return -EINVAL;
+	if ((ret = walk_alloc(root, va, level, &e)) < 0)
+		return ret;
+	if (entry_used(*e))
+		return -EEXIST;
+	*e = make_leaf(pa, prot.bits & ~PTE_ADDR_MASK, level);
+	return 0;
+}
+
+bool pt_level_empty(phys_addr_t root, uintptr_t va, unsigned int level)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1;; l--) {
+		pte_t e = table[pt_index(va, l)];
+		if (!entry_used(e))
+			return true;
+		if (l == level || is_leaf(e, l))
+			return false;
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+}
+
+int pt_set_huge_leaf_gather(phys_addr_t root, uintptr_t va, unsigned int level, phys_addr_t pa,
+			    pgprot_t prot, struct mmu_gather *tlb)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1; l > level; l--) {
+		pte_t e = table[pt_index(va, l)];
+		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+			return -ENOENT;
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+	if (level == 0 || !entry_used(table[pt_index(va, level)]) ||
+	    !is_leaf(table[pt_index(va, level)], level))
+		return -ENOENT;
+	table[pt_index(va, level)] = make_leaf(pa, prot.bits & ~PTE_ADDR_MASK, level);
+	tlb_add_range(tlb, ALIGN_DOWN(va, pt_level_size(level)), pt_level_size(level));
+	return 0;
 }
 
 int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)

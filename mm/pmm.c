@@ -155,6 +155,7 @@ static void pcp_refill_locked(struct pcp_list *pcp, enum zone_type zt)
 		struct page *p = zone_take_locked(z, 0);
 		if (!p)
 			break;
+		p->flags = PG_pcp;
 		list_add_tail(&p->lru, &pcp->frames);
 		pcp->count++;
 	}
@@ -171,6 +172,7 @@ static void pcp_trim_locked(struct pcp_list *pcp, enum zone_type zt, unsigned in
 		struct page *p = list_first_entry(&pcp->frames, struct page, lru);
 		list_del(&p->lru);
 		pcp->count--;
+		p->flags = 0;
 		buddy_free_locked(page_to_pfn(p), 0);
 	}
 	spin_unlock_irqrestore(&z->lock, flags);
@@ -189,6 +191,7 @@ static struct page *pcp_take(enum zone_type zt)
 		p = list_first_entry(&pcp->frames, struct page, lru);
 		list_del(&p->lru);
 		pcp->count--;
+		p->flags = 0;
 	}
 	spin_unlock_irqrestore(&pcp->lock, flags);
 	return p;
@@ -288,10 +291,14 @@ static void release_block(struct page *p, pfn_t pfn, unsigned int order)
 
 	if (poison_on_free)
 		memset(page_address(p), POISON_FREE, PAGE_SIZE << order);
+	if (p->flags & PG_thp) /* a huge page's tails stop pointing at it */
+		for (pfn_t i = 1; i < (1ULL << order); i++)
+			pfn_to_page(pfn + i)->flags = 0;
 	p->flags = 0;
 	if (order == 0) {
 		struct pcp_list *pcp = &this_cpu()->pcp[zt];
 		flags = spin_lock_irqsave(&pcp->lock);
+		p->flags = PG_pcp;
 		list_add(&p->lru, &pcp->frames);
 		if (++pcp->count > PCP_HIGH)
 			pcp_trim_locked(pcp, zt, PCP_BATCH);
@@ -320,12 +327,14 @@ int free_pages(struct page *p, unsigned int order)
 
 void get_page(struct page *p)
 {
+	p = compound_head(p); /* a huge page counts on its head */
 	BUG_ON(READ_ONCE(p->refcount) == 0 || (p->flags & (PG_buddy | PG_reserved)));
 	atomic_inc(&p->refcount);
 }
 
 void put_page(struct page *p)
 {
+	p = compound_head(p);
 	/* A shared frame only loses a holder: no checks of a free needed. */
 	if (!(p->flags & (PG_buddy | PG_reserved))) {
 		uint32_t v = atomic_load(&p->refcount);

@@ -5,6 +5,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/sched.h>
 #include <pagoda/smp.h>
+#include <pagoda/thp.h>
 #include <pagoda/tlb.h>
 #include <asm/x86.h>
 
@@ -56,6 +57,8 @@ void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned 
 	if (!tlb->drop_frames || (old & PTE_SPECIAL))
 		return;
 	p = pfn_to_page(phys_to_pfn(pte_leaf_phys(old, level)));
+	if (p && thp_is_huge_leaf(old, level))
+		thp_pmd_unmapped(p); /* the reference itself goes below, after the flush */
 	if (p)
 		tlb_defer_put(tlb, p);
 }

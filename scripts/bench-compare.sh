@@ -73,7 +73,9 @@ def load(kernel):
     return {k: statistics.median(v) for k, v in vals.items()}
 p, l = load("pagoda"), load("linux")
 ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
-                   "mmap_munmap_4KiB", "fault_among_10000_vmas", "bar_1GiB_map_touch_unmap",
+                   "mmap_munmap_4KiB", "fault_among_10000_vmas", "file_shared_read_fault",
+                   "file_private_first_write", "fork_execve_wait_dynamic_dash",
+                   "fork_execve_wait_static", "bar_1GiB_map_touch_unmap",
                    "bar_1GiB_map", "bar_1GiB_touch_every_2MiB", "bar_1GiB_unmap"]
        if o in p or o in l]
 rows = []

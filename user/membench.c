@@ -68,6 +68,78 @@ static void bench_demand_zero(void)
 	munmap(p, TOUCH_SIZE);
 }
 
+/* TOUCH_SIZE of private anonymous memory on a 2 MiB boundary (Linux 6.1
+ * does not align anonymous mappings itself): exactly that mapping. */
+static char *map_anon_aligned(void)
+{
+	char *raw = map_anon(TOUCH_SIZE + 2 * MiB);
+	char *p = (char *)(((uintptr_t)raw + 2 * MiB - 1) & ~(2 * MiB - 1));
+
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + TOUCH_SIZE, raw + 2 * MiB - p);
+	return p;
+}
+
+/* The demand-zero fault with transparent huge pages asked for
+ * (MADV_HUGEPAGE: one fault per 2 MiB) and refused (MADV_NOHUGEPAGE: one
+ * per 4 KiB), in nanoseconds per 4 KiB page touched either way. */
+static void bench_demand_zero_thp(const char *name, int advice)
+{
+	char *p = map_anon_aligned();
+	double t0;
+
+	/* Once untimed, so that the frames the timed pass gets have been
+	 * touched by the host already (QEMU backs guest RAM on first use). */
+	madvise(p, TOUCH_SIZE, advice);
+	touch(p, TOUCH_SIZE);
+	munmap(p, TOUCH_SIZE);
+	p = map_anon_aligned();
+	if (madvise(p, TOUCH_SIZE, advice) < 0)
+		perror("membench: madvise");
+	t0 = now_ns();
+	touch(p, TOUCH_SIZE);
+	report(name, (now_ns() - t0) / (TOUCH_SIZE / PAGE));
+	munmap(p, TOUCH_SIZE);
+}
+
+/* Where the time of the THP row goes: the first write to each 2 MiB (the
+ * fault: zeroing 2 MiB, one entry) against the other 511 writes (no
+ * fault: only the emulator's own TLB misses). A comment line, not a
+ * row. */
+static void thp_fault_parts(void)
+{
+	char *p = map_anon_aligned();
+	double fault_ns = 0, rest_ns = 0;
+
+	madvise(p, TOUCH_SIZE, MADV_HUGEPAGE);
+	for (size_t off = 0; off < TOUCH_SIZE; off += 2 * MiB) {
+		double t0 = now_ns(), t1;
+		p[off] = 1;
+		t1 = now_ns();
+		touch(p + off + PAGE, 2 * MiB - PAGE);
+		fault_ns += t1 - t0;
+		rest_ns += now_ns() - t1;
+	}
+	printf("membench: # thp_on parts: %.0f ns per 2 MiB fault, %.0f ns per later 4 KiB touch\n",
+	       fault_ns / (TOUCH_SIZE / (2 * MiB)), rest_ns / (TOUCH_SIZE / PAGE - TOUCH_SIZE / (2 * MiB)));
+	munmap(p, TOUCH_SIZE);
+}
+
+/* The policy the THP rows ran under ("[always] madvise never"). */
+static void print_thp_policy(void)
+{
+	char line[128] = "(none)\n";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			strcpy(line, "(unreadable)\n");
+		fclose(f);
+	}
+	printf("membench: # transparent_hugepage/enabled: %s", line);
+}
+
 /* The child writes every page its parent touched: one COW fault each. */
 static void bench_cow_fault(void)
 {
@@ -108,6 +180,81 @@ static void bench_fork_exit_wait(void)
 	}
 	report("fork_exit_wait_64MiB", (now_ns() - t0) / rounds);
 	munmap(p, TOUCH_SIZE);
+}
+
+/* A 64 MiB file in /tmp (the page cache on both kernels), mapped shared
+ * and read a byte per page: the read fault of a file mapping. Then mapped
+ * privately and written a byte per page: each first write copies the
+ * page. */
+#define FILE_PATH "/tmp/membench-file"
+
+static int make_bench_file(void)
+{
+	int fd = open(FILE_PATH, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	char *chunk = map_anon(MiB);
+
+	memset(chunk, 0x5a, MiB);
+	for (size_t off = 0; fd >= 0 && off < TOUCH_SIZE; off += MiB)
+		if (write(fd, chunk, MiB) != (ssize_t)MiB) {
+			close(fd);
+			fd = -1;
+		}
+	munmap(chunk, MiB);
+	return fd;
+}
+
+static void bench_file_faults(void)
+{
+	int fd = make_bench_file();
+	volatile char *p;
+	double t0;
+	long sum = 0;
+
+	if (fd < 0) {
+		perror("membench: bench file");
+		return;
+	}
+	p = mmap(NULL, TOUCH_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	t0 = now_ns();
+	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
+		sum += p[off];
+	report("file_shared_read_fault", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
+	munmap((void *)p, TOUCH_SIZE);
+	p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	t0 = now_ns();
+	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
+		p[off] = 1;
+	report("file_private_first_write", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
+	munmap((void *)p, TOUCH_SIZE);
+	close(fd);
+	unlink(FILE_PATH);
+	if (sum != 0x5aL * (TOUCH_SIZE / PAGE))
+		printf("membench: # file_shared_read_fault read the wrong bytes\n");
+}
+
+/* fork, execve of a program that exits at once, wait: dash -c true
+ * (Debian's, dynamically linked: its dynamic linker maps libc) and this
+ * program itself, static, told to exit. */
+static void bench_spawn(const char *name, char *const argv[])
+{
+	const int rounds = 20;
+	char *const envp[] = { NULL };
+	double t0 = now_ns();
+
+	for (int i = 0; i < rounds; i++) {
+		int st = 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			printf("membench: # %s: %s did not run (status 0x%x)\n", name, argv[0], st);
+			return;
+		}
+	}
+	report(name, (now_ns() - t0) / rounds);
 }
 
 static void bench_mmap_munmap(void)
@@ -233,9 +380,14 @@ static void bench_bar(void)
 	close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct timespec boot;
+	char *dash[] = { "/bin/dash", "-c", "true", NULL };
+	char *self[] = { "/bin/membench", "--exit", NULL };
+
+	if (argc > 1 && !strcmp(argv[1], "--exit"))
+		return 0; /* bench_spawn's static program */
 
 	/* First thing: how long the kernel took to get here (both kernels
 	 * count CLOCK_BOOTTIME from their own start, not from power-on). */
@@ -244,10 +396,17 @@ int main(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	bench_demand_zero();
+	print_thp_policy();
+	bench_demand_zero_thp("demand_zero_fault_thp_on", MADV_HUGEPAGE);
+	thp_fault_parts(); /* on the frames the row above warmed */
+	bench_demand_zero_thp("demand_zero_fault_thp_off", MADV_NOHUGEPAGE);
 	bench_cow_fault();
 	bench_fork_exit_wait();
 	bench_mmap_munmap();
 	bench_many_vmas();
+	bench_file_faults();
+	bench_spawn("fork_execve_wait_dynamic_dash", dash);
+	bench_spawn("fork_execve_wait_static", self);
 	bench_bar();
 	printf("membench: done\n");
 	fflush(stdout);

@@ -24,6 +24,11 @@
 #define PG_buddy (1U << 1)    /* the head of a free block in a buddy free list */
 #define PG_slab (1U << 2)     /* a kmalloc slab (mm/slab.c) */
 #define PG_head (1U << 3)     /* the head of an allocated block of order > 0 */
+#define PG_thp (1U << 4)      /* with PG_head: a transparent huge page (mm/thp.c) */
+#define PG_tail (1U << 5)     /* a tail of a transparent huge page: ->private is
+			       * its head, which holds the reference count */
+#define PG_pcp (1U << 6)      /* free, on a CPU's list of order-0 frames (mm/pmm.c) */
+#define PG_cache (1U << 7)    /* in a page cache, which holds one reference (mm/filemap.c) */
 
 struct page {
 	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */
@@ -36,6 +41,13 @@ struct page {
 		uint64_t private; /* free for the owner's use */
 	};
 };
+
+/* The descriptor that holds p's reference count: the head for a tail of
+ * a transparent huge page, p itself for any other. */
+static inline struct page *compound_head(struct page *p)
+{
+	return (p->flags & PG_tail) ? (struct page *)(uintptr_t)p->private : p;
+}
 
 /* A run of RAM with descriptors: PFNs [start, end). */
 struct mem_section {

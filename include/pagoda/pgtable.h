@@ -124,6 +124,25 @@ int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_ga
  * the number of table pages the walk entered below root, or -EINVAL. */
 long pt_walk(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
 
+/* Map one huge leaf at level (1: 2 MiB, 2: 1 GiB) for va, aligned to its
+ * size, to pa with prot (4 KiB format), creating the tables above it:
+ * transparent huge pages, which must not become 4 KiB entries where
+ * pt_map() would choose them. Returns 0; -EINVAL for a bad level or
+ * alignment; -EEXIST if anything maps va at level or above already (a
+ * table below it too, even an empty one); -ENOMEM. */
+int pt_map_leaf(phys_addr_t root, uintptr_t va, phys_addr_t pa, unsigned int level,
+		pgprot_t prot);
+
+/* Is there nothing at level or above that maps va: no leaf and no table
+ * (so pt_map_leaf() would not fail with -EEXIST)? */
+bool pt_level_empty(phys_addr_t root, uintptr_t va, unsigned int level);
+
+/* Replace the existing huge leaf at level (1 or 2) that maps va with one
+ * mapping pa with prot, in place; the gather flushes it. Returns 0, or
+ * -ENOENT if va has no leaf at that level. */
+int pt_set_huge_leaf_gather(phys_addr_t root, uintptr_t va, unsigned int level, phys_addr_t pa,
+			    pgprot_t prot, struct mmu_gather *tlb);
+
 struct pt_lookup_result {
 	pte_t pte;          /* the leaf entry */
 	unsigned int level; /* 0, 1 or 2 */

@@ -37,9 +37,16 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 /* Split vma at addr (page-aligned, strictly inside): vma keeps
  * [vm_start, addr) and a new VMA, returned in *tail, gets [addr, vm_end)
  * with the same flags, ops (open() is called) and an adjusted vm_pgoff.
- * Page tables are not touched. Returns 0 or -ENOMEM (nothing changed). */
+ * Page tables are not touched, except that a transparent huge page
+ * straddling addr is split first (mm/thp.c). Returns 0 or -ENOMEM (the
+ * VMA is as it was; a huge page split maps the same memory). */
 int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 	      struct vm_area_struct **tail);
+
+/* Split the VMAs that straddle start or end (page-aligned), so that every
+ * VMA lies wholly inside or outside [start, end). 0 or -ENOMEM (a split
+ * already made is harmless: the two halves are equal). */
+int vma_split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end);
 
 /* Can a and b (a just below b, touching) be one VMA? Same flags,
  * protection, file and ops, contiguous vm_pgoff, and neither is VM_PFNMAP
