@@ -6,6 +6,7 @@
 #include <pagoda/vfs.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/remap.h>
 #include <pagoda/string.h>
 #include <pagoda/thp.h>
@@ -267,7 +268,10 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 
 	if (user_range_check(start, len, &end) != URANGE_OK)
 		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	/* Tables shared by fork are unshared before anything changes (a whole
+	 * one is just dropped), so the zaps below cannot fail. */
+	if ((ret = mm_unshare_range(mm, start, end, true)) < 0 ||
+	    (ret = split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
@@ -338,7 +342,8 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	prot &= PROT_ALL;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = mm_unshare_range(mm, start, end, false)) < 0 ||
+	    (ret = split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);

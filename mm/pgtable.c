@@ -4,7 +4,14 @@
  * One walker serves every level: walk_alloc() descends to the table that
  * holds a given level's entry (creating tables on the way), and
  * walk_range() recurses over a range of any level, splitting a huge entry
- * that straddles the range, and freeing tables that end up empty. */
+ * that straddles the range, and freeing tables that end up empty.
+ *
+ * Last-level tables may be shared by fork (include/pagoda/pt_share.h).
+ * Every path here that changes entries of a table, or descends into one
+ * to change it, unshares it first: walk_alloc(), pt_set_leaf_gather(),
+ * and the unmap and protect walks, which run an unsharing pass over the
+ * whole range before changing anything (so that -ENOMEM leaves nothing
+ * half-done). Lookups and visits read through shared tables. */
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
@@ -14,6 +21,7 @@
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/string.h>
 #include <pagoda/thp.h>
 #include <pagoda/tlb.h>
@@ -60,12 +68,18 @@ static phys_addr_t table_alloc(void)
 	return pa;
 }
 
-/* Tables from memblock or in the kernel image are reserved: never freed. */
+phys_addr_t pt_table_alloc(void)
+{
+	return table_alloc();
+}
+
+/* Tables from memblock or in the kernel image are reserved: never freed.
+ * A table fork shared goes with its last holder. */
 void pt_table_free(phys_addr_t pa)
 {
 	struct page *p = pfn_to_page(phys_to_pfn(pa));
 
-	if (tables_from_pmm && p && !(p->flags & PG_reserved)) {
+	if (tables_from_pmm && p && !(p->flags & PG_reserved) && !pt_share_put(p)) {
 		free_pages(p, 0);
 		atomic_dec(&nr_table_pages);
 	}
@@ -137,10 +151,17 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
 	pte_t *table = table_va(root);
 
 	for (unsigned int l = PT_LEVELS - 1; l > 0; l--) {
-		pte_t e = table[pt_index(va, l)];
-		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+		pte_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_PRESENT) || is_leaf(*e, l))
 			return -ENOENT;
-		table = table_va(e & PTE_ADDR_MASK);
+		if (l == 1 && pt_pde_shared(*e)) {
+			int ret;
+			if (!entry_used(table_va(*e & PTE_ADDR_MASK)[pt_index(va, 0)]))
+				return -ENOENT; /* nothing to replace: leave it shared */
+			if ((ret = pt_unshare_locked(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
+				return ret;
+		}
+		table = table_va(*e & PTE_ADDR_MASK);
 	}
 	if (!entry_used(table[pt_index(va, 0)]))
 		return -ENOENT;
@@ -160,8 +181,25 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
 	return ret;
 }
 
-/* The entry that maps va at level, creating the tables above it. Fails
- * with -EEXIST when a huge leaf above level already covers va. */
+/* A table shared by fork that the caller of walk_alloc() is about to
+ * change (pt_map(): a fault filling an empty entry, remap_pfn_range()).
+ * The walk has no gather of its mm's, so every CPU flushes: the mm's
+ * own paths unshare before they get here (mm_unshare_fault(),
+ * mm_unshare_range()), and this is the net under the rest. */
+static int unshare_for_alloc(pte_t *e, uintptr_t va)
+{
+	struct mmu_gather all;
+	int ret;
+
+	tlb_gather_init(&all, NULL);
+	ret = pt_unshare_locked(e, ALIGN_DOWN(va, pt_level_size(1)), &all);
+	tlb_finish(&all);
+	return ret;
+}
+
+/* The entry that maps va at level, creating the tables above it (and
+ * unsharing a shared last-level table on the way). Fails with -EEXIST
+ * when a huge leaf above level already covers va, -ENOMEM. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
 {
 	/* LAB pgtable: begin, the stub returns -ENOSYS */
@@ -176,6 +214,10 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 			*e = t | TABLE_BITS;
 		} else if (is_leaf(*e, l)) {
 			return -EEXIST;
+		} else if (l == 1 && pt_pde_shared(*e)) {
+			int ret = unshare_for_alloc(e, va);
+			if (ret < 0)
+				return ret;
 		}
 		table = table_va(*e & PTE_ADDR_MASK);
 	}
@@ -204,10 +246,11 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 	/* LAB pgtable: end */
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT, WALK_UNSHARE };
 
 struct walk {
 	enum walk_op op;
+	bool keep_whole;        /* WALK_UNSHARE: leave tables whose span is inside */
 	uint64_t prot;
 	struct mmu_gather *tlb; /* what changed, and what to free after the flush */
 	pt_leaf_fn fn;          /* WALK_VISIT: called for each leaf */
@@ -288,6 +331,34 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 	tlb_add_range(w->tlb, base, pt_level_size(level));
 }
 
+/* Before walk_range() enters the last-level table of the PD entry *e
+ * (span [base, base + 2 MiB), whole if the range covers all of it): is
+ * there nothing more to do in it? The unsharing pass unshares what it
+ * must and never goes in; an unmap that drops frames drops a whole
+ * shared table instead of walking it (its last holder's pt_table_free()
+ * releases the frames); a split has nothing to split below a PD entry,
+ * a prune nothing to free in a shared table. Visits read through it.
+ * After the unsharing pass, unmap and protect meet no other shared table. */
+static int walk_shared(struct walk *w, pte_t *e, uintptr_t base, bool whole)
+{
+	if (w->op == WALK_UNSHARE) {
+		if (pt_pde_shared(*e) && !(whole && w->keep_whole))
+			return pt_unshare_locked(e, base, w->tlb) < 0 ? -ENOMEM : 1;
+		return 1;
+	}
+	if (!pt_pde_shared(*e) || w->op == WALK_VISIT)
+		return 0;
+	if (w->op == WALK_UNMAP && whole && w->tlb->drop_frames) {
+		phys_addr_t t = *e & PTE_ADDR_MASK;
+		*e = 0;
+		tlb_add_range(w->tlb, base, pt_level_size(1));
+		tlb_defer_table(w->tlb, t);
+		return 1;
+	}
+	BUG_ON(w->op == WALK_UNMAP || w->op == WALK_PROTECT); /* the unsharing pass missed it */
+	return 1;
+}
+
 static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
 		      uintptr_t end)
 {
@@ -304,7 +375,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		if (!entry_used(*e))
 			continue;
 		if (is_leaf(*e, level)) {
-			if (w->op == WALK_PRUNE)
+			if (w->op == WALK_PRUNE || w->op == WALK_UNSHARE)
 				continue;
 			if (w->op == WALK_VISIT) {
 				if (w->fn)
@@ -317,6 +388,11 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 			}
 			if ((ret = split_leaf(w, e, level, base)) < 0)
 				return ret;
+		}
+		if (level == 1 && (ret = walk_shared(w, e, base, va == base && next - base == size))) {
+			if (ret < 0)
+				return ret;
+			continue;
 		}
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
 		w->tables++;
@@ -349,7 +425,14 @@ static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t si
 	if (!tlb)
 		tlb_gather_init(&own, NULL);
 	w->tlb = tlb ? tlb : &own;
-	ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	ret = 0;
+	if ((w->op == WALK_UNMAP || w->op == WALK_PROTECT) && pt_share_nr_tables()) {
+		struct walk u = { .op = WALK_UNSHARE, .tlb = w->tlb,
+				  .keep_whole = w->op == WALK_UNMAP && w->tlb->drop_frames };
+		ret = walk_range(&u, table_va(root), PT_LEVELS - 1, va, va + size);
+	}
+	if (ret == 0)
+		ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
 	if (!tlb)
 		tlb_finish(&own);
 	return ret;
@@ -386,6 +469,14 @@ int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t pr
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 {
 	return pt_protect_gather(root, va, size, prot, NULL);
+}
+
+int pt_unshare_gather(phys_addr_t root, uintptr_t va, uint64_t size, bool keep_whole,
+		      struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_UNSHARE, .keep_whole = keep_whole };
+
+	return walk_root(root, &w, va, size, tlb);
 }
 
 int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
@@ -511,23 +602,33 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 
 	if (va >= USER_HALF_END && va < KERNEL_HALF_START)
 		return -ENOENT; /* non-canonical: the CPU would #GP */
+	pte_t ro = 0; /* PTE_WRITE if a table entry above denies writes */
+
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];
 		if (!entry_used(e))
 			return -ENOENT;
 		if (is_leaf(e, l)) {
-			res->pte = e;
+			res->pte = e & ~ro;
 			res->level = l;
 			res->phys = pte_leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
 			return 0;
 		}
+		if (!(e & PTE_WRITE))
+			ro = PTE_WRITE;
 		table = table_va(e & PTE_ADDR_MASK);
 	}
 	return -ENOENT;
 }
 
-static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uintptr_t end,
-		      pt_copy_fn fn, void *arg)
+struct copy {
+	pt_copy_fn fn;
+	void *arg;
+	unsigned int flags; /* PT_COPY_* */
+};
+
+static int copy_level(const struct copy *c, pte_t *s, pte_t *d, unsigned int level,
+		      uintptr_t va, uintptr_t end)
 {
 	uint64_t size = pt_level_size(level);
 
@@ -540,9 +641,18 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 		if (!entry_used(s[i]))
 			continue;
 		if (is_leaf(s[i], level)) {
-			pte_t e = fn(&s[i], level, base, arg);
+			pte_t e = c->fn(&s[i], level, base, c->arg);
 			if (e)
 				d[i] = e;
+			continue;
+		}
+		/* A table fork may share: one whose span the range covers (the
+		 * caller vouches for the VMA), or one shared already, whose
+		 * entries must not change (its span lies in one VMA). */
+		if (level == 1 && !(d[i] & PTE_PRESENT) &&
+		    (pt_pde_shared(s[i]) ||
+		     ((c->flags & PT_COPY_SHARE) && va == base && next - base == size))) {
+			pt_share_table(&s[i], &d[i]);
 			continue;
 		}
 		if (!(d[i] & PTE_PRESENT)) {
@@ -551,8 +661,8 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 				return -ENOMEM;
 			d[i] = t | TABLE_BITS;
 		}
-		ret = copy_level(table_va(s[i] & PTE_ADDR_MASK), table_va(d[i] & PTE_ADDR_MASK),
-				 level - 1, va, next, fn, arg);
+		ret = copy_level(c, table_va(s[i] & PTE_ADDR_MASK), table_va(d[i] & PTE_ADDR_MASK),
+				 level - 1, va, next);
 		if (ret < 0)
 			return ret;
 	}
@@ -560,9 +670,11 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 }
 
 int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
-		  pt_copy_fn fn, void *arg)
+		  pt_copy_fn fn, void *arg, unsigned int flags)
 {
+	struct copy c = { fn, arg, flags };
+
 	if (end <= start || !range_ok(start, end - start))
 		return -EINVAL;
-	return copy_level(table_va(src), table_va(dst), PT_LEVELS - 1, start, end, fn, arg);
+	return copy_level(&c, table_va(src), table_va(dst), PT_LEVELS - 1, start, end);
 }

@@ -22,6 +22,8 @@
 #define PG_thp (1U << 4)      /* with PG_head: a transparent huge page (mm/thp.c) */
 #define PG_tail (1U << 5)     /* a tail of a transparent huge page: ->private is
 			       * its head, which holds the reference count */
+#define PG_pgshared (1U << 6) /* a page table fork shared (mm/pt_share.c): its
+			       * refcount counts the mms that point at it */
 
 struct page {
 	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */
