@@ -268,10 +268,10 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 
 	if (user_range_check(start, len, &end) != URANGE_OK)
 		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
-	/* Tables shared by fork are unshared before anything changes (a whole
-	 * one is just dropped), so the zaps below cannot fail. */
-	if ((ret = mm_unshare_range(mm, start, end, true)) < 0 ||
-	    (ret = split_at_edges(mm, start, end)) < 0)
+	/* A table fork shared and the range covers in part straddles an edge:
+	 * splitting the VMA there unshares it (vma_split()); whole ones are
+	 * just dropped, so the zaps below cannot fail. */
+	if ((ret = split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
@@ -342,6 +342,7 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	prot &= PROT_ALL;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
+	/* Tables fork shared: unshared before any VMA changes (-ENOMEM). */
 	if ((ret = mm_unshare_range(mm, start, end, false)) < 0 ||
 	    (ret = split_at_edges(mm, start, end)) < 0)
 		return ret;

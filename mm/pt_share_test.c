@@ -446,6 +446,8 @@ MM_CASE(fork_unshare_out_of_memory_fails_cleanly_everywhere)
 	pmm_fail_next(1);
 	KEXPECT_EQ(t, do_mprotect(child, BASE + P, P, PROT_READ), -ENOMEM);
 	pmm_fail_next(1);
+	KEXPECT_EQ(t, do_mprotect(child, BASE, SPAN, PROT_READ), -ENOMEM);
+	pmm_fail_next(1);
 	KEXPECT_EQ(t, do_madvise(child, BASE + P, P, MADV_DONTNEED), -ENOMEM);
 	pmm_fail_next(0);
 	v = vma_lookup(child, BASE);
@@ -500,6 +502,31 @@ MM_CASE(fork_of_fork_shares_one_table_three_ways)
 	end_child(mm, child);
 }
 
+/* The walker unshares for callers that did not: pt_map() into an empty
+ * entry, pt_set_leaf() over a full one. */
+MM_CASE(pt_map_and_set_leaf_unshare_a_shared_table_themselves)
+{
+	struct mm_struct *child;
+	struct page *p = NULL;
+	uintptr_t hole = BASE + 100 * P;
+
+	if (!setup(t, mm))
+		return;
+	KASSERT_EQ(t, do_madvise(mm, hole, P, MADV_DONTNEED), 0);
+	if (!(child = fork_or_fail(t, mm)))
+		return;
+	KASSERT_NOT_NULL(t, p = alloc_page(GFP_KERNEL | __GFP_ZERO));
+	KEXPECT_EQ(t, mm_install_page(child, hole, p, vma_lookup(child, hole)->vm_page_prot), 0);
+	KEXPECT_EQ(t, pte_of(mm, hole), 0);
+	KEXPECT_NE(t, pte_of(child, hole), 0);
+	KEXPECT_TRUE(t, pt_pde_shared(pde_of(mm, BASE))); /* the parent's alone now */
+	KEXPECT_EQ(t, pt_set_leaf(mm->pgd, BASE + SPAN, pte_of(mm, BASE + SPAN + P)), 0);
+	KEXPECT_EQ(t, get_word(mm, BASE + SPAN), word_for(BASE + SPAN + P));
+	KEXPECT_EQ(t, get_word(child, BASE + SPAN), word_for(BASE + SPAN));
+	KEXPECT_EQ(t, pt_set_leaf(mm->pgd, BASE + SPAN, pte_of(child, BASE + SPAN)), 0);
+	end_child(mm, child);
+}
+
 static const struct ktest_case pt_share_cases[] = {
 	KTEST_CASE(fork_shares_last_level_tables_read_only_without_frame_refs),
 	KTEST_CASE(fork_share_off_copies_tables_as_before),
@@ -517,6 +544,7 @@ static const struct ktest_case pt_share_cases[] = {
 	KTEST_CASE(fork_destroy_child_then_parent_returns_every_frame),
 	KTEST_CASE(fork_unshare_out_of_memory_fails_cleanly_everywhere),
 	KTEST_CASE(fork_of_fork_shares_one_table_three_ways),
+	KTEST_CASE(pt_map_and_set_leaf_unshare_a_shared_table_themselves),
 };
 
 KTEST_SUITE(pt_share, pt_share_cases);
