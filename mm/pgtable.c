@@ -95,6 +95,13 @@ static bool is_leaf(pte_t e, unsigned int level)
 	return level == 0 || (e & PTE_PS);
 }
 
+/* Is the PD entry e, mapping va, a table fork shared? Only user tables
+ * ever are: the kernel half's entries are whatever boot made them. */
+static bool shared_table(pte_t e, uintptr_t va)
+{
+	return va < USER_HALF_END && pt_pde_shared(e);
+}
+
 /* Does the entry map something? Tables always have PTE_PRESENT; a leaf
  * may instead be a PROT_NONE mapping. */
 static bool entry_used(pte_t e)
@@ -154,7 +161,7 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
 		pte_t *e = &table[pt_index(va, l)];
 		if (!(*e & PTE_PRESENT) || is_leaf(*e, l))
 			return -ENOENT;
-		if (l == 1 && pt_pde_shared(*e)) {
+		if (l == 1 && shared_table(*e, va)) {
 			int ret;
 			if (!entry_used(table_va(*e & PTE_ADDR_MASK)[pt_index(va, 0)]))
 				return -ENOENT; /* nothing to replace: leave it shared */
@@ -214,7 +221,7 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 			*e = t | TABLE_BITS;
 		} else if (is_leaf(*e, l)) {
 			return -EEXIST;
-		} else if (l == 1 && pt_pde_shared(*e)) {
+		} else if (l == 1 && shared_table(*e, va)) {
 			int ret = unshare_for_alloc(e, va);
 			if (ret < 0)
 				return ret;
@@ -342,11 +349,11 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 static int walk_shared(struct walk *w, pte_t *e, uintptr_t base, bool whole)
 {
 	if (w->op == WALK_UNSHARE) {
-		if (pt_pde_shared(*e) && !(whole && w->keep_whole))
+		if (shared_table(*e, base) && !(whole && w->keep_whole))
 			return pt_unshare_locked(e, base, w->tlb) < 0 ? -ENOMEM : 1;
 		return 1;
 	}
-	if (!pt_pde_shared(*e) || w->op == WALK_VISIT)
+	if (!shared_table(*e, base) || w->op == WALK_VISIT)
 		return 0;
 	if (w->op == WALK_UNMAP && whole && w->tlb->drop_frames) {
 		phys_addr_t t = *e & PTE_ADDR_MASK;
@@ -650,7 +657,7 @@ static int copy_level(const struct copy *c, pte_t *s, pte_t *d, unsigned int lev
 		 * caller vouches for the VMA), or one shared already, whose
 		 * entries must not change (its span lies in one VMA). */
 		if (level == 1 && !(d[i] & PTE_PRESENT) &&
-		    (pt_pde_shared(s[i]) ||
+		    (shared_table(s[i], va) ||
 		     ((c->flags & PT_COPY_SHARE) && va == base && next - base == size))) {
 			pt_share_table(&s[i], &d[i]);
 			continue;
