@@ -502,6 +502,45 @@ MM_CASE(fork_of_fork_shares_one_table_three_ways)
 	end_child(mm, child);
 }
 
+/* A fork that runs out of memory after sharing some tables gives every
+ * reference back: the parent's tables are its own again on its next
+ * write, its data and frame counts as before, and nothing leaks. */
+MM_CASE(fork_out_of_memory_after_sharing_returns_the_tables)
+{
+	struct mm_struct *child = NULL;
+	unsigned int k, after_sharing = 0;
+
+	/* A page far away, copied after the tables were shared: its own
+	 * PDPT, PD and PT are allocation points that come later. */
+	if (!setup(t, mm) || do_mmap(mm, FAR, P, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) != (long)FAR)
+		return;
+	KASSERT_EQ(t, put_word(mm, FAR, 0x99), 0);
+	pt_share_set_enabled(true);
+	for (k = 0; k < 64; k++) {
+		uint64_t before = ktest_free_frames();
+		pmm_fail_after(k);
+		child = mm_fork(mm);
+		pmm_fail_after(PMM_NO_FAIL);
+		if (child)
+			break;
+		KEXPECT_EQ(t, ktest_free_frames(), before);
+		after_sharing += pt_pde_shared(pde_of(mm, BASE));
+		KEXPECT_TRUE(t, !pt_pde_shared(pde_of(mm, BASE)) || table_refs(pde_of(mm, BASE)) == 1);
+		KEXPECT_EQ(t, frame_refs(mm, BASE + P), 1);
+		KEXPECT_EQ(t, frame_refs(mm, FAR), 1);
+	}
+	ktest_log(t, "mm_fork failed cleanly at %u allocation points, %u after sharing", k,
+		  after_sharing);
+	KEXPECT_GT(t, after_sharing, 0);
+	KASSERT_NOT_NULL(t, child);
+	KEXPECT_EQ(t, table_refs(pde_of(mm, BASE)), 2);
+	end_child(mm, child);
+	KEXPECT_EQ(t, put_word(mm, BASE + P, 0x66), 0);
+	KEXPECT_EQ(t, frame_refs(mm, BASE + P), 1);
+	KEXPECT_TRUE(t, reads_original(mm, BASE + SPAN, BASE + 2 * SPAN));
+}
+
 /* The walker unshares for callers that did not: pt_map() into an empty
  * entry, pt_set_leaf() over a full one. */
 MM_CASE(pt_map_and_set_leaf_unshare_a_shared_table_themselves)
@@ -544,6 +583,7 @@ static const struct ktest_case pt_share_cases[] = {
 	KTEST_CASE(fork_destroy_child_then_parent_returns_every_frame),
 	KTEST_CASE(fork_unshare_out_of_memory_fails_cleanly_everywhere),
 	KTEST_CASE(fork_of_fork_shares_one_table_three_ways),
+	KTEST_CASE(fork_out_of_memory_after_sharing_returns_the_tables),
 	KTEST_CASE(pt_map_and_set_leaf_unshare_a_shared_table_themselves),
 };
 
