@@ -9,9 +9,10 @@
  * Last-level tables may be shared by fork (include/pagoda/pt_share.h).
  * Every path here that changes entries of a table, or descends into one
  * to change it, unshares it first: walk_alloc(), pt_set_leaf_gather(),
- * and the unmap and protect walks, which run an unsharing pass over the
- * whole range before changing anything (so that -ENOMEM leaves nothing
- * half-done). Lookups and visits read through shared tables. */
+ * and the unmap and protect walks, which run an unsharing pass of their
+ * own (unshare_range()) over the whole range before changing anything
+ * (so that -ENOMEM leaves nothing half-done, and the lab's walk_range()
+ * never meets a shared table). Lookups and visits read through them. */
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
@@ -165,7 +166,7 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
 			int ret;
 			if (!entry_used(table_va(*e & PTE_ADDR_MASK)[pt_index(va, 0)]))
 				return -ENOENT; /* nothing to replace: leave it shared */
-			if ((ret = pt_unshare_locked(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
+			if ((ret = pt_unshare_table(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
 				return ret;
 		}
 		table = table_va(*e & PTE_ADDR_MASK);
@@ -188,27 +189,47 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
 	return ret;
 }
 
-/* A table shared by fork that the caller of walk_alloc() is about to
- * change (pt_map(): a fault filling an empty entry, remap_pfn_range()).
- * The walk has no gather of its mm's, so every CPU flushes: the mm's
- * own paths unshare before they get here (mm_unshare_fault(),
- * mm_unshare_range()), and this is the net under the rest. */
-static int unshare_for_alloc(pte_t *e, uintptr_t va)
+/* The PD entry that maps va, if the tables down to it exist. */
+static pte_t *find_pde(phys_addr_t root, uintptr_t va)
 {
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1; l > 1; l--) {
+		pte_t e = table[pt_index(va, l)];
+		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+			return NULL;
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+	return &table[pt_index(va, 1)];
+}
+
+/* Before walk_alloc() descends to a level-0 entry to fill it (pt_map():
+ * a fault filling an empty entry, remap_pfn_range()): unshare the table
+ * if fork shares it. The walk has no gather of its mm's, so every CPU
+ * flushes; the mm's own paths unshare before they get here
+ * (mm_unshare_fault(), mm_unshare_range()): this is the net under the
+ * rest. Returns 0 or -ENOMEM. */
+static int unshare_for_alloc(phys_addr_t root, uintptr_t va, unsigned int level)
+{
+	pte_t *pde = level == 0 ? find_pde(root, va) : NULL;
 	struct mmu_gather all;
 	int ret;
 
+	if (!pde || !shared_table(*pde, va))
+		return 0;
 	tlb_gather_init(&all, NULL);
-	ret = pt_unshare_locked(e, ALIGN_DOWN(va, pt_level_size(1)), &all);
+	ret = pt_unshare_table(pde, ALIGN_DOWN(va, pt_level_size(1)), &all);
 	tlb_finish(&all);
 	return ret;
 }
 
 /* The entry that maps va at level, creating the tables above it (and
- * unsharing a shared last-level table on the way). Fails with -EEXIST
- * when a huge leaf above level already covers va, -ENOMEM. */
+ * unsharing a shared last-level table first). Fails with -EEXIST when a
+ * huge leaf above level already covers va, -ENOMEM. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
 {
+	if (unshare_for_alloc(root, va, level) < 0)
+		return -ENOMEM;
 	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	pte_t *table = table_va(root);
 
@@ -221,10 +242,6 @@ static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t 
 			*e = t | TABLE_BITS;
 		} else if (is_leaf(*e, l)) {
 			return -EEXIST;
-		} else if (l == 1 && shared_table(*e, va)) {
-			int ret = unshare_for_alloc(e, va);
-			if (ret < 0)
-				return ret;
 		}
 		table = table_va(*e & PTE_ADDR_MASK);
 	}
@@ -253,11 +270,10 @@ static unsigned int choose_level(uintptr_t va, phys_addr_t pa, uint64_t remainin
 	/* LAB pgtable: end */
 }
 
-enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT, WALK_UNSHARE };
+enum walk_op { WALK_UNMAP, WALK_PROTECT, WALK_PRUNE, WALK_SPLIT, WALK_VISIT };
 
 struct walk {
 	enum walk_op op;
-	bool keep_whole;        /* WALK_UNSHARE: leave tables whose span is inside */
 	uint64_t prot;
 	struct mmu_gather *tlb; /* what changed, and what to free after the flush */
 	pt_leaf_fn fn;          /* WALK_VISIT: called for each leaf */
@@ -338,34 +354,6 @@ static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t ba
 	tlb_add_range(w->tlb, base, pt_level_size(level));
 }
 
-/* Before walk_range() enters the last-level table of the PD entry *e
- * (span [base, base + 2 MiB), whole if the range covers all of it): is
- * there nothing more to do in it? The unsharing pass unshares what it
- * must and never goes in; an unmap that drops frames drops a whole
- * shared table instead of walking it (its last holder's pt_table_free()
- * releases the frames); a split has nothing to split below a PD entry,
- * a prune nothing to free in a shared table. Visits read through it.
- * After the unsharing pass, unmap and protect meet no other shared table. */
-static int walk_shared(struct walk *w, pte_t *e, uintptr_t base, bool whole)
-{
-	if (w->op == WALK_UNSHARE) {
-		if (shared_table(*e, base) && !(whole && w->keep_whole))
-			return pt_unshare_locked(e, base, w->tlb) < 0 ? -ENOMEM : 1;
-		return 1;
-	}
-	if (!shared_table(*e, base) || w->op == WALK_VISIT)
-		return 0;
-	if (w->op == WALK_UNMAP && whole && w->tlb->drop_frames) {
-		phys_addr_t t = *e & PTE_ADDR_MASK;
-		*e = 0;
-		tlb_add_range(w->tlb, base, pt_level_size(1));
-		tlb_defer_table(w->tlb, t);
-		return 1;
-	}
-	BUG_ON(w->op == WALK_UNMAP || w->op == WALK_PROTECT); /* the unsharing pass missed it */
-	return 1;
-}
-
 static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_t va,
 		      uintptr_t end)
 {
@@ -382,7 +370,7 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		if (!entry_used(*e))
 			continue;
 		if (is_leaf(*e, level)) {
-			if (w->op == WALK_PRUNE || w->op == WALK_UNSHARE)
+			if (w->op == WALK_PRUNE)
 				continue;
 			if (w->op == WALK_VISIT) {
 				if (w->fn)
@@ -395,11 +383,6 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 			}
 			if ((ret = split_leaf(w, e, level, base)) < 0)
 				return ret;
-		}
-		if (level == 1 && (ret = walk_shared(w, e, base, va == base && next - base == size))) {
-			if (ret < 0)
-				return ret;
-			continue;
 		}
 		pte_t *child = table_va(*e & PTE_ADDR_MASK);
 		w->tables++;
@@ -419,8 +402,55 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 	/* LAB pgtable: end */
 }
 
+/* What the unsharing pass does with a shared table whose whole span the
+ * range covers: unshare it like the others, leave it (the caller will
+ * drop it), or drop it now (an unmap that drops frames: clear the PD
+ * entry; after the flush the last holder's pt_table_free() releases the
+ * frames its entries hold). */
+enum unshare_whole { WHOLE_UNSHARE, WHOLE_KEEP, WHOLE_DROP };
+
+/* The unsharing pass over [va, end) of table (level >= 1): a walker of
+ * its own, apart from walk_range(), which never meets a shared table
+ * when it changes entries (the unmap and protect walks run this first;
+ * visits, splits and prunes change no level-0 entry). 0 or -ENOMEM. */
+static int unshare_range(pte_t *table, unsigned int level, uintptr_t va, uintptr_t end,
+			 enum unshare_whole whole_op, struct mmu_gather *tlb)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (uintptr_t next; va < end; va = next) {
+		uintptr_t base = ALIGN_DOWN(va, size);
+		pte_t *e = &table[pt_index(va, level)];
+		bool whole;
+		int ret;
+
+		next = end - base > size ? base + size : end;
+		whole = va == base && next - base == size;
+		if (!entry_used(*e) || is_leaf(*e, level))
+			continue;
+		if (level > 1) {
+			ret = unshare_range(table_va(*e & PTE_ADDR_MASK), level - 1, va, next, whole_op, tlb);
+		} else if (!shared_table(*e, base) || (whole && whole_op == WHOLE_KEEP)) {
+			ret = 0;
+		} else if (whole && whole_op == WHOLE_DROP) {
+			phys_addr_t t = *e & PTE_ADDR_MASK;
+			*e = 0;
+			tlb_add_range(tlb, base, size);
+			tlb_defer_table(tlb, t);
+			ret = 0;
+		} else {
+			ret = pt_unshare_table(e, base, tlb);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* Walk [va, va + size) with w. Without a gather of the caller's, use one
- * for every CPU and finish it here. */
+ * for every CPU and finish it here. Unmap and protect first unshare every
+ * table fork shares in the range, before anything changes, so that
+ * -ENOMEM leaves nothing half-done. */
 static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size,
 		     struct mmu_gather *tlb)
 {
@@ -433,11 +463,11 @@ static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t si
 		tlb_gather_init(&own, NULL);
 	w->tlb = tlb ? tlb : &own;
 	ret = 0;
-	if ((w->op == WALK_UNMAP || w->op == WALK_PROTECT) && pt_share_nr_tables()) {
-		struct walk u = { .op = WALK_UNSHARE, .tlb = w->tlb,
-				  .keep_whole = w->op == WALK_UNMAP && w->tlb->drop_frames };
-		ret = walk_range(&u, table_va(root), PT_LEVELS - 1, va, va + size);
-	}
+	if ((w->op == WALK_UNMAP || w->op == WALK_PROTECT) && pt_share_nr_tables())
+		ret = unshare_range(table_va(root), PT_LEVELS - 1, va, va + size,
+				    w->op == WALK_UNMAP && w->tlb->drop_frames ? WHOLE_DROP
+									: WHOLE_UNSHARE,
+				    w->tlb);
 	if (ret == 0)
 		ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
 	if (!tlb)
@@ -481,9 +511,10 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 int pt_unshare_gather(phys_addr_t root, uintptr_t va, uint64_t size, bool keep_whole,
 		      struct mmu_gather *tlb)
 {
-	struct walk w = { .op = WALK_UNSHARE, .keep_whole = keep_whole };
-
-	return walk_root(root, &w, va, size, tlb);
+	if (!range_ok(va, size))
+		return -EINVAL;
+	return unshare_range(table_va(root), PT_LEVELS - 1, va, va + size,
+			     keep_whole ? WHOLE_KEEP : WHOLE_UNSHARE, tlb);
 }
 
 int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)

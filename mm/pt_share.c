@@ -123,7 +123,7 @@ static void copy_entries_locked(pte_t *to, pte_t *from)
 	}
 }
 
-int pt_unshare_locked(pte_t *pde, uintptr_t base, struct mmu_gather *tlb)
+int pt_unshare_table(pte_t *pde, uintptr_t base, struct mmu_gather *tlb)
 {
 	phys_addr_t old = *pde & PTE_ADDR_MASK, copy;
 	struct page *t = table_page(*pde);

@@ -227,13 +227,16 @@ MM_CASE(fork_child_write_first_unshares_child_only)
 MM_CASE(fork_munmap_in_child_leaves_parent_data)
 {
 	struct mm_struct *child;
+	uint64_t tables;
 	pte_t orig;
 
 	if (!setup(t, mm) || !(child = fork_or_fail(t, mm)))
 		return;
 	orig = pde_of(mm, BASE);
-	/* Whole table: the child just drops it. */
+	tables = pt_table_pages();
+	/* Whole table: the child just drops it, copying nothing. */
 	KEXPECT_EQ(t, do_munmap(child, BASE, SPAN), 0);
+	KEXPECT_EQ(t, pt_table_pages(), tables);
 	KEXPECT_EQ(t, pde_of(child, BASE), 0);
 	KEXPECT_EQ(t, table_refs(orig), 1);
 	KEXPECT_EQ(t, frame_refs(mm, BASE + 9 * P), 1);
