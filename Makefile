@@ -7,6 +7,10 @@
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
+#                   CALLS=250000 per seed; REPLAY=S:N reruns call S:N)
+#   make mutants    break the memory code on purpose (scripts/mutants.txt),
+#                   one boot per mutant: fails unless the tests catch each
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
 #   make grade LAB=buddy          boot the lab's suites, points per case
 #   make check-labs every student tree scores below full marks, this one full
@@ -14,6 +18,7 @@
 #   make clean
 #
 # Variables: CROSS_COMPILE=x86_64-elf- (a cross toolchain), CC=clang,
+# UBSAN=1 (the undefined-behaviour sanitizer, in build/ubsan),
 # MEM=8G, KVM=1 (use KVM instead of TCG), CMDLINE='kernel options' (the
 # ISO's command line; by default init is fbdemo, which animates the
 # framebuffer until you quit QEMU: CMDLINE= runs the test init instead).
@@ -41,7 +46,9 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-B := build
+# make UBSAN=1: the kernel with -fsanitize=undefined (kernel/ubsan.c), in
+# a build directory of its own.
+B := $(if $(filter 1,$(UBSAN)),build/ubsan,build)
 OBJ := $(B)/obj
 GEN := $(B)/gen
 
@@ -51,10 +58,14 @@ CFLAGS := -std=gnu11 -ffreestanding -nostdinc \
 	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -Iarch/x86/include \
 	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
-	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fstack-protector-strong -mstack-protector-guard=global \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -fno-common -MMD -MP $(LAB_CFLAGS)
 ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 CFLAGS += --target=x86_64-unknown-none-elf
+endif
+ifeq ($(UBSAN),1)
+CFLAGS += -fsanitize=undefined -DUBSAN_BUILD=1
 endif
 NASMFLAGS := -f elf64 -g -F dwarf -w+all -Iinclude
 LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld
@@ -65,7 +76,8 @@ CSRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test test-machines bench clean deps lab grade check-labs check-gdb
+.PHONY: all run run-uefi debug test test-machines bench fuzz mutants clean deps lab grade check-labs \
+	check-gdb
 all: $(B)/kernel.elf $(B)/pagoda.iso
 
 # User programs (static musl) and the initramfs GRUB loads as a module.
@@ -74,6 +86,9 @@ include user/Makefile.inc
 # Missing host packages are installed by this script (apt-get, or sudo).
 deps:
 	@scripts/deps.sh
+
+# The sanitizer's runtime must not check itself.
+$(OBJ)/kernel/ubsan.o: CFLAGS += -fno-sanitize=all
 
 $(OBJ)/%.o: %.c | deps
 	$(call say,CC,$<)
@@ -142,14 +157,21 @@ debug: all
 	pkill -P $$qemu 2>/dev/null; wait $$qemu 2>/dev/null; true
 
 test: $(B)/kernel.elf $(INITRAMFS)
-	FONT=$(FONT) scripts/test.sh test
+	B=$(B) FONT=$(FONT) scripts/test.sh test
 
 test-machines: $(B)/kernel.elf $(INITRAMFS)
-	FONT=$(FONT) scripts/test.sh machines
+	B=$(B) FONT=$(FONT) scripts/test.sh machines
 
 bench: $(B)/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
 
+SEEDS ?= 1 2 3 4
+CALLS ?= 250000
+fuzz: $(B)/kernel.elf $(INITRAMFS)
+	scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) $(if $(REPLAY),--replay $(REPLAY))
+
+mutants: $(B)/kernel.elf $(INITRAMFS)
+	$(PYTHON) scripts/mutants.py
 # Labs (docs/course.md, scripts/labs.py).
 lab:
 	@test -n "$(LAB)" -a -n "$(DEST)" || { echo "usage: make lab LAB=NAME DEST=DIR" >&2; exit 2; }

@@ -10,6 +10,7 @@
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
 #include <pagoda/fbcon.h>
+#include <pagoda/poll.h>
 #include <pagoda/printk.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
@@ -291,7 +292,21 @@ static ssize_t random_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 	return n;
 }
 
+/* Readable when a line is ready (or, raw, a byte is at the UART): the
+ * input is polled per tick, so a poller looks again each tick. Always
+ * writable. */
+static unsigned int console_poll(struct file *f, struct poll_table *pt)
+{
+	unsigned int mask = POLLOUT | POLLWRNORM;
+
+	poll_tick(pt);
+	if (line_done || (inb(COM1_BASE + UART_LSR) & LSR_DATA_READY))
+		mask |= POLLIN | POLLRDNORM;
+	return mask;
+}
+
 static const struct file_operations console_fops = {
+	.poll = console_poll,
 	.read = console_read,
 	.write = console_write,
 	.llseek = console_llseek,

@@ -1,7 +1,15 @@
-/* exec: load a static ELF64 x86-64 program into a new address space, and
- * execve(2). Linux's fs/binfmt_elf.c and fs/exec.c, for static programs
- * only (no PT_INTERP): what musl-gcc -static, static PIE and Debian's
- * busybox-static need.
+/* exec: load an ELF64 x86-64 program into a new address space, and
+ * execve(2). Linux's fs/binfmt_elf.c and fs/exec.c: static programs
+ * (musl-gcc -static, static PIE, Debian's busybox-static) and dynamically
+ * linked ones, whose PT_INTERP names the dynamic linker (glibc's ld.so,
+ * musl's libc.so) that the kernel loads beside the program and starts
+ * instead, with the auxiliary vector telling it where the program is.
+ *
+ * Every PT_LOAD segment is a private mapping of the file's page cache
+ * (docs/pagecache.md): the text of ten processes running one program is
+ * one set of frames, and a page is copied only when a process writes it
+ * (its data, the start of .bss in its last file page). The rest of .bss
+ * is anonymous memory.
  *
  * The work is done in the new mm, which nobody else sees, until the point
  * of no return in exec_commit(): everything that can fail (reading the
@@ -15,6 +23,7 @@
 #include <pagoda/layout.h>
 #include <pagoda/mm.h>
 #include <pagoda/page.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
@@ -28,18 +37,21 @@
 #define ELF_PHDRS_MAX_BYTES PAGE_SIZE /* Linux's cap on e_phnum * e_phentsize */
 #define EXEC_PLATFORM "x86_64"
 #define EXEC_RANDOM_BYTES 16
-#define EXEC_NR_AUXV 18          /* pairs written by stack_fill_auxv(), AT_NULL too */
+#define EXEC_NR_AUXV 19          /* pairs written by stack_fill_auxv(), AT_NULL too */
+#define AT_HWCAP2 26
 #define RFLAGS_FIXED (1UL << 1)  /* reads as 1 (Intel SDM Vol. 1, 3.4.3) */
 #define CPUID1_ECX_RDRAND (1U << 30)
 
-/* A program being loaded. */
+/* A program (or its dynamic linker) being loaded. */
 struct exec_image {
 	struct file *file;
 	Elf64_Ehdr eh;
 	Elf64_Phdr *ph;      /* eh.e_phnum headers, kmalloc'd */
+	uintptr_t lo, hi;    /* [lo, hi): the PT_LOAD segments, unbiased */
 	uintptr_t bias;      /* added to every p_vaddr: 0 for ET_EXEC */
 	uintptr_t end;       /* page-aligned end of the highest segment */
 	uintptr_t phdr_addr; /* the program headers in memory (AT_PHDR), or 0 */
+	int interp;          /* index of PT_INTERP, or -1 */
 	bool exec_stack;     /* PT_GNU_STACK asked for PF_X */
 };
 
@@ -128,33 +140,44 @@ static uintptr_t elf_phdr_vaddr(const struct exec_image *img)
 	return 0;
 }
 
-/* Check the program headers and work out the layout: bias, end, the
- * stack's exec bit, AT_PHDR. 0 or -ENOEXEC. */
+/* Check the program headers: the PT_LOAD span [lo, hi), PT_INTERP, the
+ * stack's exec bit. 0 or -ENOEXEC. */
 static int elf_scan(struct exec_image *img)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	uint64_t size = img->file->inode->size;
 
+	img->lo = UINTPTR_MAX;
+	img->hi = 0;
+	img->interp = -1;
 	for (unsigned int i = 0; i < img->eh.e_phnum; i++) {
 		const Elf64_Phdr *p = &img->ph[i];
-		if (p->p_type == PT_INTERP)
-			return -ENOEXEC; /* dynamically linked: no loader here */
+		if (p->p_type == PT_INTERP && img->interp < 0)
+			img->interp = i;
 		if (p->p_type == PT_GNU_STACK)
 			img->exec_stack = p->p_flags & PF_X;
 		if (p->p_type != PT_LOAD)
 			continue;
 		if (!elf_load_ok(p, size))
 			return -ENOEXEC;
-		lo = MIN(lo, (uintptr_t)p->p_vaddr);
-		hi = MAX(hi, (uintptr_t)(p->p_vaddr + p->p_memsz));
+		img->lo = MIN(img->lo, (uintptr_t)p->p_vaddr);
+		img->hi = MAX(img->hi, (uintptr_t)(p->p_vaddr + p->p_memsz));
 	}
-	if (hi == 0)
-		return -ENOEXEC; /* nothing to load */
+	return img->hi == 0 ? -ENOEXEC : 0; /* nothing to load */
+}
+
+/* Put the image at base (ET_DYN; an ET_EXEC stays where it was linked):
+ * the bias, the end, AT_PHDR. 0 or -ENOEXEC when it does not fit below
+ * the stack. */
+static int elf_place(struct exec_image *img, uintptr_t base)
+{
+	uintptr_t lo, hi;
+
 	if (img->eh.e_type == ET_DYN)
-		img->bias = EXEC_DYN_BASE - ALIGN_DOWN(lo, PAGE_SIZE);
-	lo += img->bias;
-	hi += img->bias;
-	if (lo < USER_SPACE_START || hi > EXEC_STACK_TOP - EXEC_STACK_SIZE - STACK_GUARD_GAP)
+		img->bias = base - ALIGN_DOWN(img->lo, PAGE_SIZE);
+	lo = img->lo + img->bias;
+	hi = img->hi + img->bias;
+	if (lo < USER_SPACE_START || hi < lo ||
+	    hi > EXEC_STACK_TOP - EXEC_STACK_SIZE - STACK_GUARD_GAP)
 		return -ENOEXEC;
 	img->end = ALIGN_UP(hi, PAGE_SIZE);
 	img->phdr_addr = elf_phdr_vaddr(img);
@@ -183,43 +206,6 @@ static int elf_read_headers(struct exec_image *img)
 
 /* --- Segments as VMAs ------------------------------------------------- */
 
-/* A fault in a file-backed segment: a private page holding the file's
- * bytes for it, zeros past the segment's file part (the start of .bss in
- * its last file page). vm_private_data is that limit, a file offset: the
- * bytes of [vm_private_data, ...) are not the segment's. Kept as an
- * offset, it stays right when the VMA is split or moved. */
-static vm_fault_t exec_fault(struct vm_fault *vmf)
-{
-	struct vm_area_struct *v = vmf->vma;
-	uint64_t off = (uint64_t)vmf->pgoff << PAGE_SHIFT;
-	uint64_t limit = (uintptr_t)v->vm_private_data;
-	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
-
-	if (!p)
-		return VM_FAULT_OOM;
-	if (off < limit) {
-		size_t n = MIN(PAGE_SIZE, limit - off);
-		if (vfs_pread(v->vm_file, page_address(p), n, off) <= 0) {
-			free_pages(p, 0); /* the file shrank under us */
-			return VM_FAULT_SIGBUS;
-		}
-	}
-	switch (mm_install_page(v->vm_mm, vmf->address, p, v->vm_page_prot)) {
-	case 0:
-		return VM_FAULT_OK;
-	case -EEXIST: /* another thread mapped it first */
-		free_pages(p, 0);
-		return VM_FAULT_OK;
-	default:
-		free_pages(p, 0);
-		return VM_FAULT_OOM;
-	}
-}
-
-static const struct vm_operations_struct exec_vm_ops = {
-	.fault = exec_fault,
-};
-
 /* A segment's flags as a private mapping's (Linux's make_prot()). */
 static unsigned long segment_vm_flags(uint32_t p_flags)
 {
@@ -229,11 +215,12 @@ static unsigned long segment_vm_flags(uint32_t p_flags)
 	return calc_vm_flags(prot, MAP_PRIVATE);
 }
 
-/* Add the VMA [start, end) to mm, file-backed when file is given. A page
- * another segment already covers goes to this one, as Linux's MAP_FIXED
- * would have it. 0, -ENOMEM. */
+/* Add the VMA [start, end) to mm: a private mapping of file from page
+ * pgoff on, or anonymous memory when file is NULL. A page another segment
+ * already covers goes to this one, as Linux's MAP_FIXED would have it.
+ * 0, -ENOMEM. */
 static int exec_add_vma(struct mm_struct *mm, uintptr_t start, uintptr_t end, unsigned long vf,
-			struct file *file, uint64_t pgoff, uint64_t limit)
+			struct file *file, uint64_t pgoff)
 {
 	struct vm_area_struct *v;
 
@@ -249,8 +236,7 @@ static int exec_add_vma(struct mm_struct *mm, uintptr_t start, uintptr_t end, un
 	if (file) {
 		file_get(file); /* the VMA's own: vma_free() drops it */
 		v->vm_file = file;
-		v->vm_ops = &exec_vm_ops;
-		v->vm_private_data = (void *)(uintptr_t)limit;
+		v->vm_ops = &filemap_vm_ops;
 	}
 	if (vma_link(mm, v) < 0) {
 		vma_free(v);
@@ -259,27 +245,35 @@ static int exec_add_vma(struct mm_struct *mm, uintptr_t start, uintptr_t end, un
 	return 0;
 }
 
+static int exec_poke(struct mm_struct *mm, uintptr_t uaddr, const void *src, size_t len);
+
 /*   start            file_end        file_page_end         mem_end
  *   |-- file bytes ------|-- zero (bss) --|-- anonymous bss ---|
- *   [ file-backed VMA, paged in by exec_fault ][ anonymous VMA  ]   */
+ *   [ private mapping of the page cache   ][ anonymous VMA     ]
+ *
+ * The bytes of the last file page past file_end are the file's, not the
+ * segment's: a writable segment gets them zeroed in its private copy of
+ * that page (Linux's padzero()); a read-only one keeps them, as Linux. */
 static int map_segment(struct mm_struct *mm, const struct exec_image *img, const Elf64_Phdr *p)
 {
 	uintptr_t vaddr = p->p_vaddr + img->bias;
-	uintptr_t start = ALIGN_DOWN(vaddr, PAGE_SIZE);
-	uintptr_t file_page_end = p->p_filesz ? ALIGN_UP(vaddr + p->p_filesz, PAGE_SIZE) : start;
+	uintptr_t start = ALIGN_DOWN(vaddr, PAGE_SIZE), file_end = vaddr + p->p_filesz;
+	uintptr_t file_page_end = p->p_filesz ? ALIGN_UP(file_end, PAGE_SIZE) : start;
 	uintptr_t mem_end = ALIGN_UP(vaddr + p->p_memsz, PAGE_SIZE);
 	unsigned long vf = segment_vm_flags(p->p_flags);
 	int err;
 
 	if (file_page_end > start) {
 		err = exec_add_vma(mm, start, file_page_end, vf, img->file,
-				   ALIGN_DOWN(p->p_offset, PAGE_SIZE) >> PAGE_SHIFT,
-				   p->p_offset + p->p_filesz);
+				   ALIGN_DOWN(p->p_offset, PAGE_SIZE) >> PAGE_SHIFT);
 		if (err < 0)
+			return err;
+		if (p->p_memsz > p->p_filesz && (p->p_flags & PF_W) && file_page_end > file_end &&
+		    (err = exec_poke(mm, file_end, NULL, file_page_end - file_end)) < 0)
 			return err;
 	}
 	if (mem_end > file_page_end)
-		return exec_add_vma(mm, file_page_end, mem_end, vf, NULL, 0, 0);
+		return exec_add_vma(mm, file_page_end, mem_end, vf, NULL, 0);
 	return 0;
 }
 
@@ -297,9 +291,9 @@ static int map_segments(struct mm_struct *mm, const struct exec_image *img)
 
 /* --- The initial stack ------------------------------------------------- */
 
-/* Copy len bytes to uaddr in mm, which need not be the active mm:
- * through the direct map, faulting pages in as a user write would. 0,
- * -EFAULT (no VMA there) or -ENOMEM. */
+/* Copy len bytes to uaddr in mm, which need not be the active mm (zeros
+ * when src is NULL): through the direct map, faulting pages in as a user
+ * write would. 0, -EFAULT (no VMA there) or -ENOMEM. */
 static int exec_poke(struct mm_struct *mm, uintptr_t uaddr, const void *src, size_t len)
 {
 	while (len) {
@@ -313,9 +307,13 @@ static int exec_poke(struct mm_struct *mm, uintptr_t uaddr, const void *src, siz
 			if (pt_lookup(mm->pgd, uaddr, &r) < 0)
 				return -EFAULT;
 		}
-		memcpy(phys_to_virt(r.phys), src, n);
+		if (src) {
+			memcpy(phys_to_virt(r.phys), src, n);
+			src = (const char *)src + n;
+		} else {
+			memset(phys_to_virt(r.phys), 0, n);
+		}
 		uaddr += n;
-		src = (const char *)src + n;
 		len -= n;
 	}
 	return 0;
@@ -399,19 +397,23 @@ static uint64_t *put_aux(uint64_t *p, uint64_t key, uint64_t val)
 	return p + 2;
 }
 
+/* Linux's create_elf_tables(): what the program, or the dynamic linker
+ * on its behalf, learns of itself and the machine. AT_BASE is where the
+ * dynamic linker was put (its load bias), 0 for a static program. */
 static void stack_fill_auxv(uint64_t *p, const struct exec_image *img,
-			    const struct stack_layout *l)
+			    const struct exec_image *interp, const struct stack_layout *l)
 {
 	uint32_t a, b, c, d;
 
 	cpuid(1, 0, &a, &b, &c, &d);
 	p = put_aux(p, AT_HWCAP, d);
+	p = put_aux(p, AT_HWCAP2, 0);
 	p = put_aux(p, AT_PAGESZ, PAGE_SIZE);
 	p = put_aux(p, AT_CLKTCK, 100);
 	p = put_aux(p, AT_PHDR, img->phdr_addr);
 	p = put_aux(p, AT_PHENT, sizeof(Elf64_Phdr));
 	p = put_aux(p, AT_PHNUM, img->eh.e_phnum);
-	p = put_aux(p, AT_BASE, 0);
+	p = put_aux(p, AT_BASE, interp ? interp->bias : 0);
 	p = put_aux(p, AT_FLAGS, 0);
 	p = put_aux(p, AT_ENTRY, img->eh.e_entry + img->bias);
 	p = put_aux(p, AT_UID, 0);
@@ -427,7 +429,8 @@ static void stack_fill_auxv(uint64_t *p, const struct exec_image *img,
 
 /* Write the strings, then argc, the pointer arrays and auxv at l->sp. */
 static int stack_fill(struct mm_struct *mm, const struct exec_image *img,
-		      const struct exec_args *a, const char *execfn, const struct stack_layout *l)
+		      const struct exec_image *interp, const struct exec_args *a,
+		      const char *execfn, const struct stack_layout *l)
 {
 	uint64_t *tab = kmalloc(l->words * sizeof(uint64_t), GFP_KERNEL);
 	uint64_t rnd[2] = { random_u64(), random_u64() };
@@ -440,7 +443,7 @@ static int stack_fill(struct mm_struct *mm, const struct exec_image *img,
 	if ((err = stack_put_strings(mm, a->argv, a->argc, &at, tab + 1)) < 0 ||
 	    (err = stack_put_strings(mm, a->envp, a->envc, &at, tab + 2 + a->argc)) < 0)
 		goto out;
-	stack_fill_auxv(tab + 3 + a->argc + a->envc, img, l);
+	stack_fill_auxv(tab + 3 + a->argc + a->envc, img, interp, l);
 	if ((err = exec_poke(mm, l->execfn, execfn, strlen(execfn) + 1)) < 0 ||
 	    (err = exec_poke(mm, l->platform, EXEC_PLATFORM, sizeof(EXEC_PLATFORM))) < 0 ||
 	    (err = exec_poke(mm, l->random, rnd, EXEC_RANDOM_BYTES)) < 0)
@@ -453,7 +456,8 @@ out:
 
 /* The stack VMA: EXEC_STACK_SIZE below what the arguments take. */
 static int stack_setup(struct mm_struct *mm, const struct exec_image *img,
-		       const struct exec_args *a, const char *execfn, uintptr_t *sp)
+		       const struct exec_image *interp, const struct exec_args *a,
+		       const char *execfn, uintptr_t *sp)
 {
 	unsigned long vf = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC |
 			   VM_GROWSDOWN | (img->exec_stack ? VM_EXEC : 0);
@@ -463,9 +467,9 @@ static int stack_setup(struct mm_struct *mm, const struct exec_image *img,
 
 	stack_plan(&l, a, execfn);
 	start = ALIGN_DOWN(l.sp, PAGE_SIZE) - EXEC_STACK_SIZE;
-	if ((err = exec_add_vma(mm, start, EXEC_STACK_TOP, vf, NULL, 0, 0)) < 0)
+	if ((err = exec_add_vma(mm, start, EXEC_STACK_TOP, vf, NULL, 0)) < 0)
 		return err;
-	if ((err = stack_fill(mm, img, a, execfn, &l)) < 0)
+	if ((err = stack_fill(mm, img, interp, a, execfn, &l)) < 0)
 		return err;
 	*sp = l.sp;
 	return 0;
@@ -485,9 +489,10 @@ static const char *kbasename(const char *path)
 }
 
 /* The point of no return: t gets mm, its old mm goes, tf starts the
- * program. */
+ * program (its dynamic linker, when it has one). */
 static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_image *img,
-			const char *execfn, uintptr_t sp, struct trap_frame *tf)
+			const struct exec_image *interp, const char *execfn, uintptr_t sp,
+			struct trap_frame *tf)
 {
 	struct mm_struct *old = t->mm;
 	struct trap_frame fresh = { 0 };
@@ -510,7 +515,7 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 		wrmsr(MSR_FS_BASE, 0);
 
 	fresh.vector = tf->vector;
-	fresh.rip = img->eh.e_entry + img->bias;
+	fresh.rip = interp ? interp->eh.e_entry + interp->bias : img->eh.e_entry + img->bias;
 	fresh.cs = GDT_USER_CS;
 	fresh.rflags = X86_RFLAGS_IF | RFLAGS_FIXED;
 	fresh.rsp = sp;
@@ -518,12 +523,65 @@ static void exec_commit(struct task *t, struct mm_struct *mm, const struct exec_
 	*tf = fresh;
 }
 
+/* Open the dynamic linker img's PT_INTERP names (a NUL-terminated path)
+ * and read its headers into interp. 0, the open's error (-ENOENT when it
+ * is missing, as Linux says), -ENOEXEC, -ENOMEM. */
+static int interp_open(struct task *t, const struct exec_image *img, struct exec_image *interp)
+{
+	const Elf64_Phdr *p = &img->ph[img->interp];
+	char *path;
+	int err;
+
+	if (p->p_filesz < 2 || p->p_filesz > PATH_MAX)
+		return -ENOEXEC;
+	if (!(path = kmalloc(p->p_filesz, GFP_KERNEL)))
+		return -ENOMEM;
+	err = exec_read(img->file, path, p->p_filesz, p->p_offset);
+	if (!err && path[p->p_filesz - 1])
+		err = -ENOEXEC;
+	if (!err)
+		interp->file = exec_open(t, path, &err);
+	kfree(path);
+	return err ? err : elf_read_headers(interp);
+}
+
+/* Map the program, and its dynamic linker below mmap_base (top-down, as
+ * Linux places it: a free area as large as its segments' span). */
+static int map_images(struct mm_struct *mm, struct exec_image *img, struct exec_image *interp)
+{
+	long base;
+	int err;
+
+	if ((err = elf_place(img, EXEC_DYN_BASE)) < 0 || (err = map_segments(mm, img)) < 0)
+		return err;
+	if (!interp)
+		return 0;
+	base = do_mmap_find_area(mm, ALIGN_UP(interp->hi, PAGE_SIZE) -
+					     ALIGN_DOWN(interp->lo, PAGE_SIZE));
+	if (base < 0)
+		return (int)base;
+	if ((err = elf_place(interp, base)) < 0)
+		return err;
+	return map_segments(mm, interp);
+}
+
+/* The dynamic linker's file is denied writers only while it loads (its
+ * mappings are private copies of what it was), as in Linux. */
+static void interp_close(struct exec_image *interp)
+{
+	if (interp->file) {
+		allow_write_access(interp->file);
+		file_put(interp->file);
+	}
+	kfree(interp->ph);
+}
+
 /* exec_load() with the name the program is told it has (AT_EXECFN, comm)
  * apart from the file opened: execve("/proc/self/exe") opens t->exe. */
 static int exec_load_as(struct task *t, const char *path, const char *execfn,
 			const char *const *argv, const char *const *envp, struct trap_frame *tf)
 {
-	struct exec_image img = { 0 };
+	struct exec_image img = { 0 }, interp = { 0 }, *ip = NULL;
 	struct exec_args args = { .argv = argv, .envp = envp };
 	struct mm_struct *mm = NULL;
 	uintptr_t sp;
@@ -535,19 +593,25 @@ static int exec_load_as(struct task *t, const char *path, const char *execfn,
 		return err;
 	if ((err = elf_read_headers(&img)) < 0)
 		goto out;
+	if (img.interp >= 0) {
+		ip = &interp;
+		if ((err = interp_open(t, &img, ip)) < 0)
+			goto out;
+	}
 	err = -ENOMEM;
 	if (!(mm = mm_create()))
 		goto out;
-	if ((err = map_segments(mm, &img)) < 0 ||
-	    (err = stack_setup(mm, &img, &args, execfn, &sp)) < 0) {
+	if ((err = map_images(mm, &img, ip)) < 0 ||
+	    (err = stack_setup(mm, &img, ip, &args, execfn, &sp)) < 0) {
 		mm_destroy(mm);
 		goto out;
 	}
-	exec_commit(t, mm, &img, execfn, sp, tf);
+	exec_commit(t, mm, &img, ip, execfn, sp, tf);
 	err = 0;
 out:
 	if (err)
 		allow_write_access(img.file);
+	interp_close(&interp);
 	kfree(img.ph);
 	file_put(img.file); /* the VMAs and t->exe_file hold their own references */
 	return err;

@@ -20,6 +20,7 @@
  *   PT_GNU_STACK RW-
  *   PT_NULL      (a spare slot for the cases that need one more header)
  */
+#include <pagoda/atomic.h>
 #include <pagoda/errno.h>
 #include <pagoda/exec.h>
 #include <asm/gdt.h>
@@ -188,10 +189,24 @@ EXEC_CASE(exec_relocatable_object_is_enoexec)
 	KEXPECT_EQ(t, load(fx), -ENOEXEC);
 }
 
-EXEC_CASE(exec_pt_interp_is_enoexec)
+/* PT_INTERP names the dynamic linker: its path sits in the file at
+ * INTERP_OFF, NUL-terminated. */
+#define INTERP_OFF 0x180
+#define LD_PATH "/tmp/.exec_test_ld"
+
+static void img_set_interp(const char *path, size_t len)
 {
-	set_ph(PH_SPARE, PT_INTERP, PF_R, 0x200, TEXT_VADDR + 0x200, 16, 16);
+	memcpy(img + INTERP_OFF, path, len);
+	set_ph(PH_SPARE, PT_INTERP, PF_R, INTERP_OFF, TEXT_VADDR + INTERP_OFF, len, len);
+}
+
+EXEC_CASE(exec_pt_interp_missing_is_enoent_and_unterminated_is_enoexec)
+{
+	img_set_interp("/tmp/.exec_test_none", sizeof("/tmp/.exec_test_none"));
+	KEXPECT_EQ(t, load(fx), -ENOENT);
+	img_set_interp("/tmp/.exec_test_none", sizeof("/tmp/.exec_test_none") - 1);
 	KEXPECT_EQ(t, load(fx), -ENOEXEC);
+	KEXPECT_NULL(t, fx->task->mm);
 }
 
 EXEC_CASE(exec_truncated_program_headers_are_enoexec)
@@ -457,6 +472,88 @@ EXEC_CASE(exec_et_dyn_loads_at_dyn_base)
 	KEXPECT_TRUE(t, aux_get(fx, auxv, AT_ENTRY, &v) && v == EXEC_DYN_BASE + ENTRY_OFF);
 }
 
+/* A dynamically linked program: the kernel maps the program at its
+ * address, its dynamic linker (here the ET_DYN variant of the image) in
+ * a free area below mmap_base, starts the linker, and tells it in the
+ * auxiliary vector where the program is (AT_PHDR, AT_ENTRY) and where it
+ * was put itself (AT_BASE). The linker's file is denied writers only
+ * while it loads. */
+EXEC_CASE(exec_pt_interp_starts_the_dynamic_linker_with_its_base_in_auxv)
+{
+	static uint8_t ld[IMG_SIZE];
+	uintptr_t auxv, base;
+	struct vm_area_struct *v;
+	struct file *w;
+	uint64_t val = 0;
+	int err;
+
+	img_make_dyn();
+	memcpy(ld, img, IMG_SIZE);
+	KASSERT_EQ(t, vfs_create_file(LD_PATH, 0755, ld, IMG_SIZE), 0);
+	img_build();
+	img_set_interp(LD_PATH, sizeof(LD_PATH));
+	KASSERT_EQ(t, load(fx), 0);
+	v = vma_find(fx->task->mm, TEXT_VADDR + 0x1000);
+	while (v && !(v->vm_file && v->vm_file->inode != fx->task->exe_file->inode))
+		v = vma_next(fx->task->mm, v);
+	KASSERT_NOT_NULL(t, v);
+	base = v->vm_start;
+	KEXPECT_LT(t, base, fx->task->mm->mmap_base);
+	KEXPECT_EQ(t, fx->tf.rip, base + ENTRY_OFF);
+	auxv = fx->tf.rsp + 8 * (1 + 4 + 3);
+	KEXPECT_TRUE(t, aux_get(fx, auxv, AT_BASE, &val) && val == base);
+	KEXPECT_TRUE(t, aux_get(fx, auxv, AT_ENTRY, &val) && val == TEXT_VADDR + ENTRY_OFF);
+	KEXPECT_TRUE(t, aux_get(fx, auxv, AT_PHDR, &val) && val == TEXT_VADDR + sizeof(Elf64_Ehdr));
+	KEXPECT_TRUE(t, aux_get(fx, auxv, AT_PHNUM, &val) && val == 4);
+	KEXPECT_TRUE(t, read_user(fx, base + 0x200, &val, 1) && (val & 0xff) == pattern(0x200));
+	w = vfs_open("/", LD_PATH, O_WRONLY, 0, &err);
+	KEXPECT_NOT_NULL(t, w);
+	if (w)
+		file_put(w);
+	vfs_unlink_at(NULL, LD_PATH, false);
+}
+
+/* Ten processes running one program use its text frames once: each maps
+ * the page-cache page read-only, and the first write to a data page gives
+ * that process a copy of its own. */
+EXEC_CASE(exec_ten_processes_share_the_text_frames)
+{
+	struct task *tasks[10] = { fx->task };
+	struct trap_frame tf;
+	struct pt_lookup_result r;
+	phys_addr_t text = 0, data[10] = { 0 };
+	unsigned int i;
+
+	KASSERT_EQ(t, img_write(), 0);
+	for (i = 1; i < 10 && (tasks[i] = kzalloc(sizeof(struct task), GFP_KERNEL)); i++)
+		; /* as the fixture's: no fs, so paths resolve from / */
+	for (i = 0; i < 10 && tasks[i]; i++) {
+		struct mm_struct *mm;
+		if (exec_load(tasks[i], IMG_PATH, test_argv, test_envp, &tf) < 0)
+			break;
+		mm = tasks[i]->mm;
+		if (handle_mm_fault(mm, TEXT_VADDR, FAULT_FLAG_INSTR) != VM_FAULT_OK ||
+		    handle_mm_fault(mm, DATA_VADDR, FAULT_FLAG_WRITE) != VM_FAULT_OK ||
+		    pt_lookup(mm->pgd, TEXT_VADDR, &r) < 0)
+			break;
+		if (!i)
+			text = r.phys;
+		KEXPECT_EQ(t, r.phys, text);
+		KEXPECT_FALSE(t, r.pte & PTE_WRITE);
+		pt_lookup(mm->pgd, DATA_VADDR, &r);
+		data[i] = r.phys;
+		KEXPECT_NE(t, data[i], i ? data[i - 1] : 0);
+	}
+	KEXPECT_EQ(t, i, 10);
+	/* The page cache's reference and one per process. */
+	KEXPECT_EQ(t, atomic_load(&pfn_to_page(phys_to_pfn(text))->refcount), 1 + i);
+	for (i = 1; i < 10 && tasks[i]; i++) {
+		mm_destroy(tasks[i]->mm);
+		task_set_exe_file(tasks[i], NULL);
+		kfree(tasks[i]);
+	}
+}
+
 /* A second exec replaces the first program's mm; the first one's frames
  * are freed (run_exec_case() counts them). */
 EXEC_CASE(exec_twice_frees_the_first_mm)
@@ -501,7 +598,7 @@ static const struct ktest_case exec_cases[] = {
 	KTEST_CASE(exec_wrong_machine_is_enoexec),
 	KTEST_CASE(exec_big_endian_is_enoexec),
 	KTEST_CASE(exec_relocatable_object_is_enoexec),
-	KTEST_CASE(exec_pt_interp_is_enoexec),
+	KTEST_CASE(exec_pt_interp_missing_is_enoent_and_unterminated_is_enoexec),
 	KTEST_CASE(exec_truncated_program_headers_are_enoexec),
 	KTEST_CASE(exec_wrong_phentsize_is_enoexec),
 	KTEST_CASE(exec_segment_past_end_of_file_is_enoexec),
@@ -517,6 +614,8 @@ static const struct ktest_case exec_cases[] = {
 	KTEST_CASE(exec_pages_in_file_bytes_and_zeroes_bss),
 	KTEST_CASE(exec_stack_holds_argc_argv_envp_auxv),
 	KTEST_CASE(exec_et_dyn_loads_at_dyn_base),
+	KTEST_CASE(exec_pt_interp_starts_the_dynamic_linker_with_its_base_in_auxv),
+	KTEST_CASE(exec_ten_processes_share_the_text_frames),
 	KTEST_CASE(exec_twice_frees_the_first_mm),
 	KTEST_CASE(exec_running_file_refuses_writers_and_written_file_refuses_exec),
 };

@@ -13,6 +13,7 @@
  * system call's kernel buffer, so the pipe's lock (a spinlock) is never
  * held across a user copy. */
 #include <pagoda/errno.h>
+#include <pagoda/poll.h>
 #include <pagoda/printk.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -173,6 +174,30 @@ static void pipe_release(struct file *f)
 	kfree(p);
 }
 
+/* Readable with data, or at end of file (POLLHUP: no writer left);
+ * writable with room for an atomic write, POLLERR with no reader left. */
+static unsigned int pipe_poll(struct file *f, struct poll_table *pt)
+{
+	struct pipe *p = f->private_data;
+	unsigned int mask = 0;
+
+	poll_wait(&p->wait, pt);
+	spin_lock(&p->lock);
+	if (f->f_op == &pipe_read_fops) {
+		if (p->count)
+			mask |= POLLIN | POLLRDNORM;
+		if (!p->writers)
+			mask |= POLLHUP;
+	} else {
+		if (PIPE_SIZE - p->count >= PIPE_BUF)
+			mask |= POLLOUT | POLLWRNORM;
+		if (!p->readers)
+			mask |= POLLERR;
+	}
+	spin_unlock(&p->lock);
+	return mask;
+}
+
 int pipe_create(unsigned int flags, struct file **rd, struct file **wr)
 {
 	struct pipe *p = kzalloc(sizeof(*p), GFP_KERNEL);
@@ -203,8 +228,10 @@ int pipe_create(unsigned int flags, struct file **rd, struct file **wr)
 static const struct file_operations pipe_read_fops = {
 	.read = pipe_read,
 	.release = pipe_release,
+	.poll = pipe_poll,
 };
 static const struct file_operations pipe_write_fops = {
 	.write = pipe_write,
 	.release = pipe_release,
+	.poll = pipe_poll,
 };

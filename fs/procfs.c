@@ -6,15 +6,17 @@
  * entries are static inodes; /proc/PID directories get their inodes from a
  * small pool, one set per pid, recycled once the task is gone and no
  * open file points at the set (struct inode has no reference count, so
- * an inode is never freed: an open file may still point at it). Opening
+ * only procfs_shrink() frees a set, and only such a one). Opening
  * a file runs its show function into a kmalloc'd buffer; reads copy from
  * it; the last close frees it. */
 #include <stdarg.h>
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
+#include <pagoda/invariants.h>
 #include <pagoda/fs_struct.h>
 #include <pagoda/mm.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/layout.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
@@ -33,6 +35,7 @@
 #define PROC_INO_ROOT_BASE 0xf0000000ULL
 #define PROC_INO_PID_BASE 0x10000000ULL
 #define PROC_INO_PER_PID 32
+#define PROC_INO_PAGODA_BASE 0xf0000100ULL
 
 /* The largest file we generate: one MAX_ORDER block. */
 #define PROC_BUF_MAX (PAGE_SIZE << MAX_ORDER)
@@ -121,30 +124,36 @@ static const char *maps_vma_name(const struct mm_struct *mm, const struct vm_are
 
 /* One line: "start-end perms offset major:minor inode ", then, for a VMA
  * with a name, spaces up to column 72, a space and the name (at column 73).
- * Offset and inode describe the file; an anonymous VMA shows 0 for both
- * whatever its vm_pgoff. Our file systems live in RAM with no device
- * number, so the device is 00:00 throughout. */
+ * Offset, device and inode describe the file (the device as stat() gives
+ * it: ramfs is 00:01, the others 00:02); an anonymous VMA shows 0 for all
+ * three whatever its vm_pgoff. A file with no name left (unlinked, or
+ * shmem: shared anonymous memory is "/dev/zero (deleted)", a memfd
+ * "/memfd:NAME (deleted)") says so, as Linux's d_path(). */
 static void maps_show_vma(struct seq_buf *s, const struct mm_struct *mm,
 			  const struct vm_area_struct *v)
 {
+	const struct inode *inode = v->vm_file ? v->vm_file->inode : NULL;
 	unsigned long f = v->vm_flags;
 	unsigned long long off = 0;
 	unsigned long ino = 0;
+	unsigned int dev = 0;
 	size_t line_start = s->len;
 	const char *name;
 
-	if (v->vm_file) {
+	if (v->vm_file)
 		off = (unsigned long long)v->vm_pgoff << PAGE_SHIFT;
-		if (v->vm_file->inode)
-			ino = v->vm_file->inode->ino;
+	if (inode) {
+		ino = inode->ino;
+		dev = ramfs_owns(inode) ? 1 : 2;
 	}
 	seq_printf(s, "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ", (unsigned long)v->vm_start,
 		   (unsigned long)v->vm_end, f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
-		   f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', off, 0, 0, ino);
+		   f & VM_EXEC ? 'x' : '-', f & VM_MAYSHARE ? 's' : 'p', off, 0, dev, ino);
 	name = maps_vma_name(mm, v);
 	if (name) {
 		seq_pad(s, line_start, MAPS_NAME_PAD);
-		seq_printf(s, "%s", name);
+		seq_printf(s, "%s%s", name,
+			   inode && S_ISREG(inode->mode) && !inode->nlink ? " (deleted)" : "");
 	}
 	seq_write(s, "\n", 1);
 }
@@ -203,8 +212,10 @@ static uint64_t nr_tasks(void)
 	return n;
 }
 
-/* Everything lives in RAM with no page cache, no swap: the file data of
- * ramfs is part of what MemTotal - MemFree counts as used. MemFree is
+/* Everything lives in RAM, with no swap: the file data of ramfs is the
+ * page cache (Cached, of which Shmem is the shmem files' and Mapped what
+ * page tables map), part of what MemTotal - MemFree counts as used, and
+ * never reclaimed (so not in MemAvailable). MemFree is
  * exact: the allocator's free frames once kmalloc has given back the
  * empty slabs it keeps for speed, so that a process that ends leaves it
  * where it was (the OOM and zero-page tests hold it to that). */
@@ -218,7 +229,7 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 	meminfo_line(s, "MemFree:", free);
 	meminfo_line(s, "MemAvailable:", free);
 	meminfo_line(s, "Buffers:", 0);
-	meminfo_line(s, "Cached:", 0);
+	meminfo_line(s, "Cached:", filemap_cached_pages());
 	meminfo_line(s, "SwapCached:", 0);
 	meminfo_line(s, "Active:", 0);
 	meminfo_line(s, "Inactive:", 0);
@@ -227,8 +238,8 @@ static void show_meminfo(struct seq_buf *s, struct task *t)
 	meminfo_line(s, "Dirty:", 0);
 	meminfo_line(s, "Writeback:", 0);
 	meminfo_line(s, "AnonPages:", 0);
-	meminfo_line(s, "Mapped:", 0);
-	meminfo_line(s, "Shmem:", 0);
+	meminfo_line(s, "Mapped:", filemap_mapped_pages());
+	meminfo_line(s, "Shmem:", filemap_shmem_pages());
 	meminfo_line(s, "Slab:", slab);
 	meminfo_line(s, "SReclaimable:", 0);
 	meminfo_line(s, "SUnreclaim:", slab);
@@ -670,6 +681,33 @@ static int link_root(struct task *t, char *buf, size_t size) { return link_copy(
 /* /proc/mounts is Linux's symlink to the reader's own mount table. */
 static int link_mounts(struct task *t, char *buf, size_t size) { return link_copy("self/mounts", buf, size); }
 
+/* ---- /proc/pagoda: Pagoda's own files (no Linux equivalent) ---- */
+
+/* The allocator's exact count of free frames, after the caches the kernel
+ * keeps on purpose are given back: the /proc/PID inode sets of dead tasks
+ * and the spare empty slab of each kmalloc cache. Two reads in the same
+ * state print the same number, so a leak of one frame shows.
+ *
+ * The file is live: each read at offset 0 counts again, in the buffer made
+ * at open. A reader that keeps it open and rereads it with pread(fd, buf,
+ * 4096, 0) allocates nothing from the slab caches while the count is
+ * taken (its bounce buffer is a whole frame), so where transient objects
+ * land cannot change the count. */
+static void show_free_frames(struct seq_buf *s, struct task *t)
+{
+	procfs_shrink();
+	kmalloc_shrink();
+	seq_printf(s, "%llu\n", (unsigned long long)pmm_free_pages());
+}
+
+/* The invariant check (mm/invariants.c), run at open, as a KTAP suite. */
+static void show_invariants(struct seq_buf *s, struct task *t)
+{
+	size_t at = MIN(s->len, s->size);
+
+	s->len += inv_ktap(s->buf + at, s->size - at);
+}
+
 /* ---- The entries ---- */
 
 typedef void (*proc_show_fn)(struct seq_buf *s, struct task *t);
@@ -681,11 +719,13 @@ struct proc_entry {
 	uint32_t mode;
 	proc_show_fn show; /* regular files */
 	proc_link_fn link; /* symlinks */
+	bool live;         /* a read at offset 0 runs show again (no task) */
 };
 
-#define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL }
-#define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn }
-#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL }
+#define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, false }
+#define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn, false }
+#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL, false }
+#define PROC_LIVE_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, true }
 
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
@@ -694,6 +734,7 @@ static const struct proc_entry root_entries[] = {
 	PROC_FILE("loadavg", show_loadavg),
 	PROC_FILE("meminfo", show_meminfo),
 	PROC_LINK("mounts", link_mounts),
+	PROC_DIR("pagoda"), /* pagoda_entries */
 	PROC_FILE("uptime", show_uptime),
 	PROC_LINK("self", link_self), /* Linux lists it after the files, before the pids */
 };
@@ -713,6 +754,10 @@ static const struct proc_entry pid_entries[] = {
 	PROC_FILE("mounts", show_mounts),
 };
 
+static const struct proc_entry pagoda_entries[] = {
+	PROC_LIVE_FILE("free_frames", show_free_frames),
+	PROC_FILE("invariants", show_invariants),
+};
 struct proc_pid_inodes;
 
 /* Every procfs inode; i_private points back at it. */
@@ -724,8 +769,8 @@ struct proc_inode {
 };
 
 /* The inodes of one /proc/PID, reused for another pid once the task is
- * gone and no open file refers to any of them (never freed: see the top
- * of the file). An old descriptor thus keeps naming the old pid, which is
+ * gone and no open file refers to any of them, or freed by
+ * procfs_shrink() then. An old descriptor thus keeps naming the old pid, which is
  * never given out again: its reads fail with -ESRCH, as in Linux. */
 struct proc_pid_inodes {
 	struct proc_inode dir;
@@ -735,10 +780,16 @@ struct proc_pid_inodes {
 };
 
 static struct proc_inode root_inodes[ARRAY_SIZE(root_entries)];
+static struct proc_inode pagoda_inodes[ARRAY_SIZE(pagoda_entries)];
 static struct proc_pid_inodes *pid_inode_sets;
 
+static const struct inode_operations proc_file_iops, proc_link_iops, proc_pid_iops;
+static const struct inode_operations proc_pagoda_iops;
+static const struct file_operations proc_file_fops, proc_pid_fops, proc_pagoda_fops;
 static const struct inode_operations proc_file_iops, proc_link_iops, proc_pid_iops, proc_task_iops;
+static const struct inode_operations proc_pagoda_iops;
 static const struct file_operations proc_file_fops, proc_pid_fops, proc_task_fops;
+static const struct file_operations proc_pagoda_fops;
 
 static uint64_t pid_dir_ino(pid_t pid)
 {
@@ -762,10 +813,10 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 	}
 	pi->inode.mode = e->mode;
 	pi->inode.nlink = 1;
-	if (S_ISDIR(e->mode)) {
+	if (S_ISDIR(e->mode)) { /* /proc/pagoda, or a /proc/PID/task */
 		pi->inode.nlink = 2;
-		pi->inode.i_op = &proc_task_iops;
-		pi->inode.i_fop = &proc_task_fops;
+		pi->inode.i_op = pid ? &proc_task_iops : &proc_pagoda_iops;
+		pi->inode.i_fop = pid ? &proc_task_fops : &proc_pagoda_fops;
 		return;
 	}
 	pi->inode.i_op = S_ISLNK(e->mode) ? &proc_link_iops : &proc_file_iops;
@@ -777,6 +828,7 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 /* The text of one open file, made at open. */
 struct proc_buf {
 	size_t len;
+	size_t cap; /* bytes data[] can hold */
 	char data[];
 };
 
@@ -798,6 +850,7 @@ static struct proc_buf *proc_buf_make_mm(proc_show_fn show, struct task *t,
 		show(&s, t);
 		if (s.len < s.size) {
 			pb->len = s.len;
+			pb->cap = s.size;
 			return pb;
 		}
 		kfree(pb);
@@ -871,6 +924,15 @@ static int proc_file_open(struct inode *inode, struct file *f)
 	return 0;
 }
 
+/* Run a live file's show again, in the buffer it has (no allocation). */
+static void proc_buf_rerun(struct proc_buf *pb, proc_show_fn show)
+{
+	struct seq_buf s = { .buf = pb->data, .size = pb->cap, .len = 0 };
+
+	show(&s, NULL);
+	pb->len = MIN(s.len, pb->cap - 1);
+}
+
 static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
 	struct proc_open *po = f->private_data;
@@ -881,6 +943,8 @@ static ssize_t proc_file_read(struct file *f, void *buf, size_t n, uint64_t *pos
 		return -ESRCH; /* the process was reaped after the open */
 	if (!po->snap && !(po->snap = proc_buf_make(po->show, po->task)))
 		return -ENOMEM;
+	else if (*pos == 0 && pi->entry->live)
+		proc_buf_rerun(po->snap, po->show); /* a live file counts again */
 	pb = po->snap;
 	if (*pos >= pb->len)
 		return 0;
@@ -1002,6 +1066,23 @@ static struct proc_pid_inodes *pid_inodes_get(pid_t pid)
 	return set;
 }
 
+void procfs_shrink(void)
+{
+	struct proc_pid_inodes **link = &pid_inode_sets;
+
+	vfs_lock(); /* guards pid_inode_sets: lookups run under it */
+	while (*link) {
+		struct proc_pid_inodes *set = *link;
+		if (task_exists(set->dir.pid) || atomic_load(&set->opens)) {
+			link = &set->next;
+			continue;
+		}
+		*link = set->next;
+		kfree(set);
+	}
+	vfs_unlock();
+}
+
 static struct inode *proc_root_lookup(struct inode *dir, const char *name, size_t len)
 {
 	struct proc_pid_inodes *set;
@@ -1113,6 +1194,39 @@ static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	}
 }
 
+static struct inode *proc_pagoda_lookup(struct inode *dir, const char *name, size_t len)
+{
+	size_t i;
+
+	if (!entry_by_name(pagoda_entries, ARRAY_SIZE(pagoda_entries), name, len, &i))
+		return NULL;
+	pagoda_inodes[i].inode.parent = dir;
+	return &pagoda_inodes[i].inode;
+}
+
+static int proc_pagoda_iterate(struct file *f, dir_emit_fn emit, void *ctx)
+{
+	for (;;) {
+		uint64_t pos = f->pos;
+		bool more;
+
+		if (pos < 2) {
+			more = emit_dot(f->inode, pos, emit, ctx);
+		} else if (pos - 2 < ARRAY_SIZE(pagoda_entries)) {
+			const struct proc_entry *e = &pagoda_entries[pos - 2];
+			more = emit(ctx, e->name, strlen(e->name), pagoda_inodes[pos - 2].inode.ino,
+				    vfs_dtype(e->mode));
+		} else {
+			return 0;
+		}
+		if (!more)
+			return 0;
+		f->pos = pos + 1;
+	}
+}
+
+static const struct inode_operations proc_pagoda_iops = { .lookup = proc_pagoda_lookup };
+static const struct file_operations proc_pagoda_fops = { .iterate = proc_pagoda_iterate };
 /* The process whose threads /proc/PID/task lists (PID may be a thread's
  * own pid): its tgid, or 0 if it is gone. */
 static pid_t task_dir_tgid(struct inode *dir)
@@ -1188,5 +1302,8 @@ int procfs_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(root_entries); i++)
 		proc_inode_init(&root_inodes[i], &root_entries[i], 0, PROC_INO_ROOT_BASE + i);
+	for (size_t i = 0; i < ARRAY_SIZE(pagoda_entries); i++)
+		proc_inode_init(&pagoda_inodes[i], &pagoda_entries[i], 0,
+				PROC_INO_PAGODA_BASE + i);
 	return vfs_set_dir_ops("/proc", &proc_root_iops, &proc_root_fops);
 }

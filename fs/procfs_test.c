@@ -33,14 +33,15 @@ static const struct vm_operations_struct vdso_ops = { .name = vdso_name };
 
 static int test_file_mmap(struct file *f, struct vm_area_struct *vma) { return 0; }
 static const struct file_operations test_file_fops = { .mmap = test_file_mmap };
-static struct inode test_file_inode = { .mode = S_IFREG | 0755, .ino = 1234 };
+/* A file of no ramfs: its device is 00:02, as stat() says. */
+static struct inode test_file_inode = { .mode = S_IFREG | 0755, .ino = 1234, .nlink = 1 };
 
 /* An mm with one VMA of each kind /proc/PID/maps names differently. */
 static const char *const expected_maps[] = {
 	"00400000-00402000 r-xp 00000000 00:00 0 ",
 	"00600000-00603000 rw-p 00000000 00:00 0                                  [heap]",
 	"10000000-10001000 ---p 00000000 00:00 0 ",
-	"7f0000000000-7f0000002000 r--p 00002000 00:00 1234                       /bin/test",
+	"7f0000000000-7f0000002000 r--p 00002000 00:02 1234                       /bin/test",
 	"7ffff7ffd000-7ffff7fff000 r-xp 00000000 00:00 0                          [vdso]",
 	"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]",
 };
@@ -112,6 +113,11 @@ static void procfs_maps_names_heap_stack_file_and_vdso(struct ktest *t)
 	len = procfs_format_maps(mm, buf, TEXT_BUF);
 	KEXPECT_EQ(t, len, (int)strlen(buf));
 	expect_lines(t, buf, expected_maps, ARRAY_SIZE(expected_maps));
+	/* A file with no name left says so, as Linux's d_path(). */
+	test_file_inode.nlink = 0;
+	procfs_format_maps(mm, buf, TEXT_BUF);
+	test_file_inode.nlink = 1;
+	KEXPECT_TRUE(t, contains(buf, " /bin/test (deleted)\n"));
 out:
 	if (mm)
 		mm_destroy(mm);

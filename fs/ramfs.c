@@ -8,25 +8,32 @@
  *              leaves a NULL slot (reused by the next create) so that
  *              the positions of the others never move under a reader
  *              that deletes as it lists (rm -r).
- *   regular:   an array of page pointers; page i holds bytes
- *              [i * PAGE_SIZE, (i + 1) * PAGE_SIZE). A NULL page is a hole
- *              that reads as zeroes (a file grown by truncate or a seek).
+ *   regular:   the page cache (include/pagoda/pagemap.h): an address_space
+ *              whose page i holds bytes [i * PAGE_SIZE, (i + 1) * PAGE_SIZE).
+ *              A missing page is a hole that reads as zeroes (a file grown
+ *              by truncate or a seek). Files in a shmem directory (/dev/shm)
+ *              and the unlinked files of mm/shmem.c count as Shmem.
  *   symlink:   the target string.
  *
  * An inode lives while it has a name (nlink) or an open file (opens,
- * counted by the open and release operations); after the last of both
- * goes, its memory is freed. Device nodes are the exception: their open
- * files run the driver's operations, which do not count, so an unlinked
- * device node is never freed. One CPU and no preemption in the kernel:
- * no locks. */
+ * counted by the open and release operations; a mapping holds its file
+ * open); after the last of both goes, its memory is freed. Device nodes
+ * are the exception: their open files run the driver's operations, which
+ * do not count, so an unlinked device node is never freed.
+ *
+ * Locking: the VFS lock guards directories and the lifetime of inodes; a
+ * regular file's data and size are guarded by its mapping's lock, which
+ * the page-cache functions take (so a fault, holding mmap_lock, never
+ * needs the VFS lock). */
 #include <pagoda/compiler.h>
 #include <pagoda/errno.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/pmm.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/vfs.h>
 
-#define RAMFS_MAX_FILE_SIZE (1ULL << 30) /* 1 GiB: the page array stays 2 MiB */
+#define RAMFS_MAX_FILE_SIZE (1ULL << 30) /* 1 GiB: three levels of radix tree */
 
 struct ramfs_dirent {
 	struct inode *inode;
@@ -42,10 +49,10 @@ struct ramfs_inode {
 			struct ramfs_dirent **ents; /* nr slots in use, NULL: free */
 			size_t nr, cap;
 			size_t count;               /* non-NULL entries */
+			unsigned int file_flags;    /* AS_SHMEM for a tmpfs (/dev/shm) */
 		} dir;
 		struct {
-			void **pages; /* cap slots, NULL: a hole */
-			size_t cap;
+			struct address_space mapping;
 		} file;
 		struct {
 			char *target;
@@ -69,8 +76,9 @@ bool ramfs_owns(const struct inode *inode)
 }
 
 /* A new inode of mode's type, not yet in any directory; NULL on no memory.
- * Device nodes get no file operations: vfs_mknod() sets them. */
-static struct inode *ramfs_new_inode(uint32_t mode)
+ * Device nodes get no file operations: vfs_mknod() sets them. A regular
+ * file's page cache gets mapping flags (AS_SHMEM or 0). */
+static struct inode *ramfs_new_inode(uint32_t mode, unsigned int flags)
 {
 	struct ramfs_inode *ri = kzalloc(sizeof(*ri), GFP_KERNEL);
 
@@ -85,6 +93,8 @@ static struct inode *ramfs_new_inode(uint32_t mode)
 	} else if (S_ISREG(mode)) {
 		ri->inode.i_op = &ramfs_file_iops;
 		ri->inode.i_fop = &ramfs_file_fops;
+		mapping_init(&ri->file.mapping, &ri->inode, flags);
+		ri->inode.i_mapping = &ri->file.mapping;
 	} else if (S_ISLNK(mode)) {
 		ri->inode.i_op = &ramfs_link_iops;
 	} else {
@@ -95,7 +105,7 @@ static struct inode *ramfs_new_inode(uint32_t mode)
 
 struct inode *ramfs_new_root(void)
 {
-	struct inode *root = ramfs_new_inode(S_IFDIR | 0755);
+	struct inode *root = ramfs_new_inode(S_IFDIR | 0755, 0);
 
 	if (root)
 		root->parent = root;
@@ -185,10 +195,7 @@ static void ramfs_evict(struct inode *inode)
 	if (inode->nlink || ri->opens)
 		return;
 	if (S_ISREG(inode->mode)) {
-		for (size_t i = 0; i < ri->file.cap; i++)
-			if (ri->file.pages[i])
-				pmm_free_virt(ri->file.pages[i], 0);
-		kfree(ri->file.pages);
+		mapping_fini(&ri->file.mapping);
 	} else if (S_ISDIR(inode->mode)) {
 		kfree(ri->dir.ents); /* empty: rmdir checked */
 	} else if (S_ISLNK(inode->mode)) {
@@ -225,14 +232,17 @@ static int ramfs_create(struct inode *dir, const char *name, size_t len, uint32_
 		return -ENAMETOOLONG;
 	if (ramfs_lookup(dir, name, len))
 		return -EEXIST;
-	inode = ramfs_new_inode(mode);
+	inode = ramfs_new_inode(mode, RI(dir)->dir.file_flags);
 	if (!inode)
 		return -ENOSPC;
 	err = ramfs_add_entry(RI(dir), name, len, inode);
 	if (err) {
-		kfree(RI(inode));
+		inode->nlink = 0;
+		ramfs_evict(inode);
 		return err;
 	}
+	if (S_ISDIR(mode))
+		RI(inode)->dir.file_flags = RI(dir)->dir.file_flags;
 	inode->parent = dir;
 	if (S_ISDIR(mode))
 		dir->nlink++;
@@ -266,145 +276,68 @@ static int ramfs_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	}
 }
 
-/* --- regular files --- */
+/* --- regular files: the page cache (mm/filemap.c) --- */
 
-/* Make room in the page array for pages [0, nr): 0 or -ENOSPC. */
-static int ramfs_reserve(struct ramfs_inode *ri, size_t nr)
-{
-	void **pages;
-	size_t cap;
-
-	if (nr <= ri->file.cap)
-		return 0;
-	cap = MAX(nr, ri->file.cap * 2);
-	cap = MAX(cap, (size_t)16);
-	pages = kzalloc(cap * sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOSPC;
-	if (ri->file.cap)
-		memcpy(pages, ri->file.pages, ri->file.cap * sizeof(*pages));
-	kfree(ri->file.pages);
-	ri->file.pages = pages;
-	ri->file.cap = cap;
-	return 0;
-}
-
-static ssize_t __ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
-{
-	struct ramfs_inode *ri = RI(f->inode);
-	uint64_t size = f->inode->size;
-	size_t done = 0;
-
-	if (*pos >= size)
-		return 0;
-	n = MIN((uint64_t)n, size - *pos);
-	while (done < n) {
-		uint64_t off = *pos + done;
-		size_t in_page = off % PAGE_SIZE;
-		size_t chunk = MIN(n - done, PAGE_SIZE - in_page);
-		void *page = ri->file.pages[off / PAGE_SIZE];
-
-		if (page)
-			memcpy((char *)buf + done, (char *)page + in_page, chunk);
-		else
-			memset((char *)buf + done, 0, chunk);
-		done += chunk;
-	}
-	*pos += done;
-	return done;
-}
-
-static ssize_t __ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
-{
-	struct inode *inode = f->inode;
-	struct ramfs_inode *ri = RI(inode);
-	size_t done = 0;
-
-	if (*pos >= RAMFS_MAX_FILE_SIZE)
-		return n ? -EFBIG : 0;
-	n = MIN((uint64_t)n, RAMFS_MAX_FILE_SIZE - *pos);
-	if (ramfs_reserve(ri, (*pos + n + PAGE_SIZE - 1) / PAGE_SIZE))
-		return -ENOSPC;
-	while (done < n) {
-		uint64_t off = *pos + done;
-		size_t in_page = off % PAGE_SIZE;
-		size_t chunk = MIN(n - done, PAGE_SIZE - in_page);
-		void **slot = &ri->file.pages[off / PAGE_SIZE];
-
-		if (!*slot)
-			*slot = pmm_alloc_virt(GFP_KERNEL | __GFP_ZERO, 0);
-		if (!*slot)
-			break;
-		memcpy((char *)*slot + in_page, (const char *)buf + done, chunk);
-		done += chunk;
-	}
-	if (done == 0 && n)
-		return -ENOSPC;
-	*pos += done;
-	if (*pos > inode->size)
-		inode->size = *pos;
-	return done;
-}
-
-static int __ramfs_truncate(struct inode *inode, uint64_t size)
-{
-	struct ramfs_inode *ri = RI(inode);
-	size_t keep;
-
-	if (inode->i_op != &ramfs_file_iops)
-		return -EINVAL;
-	if (size > RAMFS_MAX_FILE_SIZE)
-		return -EFBIG;
-	keep = (size + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (size > inode->size) {
-		/* Growing: the new bytes are holes, except the rest of the
-		 * last page, which was zeroed when it was cut. */
-		if (ramfs_reserve(ri, keep))
-			return -ENOSPC;
-		inode->size = size;
-		return 0;
-	}
-	for (size_t i = keep; i < ri->file.cap; i++) {
-		if (ri->file.pages[i])
-			pmm_free_virt(ri->file.pages[i], 0);
-		ri->file.pages[i] = NULL;
-	}
-	if (size % PAGE_SIZE && ri->file.pages[size / PAGE_SIZE])
-		memset((char *)ri->file.pages[size / PAGE_SIZE] + size % PAGE_SIZE, 0,
-		       PAGE_SIZE - size % PAGE_SIZE);
-	inode->size = size;
-	return 0;
-}
-
-/* File data is guarded by the VFS lock (fs/vfs.c). */
 static ssize_t ramfs_read(struct file *f, void *buf, size_t n, uint64_t *pos)
 {
-	ssize_t r;
+	ssize_t r = filemap_read(f->inode, buf, n, *pos);
 
-	vfs_lock();
-	r = __ramfs_read(f, buf, n, pos);
-	vfs_unlock();
+	if (r > 0)
+		*pos += r;
 	return r;
 }
 
 static ssize_t ramfs_write(struct file *f, const void *buf, size_t n, uint64_t *pos)
 {
-	ssize_t r;
+	ssize_t r = filemap_write(f->inode, buf, n, *pos, RAMFS_MAX_FILE_SIZE);
 
-	vfs_lock();
-	r = __ramfs_write(f, buf, n, pos);
-	vfs_unlock();
+	if (r > 0)
+		*pos += r;
 	return r;
 }
 
 int ramfs_truncate(struct inode *inode, uint64_t size)
 {
-	int r;
+	if (inode->i_op != &ramfs_file_iops)
+		return -EINVAL;
+	return filemap_truncate(inode, size, RAMFS_MAX_FILE_SIZE);
+}
 
+int ramfs_fallocate(struct inode *inode, uint64_t off, uint64_t len)
+{
+	if (inode->i_op != &ramfs_file_iops)
+		return -ENODEV;
+	return filemap_fallocate(inode, off, len, RAMFS_MAX_FILE_SIZE);
+}
+
+struct file *ramfs_open_unlinked(uint32_t mode, unsigned int flags, const char *name,
+				 unsigned int oflags, int *err)
+{
+	struct inode *inode;
+	struct file *f = NULL;
+
+	*err = -ENOMEM;
+	if (!S_ISREG(mode))
+		return NULL;
 	vfs_lock();
-	r = __ramfs_truncate(inode, size);
+	inode = ramfs_new_inode(mode, flags);
+	if (inode) {
+		inode->nlink = 0; /* freed when its last open file goes */
+		inode->parent = vfs_root();
+		f = vfs_open_inode(inode, oflags, name, err);
+		if (!f)
+			ramfs_evict(inode);
+	}
 	vfs_unlock();
-	return r;
+	return f;
+}
+
+int ramfs_set_shmem_dir(struct inode *dir)
+{
+	if (dir->i_op != &ramfs_dir_iops)
+		return -EINVAL;
+	RI(dir)->dir.file_flags = AS_SHMEM;
+	return 0;
 }
 
 /* --- symlinks --- */
@@ -562,6 +495,7 @@ static const struct file_operations ramfs_dir_fops = {
 static const struct file_operations ramfs_file_fops = {
 	.read = ramfs_read,
 	.write = ramfs_write,
+	.mmap = filemap_mmap,
 	.open = ramfs_open,
 	.release = ramfs_release,
 };

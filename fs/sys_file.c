@@ -1068,6 +1068,103 @@ SYSCALL_DEFINE(SYS_truncate, truncate)
 	return err ? err : truncate_inode(inode, ARG(1));
 }
 
+/* sendfile(2): count bytes from in_fd (at *offset, which moves, or at its
+ * position) to out_fd, through a kernel buffer; a short write ends it.
+ * The bytes written, or the first error when there are none. */
+#define SYS_sendfile 40
+
+static long sendfile_loop(struct file *out, struct file *in, uint64_t *pos, size_t count)
+{
+	char *kbuf = kmalloc(MAX(MIN(count, (size_t)BOUNCE_SIZE), (size_t)1), GFP_KERNEL);
+	size_t done = 0;
+	ssize_t r = 0, w;
+
+	if (!kbuf)
+		return -ENOMEM;
+	while (done < count) {
+		size_t chunk = MIN(count - done, (size_t)BOUNCE_SIZE);
+		r = pos ? vfs_pread(in, kbuf, chunk, *pos) : vfs_read(in, kbuf, chunk);
+		if (r <= 0)
+			break;
+		w = vfs_write(out, kbuf, r);
+		if (w <= 0) {
+			r = w;
+			break;
+		}
+		done += w;
+		if (pos)
+			*pos += w;
+		else if (w < r)
+			vfs_lseek(in, w - r, SEEK_CUR); /* what was not written stays unread */
+		if (w < r)
+			break;
+	}
+	kfree(kbuf);
+	return done ? (long)done : r;
+}
+
+SYSCALL_DEFINE(SYS_sendfile, sendfile)
+{
+	struct file *out = fd_get(ARG(0)), *in = fd_get(ARG(1));
+	uint64_t pos = 0, *ppos = NULL;
+	long r;
+
+	r = -EBADF;
+	if (!out || !in || (in->flags & O_ACCMODE) == O_WRONLY ||
+	    (out->flags & O_ACCMODE) == O_RDONLY)
+		goto out;
+	r = -EFAULT;
+	if (ARG(2) && copy_from_user(&pos, (const void *)ARG(2), sizeof(pos)))
+		goto out;
+	if (ARG(2)) {
+		r = (int64_t)pos < 0 ? -EINVAL : file_is_pipe(in) ? -ESPIPE : 0;
+		if (r)
+			goto out;
+		ppos = &pos;
+	}
+	r = sendfile_loop(out, in, ppos, MIN(ARG(3), MAX_RW_COUNT));
+	if (ppos && copy_to_user((void *)ARG(2), &pos, sizeof(pos)))
+		r = -EFAULT;
+out:
+	file_put(out);
+	file_put(in);
+	return r;
+}
+
+/* fallocate(2), mode 0 only (tmpfs's other modes are not here: -EOPNOTSUPP),
+ * with Linux's vfs_fallocate() checks in its order. */
+#define SYS_fallocate 285
+
+SYSCALL_DEFINE(SYS_fallocate, fallocate)
+{
+	int64_t off = ARG(2), len = ARG(3);
+	struct file *f;
+	long r;
+
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	if ((int)ARG(1) != 0)
+		return -EOPNOTSUPP;
+	if (!(f = fd_get(ARG(0))))
+		return -EBADF;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		r = -EBADF;
+	else if (file_is_pipe(f))
+		r = -ESPIPE;
+	else if (f->inode && S_ISDIR(f->inode->mode))
+		r = -EISDIR;
+	else if (!f->inode || !S_ISREG(f->inode->mode))
+		r = -ENODEV;
+	else if (off + len < off)
+		r = -EFBIG;
+	else
+		r = ramfs_fallocate(f->inode, off, len);
+	if (r == -ENODEV && f->inode && S_ISREG(f->inode->mode))
+		r = -EOPNOTSUPP; /* a regular file of a file system without fallocate */
+	file_put(f);
+	return r;
+}
+
 SYSCALL_DEFINE(SYS_ftruncate, ftruncate)
 {
 	struct file *f = fd_get(ARG(0));

@@ -760,6 +760,15 @@ static void file_set_path(struct file *f, struct inode *base, const char *path)
 {
 	size_t len = 0;
 
+	/* A ramfs file or directory knows where it is: its path with every
+	 * symlink and ".." resolved, as Linux's d_path() shows it in
+	 * /proc/PID/maps and /proc/PID/fd (a library opened through
+	 * /lib64/ld-linux-x86-64.so.2 is /lib/x86_64-linux-gnu/...). */
+	if (ramfs_owns(f->inode) && (S_ISREG(f->inode->mode) || S_ISDIR(f->inode->mode)) &&
+	    f->inode->parent && vfs_inode_path(f->inode, f->path, sizeof(f->path)) > 0) {
+		f->name = f->path;
+		return;
+	}
 	if (path[0] != '/') {
 		int n = vfs_inode_path(base ? base : root, f->path, sizeof(f->path));
 		len = n > 1 ? (size_t)n : 0;
@@ -768,6 +777,34 @@ static void file_set_path(struct file *f, struct inode *base, const char *path)
 	}
 	strlcpy(f->path + len, path, sizeof(f->path) - len);
 	f->name = f->path;
+}
+
+/* A new file on inode, with its open operation run; the path is the
+ * caller's to set. NULL with *err. */
+static struct file *open_inode(struct inode *inode, unsigned int flags, int *err)
+{
+	struct file *f = file_alloc(inode->i_fop, inode->i_private);
+
+	if (!f) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	f->inode = inode;
+	f->size = inode->size;
+	f->flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
+	f->writer = S_ISREG(inode->mode) && (flags & O_ACCMODE) != O_RDONLY;
+	if (f->writer)
+		inode->writecount++; /* open_check() saw no running program */
+	if (f->f_op && f->f_op->open) {
+		*err = f->f_op->open(inode, f);
+		if (*err) {
+			if (f->writer)
+				put_write_access(inode);
+			kfree(f);
+			return NULL;
+		}
+	}
+	return f;
 }
 
 static struct file *__vfs_open_at(struct inode *base, const char *path, unsigned int flags,
@@ -781,27 +818,24 @@ static struct file *__vfs_open_at(struct inode *base, const char *path, unsigned
 		*err = open_check(inode, flags);
 	if (*err)
 		return NULL;
-	f = file_alloc(inode->i_fop, inode->i_private);
-	if (!f) {
-		*err = -ENOMEM;
-		return NULL;
+	f = open_inode(inode, flags, err);
+	if (f)
+		file_set_path(f, base, path);
+	return f;
+}
+
+struct file *vfs_open_inode(struct inode *inode, unsigned int flags, const char *name,
+			    int *err)
+{
+	struct file *f;
+
+	vfs_lock();
+	f = open_inode(inode, flags, err);
+	if (f) {
+		strlcpy(f->path, name, sizeof(f->path));
+		f->name = f->path;
 	}
-	f->inode = inode;
-	f->size = inode->size;
-	f->flags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
-	f->writer = S_ISREG(inode->mode) && (flags & O_ACCMODE) != O_RDONLY;
-	if (f->writer)
-		inode->writecount++; /* open_check() saw no running program */
-	file_set_path(f, base, path);
-	if (f->f_op && f->f_op->open) {
-		*err = f->f_op->open(inode, f);
-		if (*err) {
-			if (f->writer)
-				put_write_access(inode);
-			kfree(f);
-			return NULL;
-		}
-	}
+	vfs_unlock();
 	return f;
 }
 

@@ -507,11 +507,12 @@ static void vfs_unlink_and_rmdir_errors(struct ktest *t)
 static bool unlink_as_listed(void *ctx, const char *name, size_t len, uint64_t ino,
 			     unsigned int type)
 {
-	int *seen = ctx, bit = 1 << (name[0] - 'a');
+	int *seen = ctx, bit;
 	char path[64];
 
 	if (name[0] == '.')
 		return true;
+	bit = 1 << (name[0] - 'a'); /* after the check: '.' - 'a' is a negative shift */
 	snprintf(path, sizeof(path), "%s/%.*s", dir, (int)len, name);
 	if (vfs_unlink_at(NULL, path, false) == 0) /* frees name: do not use it after */
 		*seen |= bit;

@@ -193,6 +193,8 @@ static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 		irq = spin_lock_irqsave(&tasklist_lock);
 		c->signal->pgid = p->signal->pgid;
 		c->signal->sid = p->signal->sid;
+		memcpy(c->signal->groups, p->signal->groups, sizeof(p->signal->groups));
+		c->signal->ngroups = p->signal->ngroups;
 		spin_unlock_irqrestore(&tasklist_lock, irq);
 		task_link(c);
 		return 0;

@@ -26,6 +26,7 @@
 #include <pagoda/procfs.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
+#include <pagoda/shmem.h>
 #include <pagoda/serial.h>
 #include <pagoda/smp.h>
 #include <pagoda/string.h>
@@ -33,6 +34,7 @@
 #include <pagoda/task.h>
 #include <pagoda/thp.h>
 #include <pagoda/timer.h>
+#include <pagoda/stackprotector.h>
 #include <asm/trap.h>
 #include <pagoda/vfs.h>
 #include <pagoda/vgacon.h>
@@ -175,6 +177,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 {
 	unsigned int failures;
 
+	stack_protector_init(); /* first: every function that returns checks it */
 	kmain_tsc = rdtsc();
 	percpu_init(0, 0); /* the APIC ID is filled in when the APIC is up */
 	this_cpu()->arch.df_stack_top = (uintptr_t)df_stack_top;
@@ -197,6 +200,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */
 	vfs_init();
 	procfs_init();
+	shmem_init();
 	pci_sysfs_init();
 	thp_sysfs_init();
 	fbdev_init();

@@ -78,6 +78,7 @@ static void dump_registers(const struct trap_frame *tf)
 	       read_cr0(), read_cr2(), read_cr3(), read_cr4());
 }
 
+
 static __noreturn void halt_forever(void)
 {
 	printk(KERN_EMERG "---[ end Kernel panic ]---\n");

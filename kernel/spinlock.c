@@ -1,10 +1,14 @@
 /* Ticket spinlocks (include/pagoda/spinlock.h). */
 #include <pagoda/atomic.h>
+#include <pagoda/ksyms.h>
 #include <pagoda/lockdep.h>
 #include <pagoda/panic.h>
 #include <pagoda/percpu.h>
 #include <pagoda/smp.h>
+#include <pagoda/printk.h>
 #include <pagoda/spinlock.h>
+#include <pagoda/task.h>
+#include <pagoda/timer.h>
 #include <asm/x86.h>
 
 void __spin_lock_init(spinlock_t *lock, struct lock_class *class)
@@ -14,18 +18,50 @@ void __spin_lock_init(spinlock_t *lock, struct lock_class *class)
 	lock->class = class;
 }
 
-static void acquired(spinlock_t *lock)
+static void acquired(spinlock_t *lock, uintptr_t ip)
 {
 	WRITE_ONCE(lock->holder, (int32_t)cpu_id());
+	WRITE_ONCE(lock->taken_at, ip);
 }
 
-void spin_lock(spinlock_t *lock)
+static const char *sym(uintptr_t addr, uintptr_t *off)
 {
-	uint32_t ticket;
+	const char *name = ksyms_lookup(addr, off);
+
+	return name ? name : "?";
+}
+
+/* Waited SPIN_LOCKUP_SECONDS for lock: say everything known, then panic. */
+static __noreturn void spin_lockup(spinlock_t *lock, uint32_t ticket, uintptr_t ip)
+{
+	uintptr_t at = READ_ONCE(lock->taken_at), off = 0, ioff = 0;
+	const char *where = sym(at, &off), *from = sym(ip, &ioff);
+
+	pr_emerg("spinlock lockup: CPU %u waited %u s for %s (%p) from %s+%#lx: ticket %u, "
+		 "serving %u, next %u\n", cpu_id(), SPIN_LOCKUP_SECONDS, lock->class->name,
+		 (void *)lock, from, (unsigned long)ioff, ticket, READ_ONCE(lock->serving),
+		 READ_ONCE(lock->next));
+	pr_emerg("spinlock lockup: held by CPU %d, taken at %s+%#lx\n", READ_ONCE(lock->holder),
+		 where, (unsigned long)off);
+	for (unsigned int c = 0; c < MAX_CPUS; c++) {
+		struct task *t;
+		if (!(READ_ONCE(cpu_online_mask) & (1ULL << c)))
+			continue;
+		t = READ_ONCE(cpu_area(c)->curr);
+		pr_emerg("spinlock lockup: CPU %u runs %s[%d]\n", c, t ? t->comm : "?",
+			 t ? t->pid : -1);
+	}
+	panic("spinlock lockup on %s", lock->class->name);
+}
+
+static void spin_lock_from(spinlock_t *lock, uintptr_t ip)
+{
+	uint64_t start = 0, limit = tsc_hz() * SPIN_LOCKUP_SECONDS;
+	uint32_t ticket, spins = 0;
 
 	/* Check the order before spinning, so that a deadlock the order
 	 * predicts is reported, not just suffered. */
-	lockdep_acquire(lock->class, __builtin_return_address(0));
+	lockdep_acquire(lock->class, (void *)ip);
 	if (READ_ONCE(lock->holder) == (int32_t)cpu_id() && lock->holder >= 0)
 		panic("spinlock %s: taken twice on CPU %u", lock->class->name, cpu_id());
 	ticket = atomic_fetch_add(&lock->next, 1);
@@ -36,8 +72,19 @@ void spin_lock(spinlock_t *lock)
 		if (!(read_rflags() & X86_RFLAGS_IF))
 			smp_poll_calls();
 		cpu_relax();
+		if (limit && ++spins % 65536 == 0) { /* look at the clock now and then */
+			if (!start)
+				start = rdtsc();
+			else if (rdtsc() - start > limit)
+				spin_lockup(lock, ticket, ip);
+		}
 	}
-	acquired(lock);
+	acquired(lock, ip);
+}
+
+void spin_lock(spinlock_t *lock)
+{
+	spin_lock_from(lock, (uintptr_t)__builtin_return_address(0));
 }
 
 bool spin_trylock(spinlock_t *lock)
@@ -48,7 +95,7 @@ bool spin_trylock(spinlock_t *lock)
 	if (!atomic_cmpxchg(&lock->next, &expect, serving + 1))
 		return false;
 	lockdep_acquire(lock->class, __builtin_return_address(0));
-	acquired(lock);
+	acquired(lock, (uintptr_t)__builtin_return_address(0));
 	return true;
 }
 
@@ -66,7 +113,7 @@ uint64_t spin_lock_irqsave(spinlock_t *lock)
 {
 	uint64_t flags = irq_save();
 
-	spin_lock(lock);
+	spin_lock_from(lock, (uintptr_t)__builtin_return_address(0));
 	return flags;
 }
 

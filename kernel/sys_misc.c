@@ -74,6 +74,57 @@ SYSCALL_DEFINE(SYS_geteuid, geteuid) { return 0; }
 SYSCALL_DEFINE(SYS_getgid, getgid) { return 0; }
 SYSCALL_DEFINE(SYS_getegid, getegid) { return 0; }
 
+/* Supplementary groups, as Linux's kernel/groups.c: getgroups(0, ...)
+ * says how many; a buffer too small is -EINVAL. Every process is root
+ * (CAP_SETGID): setgroups always may, up to TASK_MAX_GROUPS (Linux's
+ * NGROUPS_MAX is 65536; more than Pagoda keeps is -EINVAL), and the list
+ * is kept sorted. Inherited by fork, kept by exec. */
+#define SYS_getgroups 115
+#define SYS_setgroups 116
+
+/* The process's groups, kept in its signal_struct under tasklist_lock
+ * (the threads share them, as glibc's setgroups() makes Linux's). */
+SYSCALL_DEFINE(SYS_getgroups, getgroups)
+{
+	int size = (int)ARG(0);
+	uint32_t groups[TASK_MAX_GROUPS];
+	uint64_t irq = spin_lock_irqsave(&tasklist_lock);
+	unsigned int n = current->signal->ngroups;
+
+	memcpy(groups, current->signal->groups, n * sizeof(uint32_t));
+	spin_unlock_irqrestore(&tasklist_lock, irq);
+	if (size < 0)
+		return -EINVAL;
+	if (size == 0)
+		return n;
+	if ((unsigned int)size < n)
+		return -EINVAL;
+	return copy_to_user((void *)ARG(1), groups, n * sizeof(uint32_t)) ? -EFAULT : (long)n;
+}
+
+SYSCALL_DEFINE(SYS_setgroups, setgroups)
+{
+	int n = (int)ARG(0);
+	uint32_t groups[TASK_MAX_GROUPS];
+	uint64_t irq;
+
+	if (n < 0 || n > TASK_MAX_GROUPS)
+		return -EINVAL;
+	if (n && copy_from_user(groups, (const void *)ARG(1), n * sizeof(uint32_t)))
+		return -EFAULT;
+	for (int i = 1; i < n; i++) /* kept sorted, as Linux's groups_sort() */
+		for (int j = i; j > 0 && groups[j - 1] > groups[j]; j--) {
+			uint32_t g = groups[j];
+			groups[j] = groups[j - 1];
+			groups[j - 1] = g;
+		}
+	irq = spin_lock_irqsave(&tasklist_lock);
+	memcpy(current->signal->groups, groups, n * sizeof(uint32_t));
+	current->signal->ngroups = n;
+	spin_unlock_irqrestore(&tasklist_lock, irq);
+	return 0;
+}
+
 /* Process groups and sessions, as Linux keeps them (kernel/sys.c): a
  * child starts in its parent's group and session; init's are 0, as in
  * Linux, where pid 1 inherits them from the kernel's first task. There is
@@ -672,6 +723,8 @@ static int mount_new(const char *source, const char *fstype, struct inode *dir)
 		return is_dir_at("/dev", dir) ? 0 : -EINVAL;
 	if (strcmp(fstype, "tmpfs") && strcmp(fstype, "ramfs"))
 		return -ENODEV;
+	if (!strcmp(fstype, "tmpfs"))
+		ramfs_set_shmem_dir(dir); /* its new files count as Shmem */
 	err = vfs_inode_path(dir, path, sizeof(path));
 	if (err < 0)
 		return err;

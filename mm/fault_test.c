@@ -75,6 +75,37 @@ MM_CASE(fault_write_via_copy_to_user_reads_back)
 	KEXPECT_EQ(t, pfn_to_page(phys_to_pfn(r.phys))->refcount, 1);
 }
 
+/* A write fault's frame reads as zeroes although the allocator hands out
+ * frames as they were left: dirty some frames, free them (this CPU's list
+ * gives them back first) and fault. */
+MM_CASE(fault_write_fault_gets_a_zeroed_frame_not_what_was_freed)
+{
+	enum { DIRTY = 8 };
+	struct page *dirty[DIRTY];
+	struct pt_lookup_result r;
+	const uint8_t *data;
+	size_t nonzero = 0;
+	bool reused = false;
+
+	for (int i = 0; i < DIRTY; i++) {
+		KASSERT_NOT_NULL(t, dirty[i] = alloc_page(GFP_KERNEL));
+		memset(page_address(dirty[i]), 0xa5, P);
+	}
+	KASSERT_EQ(t, map_anon(mm, BASE, P, PROT_READ | PROT_WRITE, 0), (long)BASE);
+	for (int i = 0; i < DIRTY; i++)
+		free_pages(dirty[i], 0);
+	KASSERT_EQ(t, handle_mm_fault(mm, BASE, FAULT_FLAG_WRITE), VM_FAULT_OK);
+	KASSERT_EQ(t, pt_lookup(mm->pgd, BASE, &r), 0);
+	for (int i = 0; i < DIRTY; i++)
+		reused |= page_to_phys(dirty[i]) == r.phys;
+	data = page_address(pfn_to_page(phys_to_pfn(r.phys)));
+	for (size_t i = 0; i < P; i++)
+		nonzero += data[i] != 0;
+	KEXPECT_EQ(t, nonzero, 0);
+	if (!reused)
+		ktest_log(t, "the fault's frame was not one of those just freed");
+}
+
 MM_CASE(fault_outside_any_vma_is_sigsegv)
 {
 	KASSERT_EQ(t, map_anon(mm, BASE, P, PROT_READ | PROT_WRITE, 0), (long)BASE);
@@ -293,6 +324,7 @@ MM_CASE(fault_oom_and_success_are_no_signal)
 static const struct ktest_case fault_cases[] = {
 	KTEST_CASE(fault_fresh_anon_mapping_has_no_pte),
 	KTEST_CASE(fault_read_of_untouched_page_returns_zeroes_and_maps_it),
+	KTEST_CASE(fault_write_fault_gets_a_zeroed_frame_not_what_was_freed),
 	KTEST_CASE(fault_write_via_copy_to_user_reads_back),
 	KTEST_CASE(fault_outside_any_vma_is_sigsegv),
 	KTEST_CASE(fault_write_to_read_only_vma_is_sigsegv),

@@ -8,6 +8,7 @@
  * copied (include/pagoda/pt_share.h). */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
 #include <pagoda/pt_share.h>
@@ -64,6 +65,33 @@ static int copy_vma_pages(struct mm_struct *old, struct mm_struct *new,
 			     (void *)v, flags);
 }
 
+/* Give new a copy of v and of its pages. A file VMA's copy goes on the
+ * file's reverse map and takes its pages under the mapping lock, so that
+ * a truncation sees either neither or both. 0 or -ENOMEM (c, if made, is
+ * in new: mm_destroy() takes it back). */
+static int fork_vma(struct mm_struct *old, struct mm_struct *new, struct vm_area_struct *v)
+{
+	struct address_space *m = vma_mapping(v);
+	struct vm_area_struct *c = vma_dup(v);
+	int err = -ENOMEM;
+
+	if (!c)
+		return -ENOMEM;
+	c->vm_flags &= ~(VM_PAT | VM_LOCKED | VM_LOCKONFAULT); /* the child reserves its own
+								   * memtype, below; locks are
+								   * not inherited (Linux) */
+	if (m)
+		mapping_lock(m);
+	vma_link(new, c);
+	if (c->vm_ops && c->vm_ops->open)
+		c->vm_ops->open(c);
+	if (copy_vma_pages(old, new, v) == 0 && track_pfn_copy(c, v) == 0)
+		err = 0;
+	if (m)
+		mapping_unlock(m);
+	return err;
+}
+
 struct mm_struct *mm_fork(struct mm_struct *old)
 {
 	struct mm_struct *new = mm_create();
@@ -80,16 +108,9 @@ struct mm_struct *mm_fork(struct mm_struct *old)
 	new->start_stack = old->start_stack;
 	list_for_each(pos, &old->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
-		struct vm_area_struct *c;
 		if (v->vm_flags & VM_DONTCOPY)
 			continue;
-		if (!(c = vma_dup(v)))
-			goto fail;
-		c->vm_flags &= ~VM_PAT; /* the child reserves its own, below */
-		vma_link(new, c);
-		if (c->vm_ops && c->vm_ops->open)
-			c->vm_ops->open(c);
-		if (copy_vma_pages(old, new, v) < 0 || track_pfn_copy(c, v) < 0)
+		if (fork_vma(old, new, v) < 0)
 			goto fail;
 	}
 	flush_tlb_mm(old); /* the parent's entries lost PTE_WRITE, on every CPU */

@@ -96,11 +96,14 @@ void mm_destroy(struct mm_struct *mm)
 	smp_call_mask(atomic_load(&mm->cpumask), leave_mm, mm);
 	tlb_gather_init(&tlb, mm);
 	tlb.drop_frames = true;
+	/* Each VMA leaves its file's reverse map before its pages go, and
+	 * the tables change under page_table_lock: a truncation may be
+	 * clearing entries of this mm's other file VMAs meanwhile. */
 	list_for_each_safe(pos, n, &mm->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
 		untrack_pfn(v);
-		pt_unmap_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, &tlb);
 		vma_unlink(mm, v);
+		mm_zap_range_gather(mm, v->vm_start, v->vm_end, &tlb);
 		if (v->vm_ops && v->vm_ops->close)
 			v->vm_ops->close(v);
 		vma_free(v);

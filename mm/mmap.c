@@ -8,6 +8,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/pt_share.h>
 #include <pagoda/remap.h>
+#include <pagoda/shmem.h>
 #include <pagoda/string.h>
 #include <pagoda/thp.h>
 #include <pagoda/tlb.h>
@@ -111,29 +112,16 @@ unsigned long calc_vm_flags(int prot, int flags)
 		vf |= VM_GROWSDOWN;
 	if (flags & MAP_STACK)
 		vf |= VM_NOHUGEPAGE; /* Linux 6.7 on: no huge pages for thread stacks */
+	if (flags & MAP_LOCKED)
+		vf |= VM_LOCKED;
 	return vf;
-}
-
-/* Shared anonymous memory is populated at once, so that parent and child
- * see the same frames after fork (Linux backs it with shmem instead). */
-int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
-		       uintptr_t end)
-{
-	for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
-		struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!p || pt_map(mm->pgd, a, page_to_phys(p), PAGE_SIZE, v->vm_page_prot, 0) < 0) {
-			if (p)
-				free_pages(p, 0);
-			mm_zap_range(mm, start, a);
-			return -ENOMEM;
-		}
-	}
-	return 0;
 }
 
 long do_mmap_find_area(struct mm_struct *mm, size_t len)
 {
-	uintptr_t addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
+	uintptr_t addr;
+
+	addr = unmapped_area_topdown(mm, len, PAGE_SIZE, 0);
 
 	return addr ? (long)addr : -ENOMEM;
 }
@@ -161,13 +149,39 @@ static int check_mmap_args(uintptr_t addr, size_t *len, int prot, int flags,
 		return -ENOMEM;
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
-	if (file && (!file->f_op || !file->f_op->mmap))
-		return -ENODEV;
 	return 0;
 }
 
-/* Choose the range: MAP_FIXED replaces what is there, MAP_FIXED_NOREPLACE
- * refuses to, a hint is taken when free. */
+/* The checks of a file mapping against the file's open mode, in Linux's
+ * order (mm/mmap.c do_mmap()): a shared writable mapping needs a file
+ * open for writing, every mapping one open for reading, and the file an
+ * mmap operation. A shared mapping of a file not open for writing can
+ * never become writable (no VM_MAYWRITE, so mprotect says EACCES); it
+ * behaves as a private one that cannot be written (no VM_SHARED) and is
+ * still shown shared (VM_MAYSHARE). 0 or -EACCES, -ENODEV, -EINVAL. */
+static int file_mmap_check(struct file *file, int prot, int flags, unsigned long *vf)
+{
+	unsigned int acc = file->flags & O_ACCMODE;
+	bool readable = acc == O_RDONLY || acc == O_RDWR, writable = acc == O_WRONLY || acc == O_RDWR;
+
+	if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+		if ((prot & PROT_WRITE) && !writable)
+			return -EACCES;
+		if (!writable)
+			*vf &= ~(VM_MAYWRITE | VM_SHARED);
+	}
+	if (!readable)
+		return -EACCES;
+	if (!file->f_op || !file->f_op->mmap)
+		return -ENODEV;
+	if (flags & MAP_GROWSDOWN)
+		return -EINVAL;
+	return 0;
+}
+
+/* Choose the range: MAP_FIXED will replace what is there (the caller
+ * unmaps it once every check has passed), MAP_FIXED_NOREPLACE refuses
+ * to, a hint is taken when free. */
 static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int flags,
 			 struct file *file, unsigned long pgoff)
 {
@@ -185,13 +199,8 @@ static long choose_range(struct mm_struct *mm, uintptr_t addr, size_t len, int f
 	}
 	if (addr < USER_SPACE_START)
 		return -EPERM;
-	if (vma_intersect(mm, addr, addr + len)) {
-		if (flags & MAP_FIXED_NOREPLACE)
-			return -EEXIST;
-		int ret = do_munmap(mm, addr, len);
-		if (ret < 0)
-			return ret;
-	}
+	if ((flags & MAP_FIXED_NOREPLACE) && vma_intersect(mm, addr, addr + len))
+		return -EEXIST;
 	return addr;
 }
 
@@ -209,6 +218,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	     struct file *file, unsigned long pgoff)
 {
 	struct vm_area_struct *v;
+	unsigned long vf;
 	long start;
 	int ret = check_mmap_args(addr, &len, prot, flags, file, pgoff);
 
@@ -217,11 +227,16 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	start = choose_range(mm, addr, len, flags, file, pgoff);
 	if (start < 0)
 		return start;
+	vf = calc_vm_flags(prot & PROT_ALL, flags) | mm->def_flags;
+	if (file && (ret = file_mmap_check(file, prot, flags, &vf)) < 0)
+		return ret;
+	if ((flags & MAP_FIXED) && (ret = do_munmap(mm, start, len)) < 0)
+		return ret;
 	if (!(v = vma_alloc()))
 		return -ENOMEM;
 	v->vm_start = start;
 	v->vm_end = start + len;
-	v->vm_flags = calc_vm_flags(prot & PROT_ALL, flags);
+	v->vm_flags = vf;
 	v->vm_page_prot = vm_get_page_prot(v->vm_flags);
 	v->vm_pgoff = file ? pgoff : (v->vm_flags & VM_SHARED) ? 0 : (uintptr_t)start >> PAGE_SHIFT;
 	v->vm_file = file;
@@ -231,7 +246,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	if (file)
 		ret = call_driver_mmap(mm, v, file);
 	else if (v->vm_flags & VM_SHARED)
-		ret = mm_populate_shared(mm, v, v->vm_start, v->vm_end);
+		ret = shmem_zero_setup(v); /* pages come on fault */
 	if (ret == 0)
 		ret = vma_link(mm, v);
 	if (ret < 0) {
@@ -245,9 +260,7 @@ long do_mmap(struct mm_struct *mm, uintptr_t addr, size_t len, int prot, int fla
 	return start;
 }
 
-/* Split VMAs so that none straddles start or end. Returns 0 or -ENOMEM
- * (a split already made is harmless: the two halves are equal). */
-static int split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
+int vma_split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
 	struct vm_area_struct *v = vma_lookup(mm, start), *tail;
 	int ret;
@@ -271,7 +284,7 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 	/* A table fork shared and the range covers in part straddles an edge:
 	 * splitting the VMA there unshares it (vma_split()); whole ones are
 	 * just dropped, so the zaps below cannot fail. */
-	if ((ret = split_at_edges(mm, start, end)) < 0)
+	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);
@@ -313,8 +326,12 @@ static int mprotect_vma(struct mm_struct *mm, struct vm_area_struct *v, int prot
 	v->vm_flags = vf;
 	v->vm_page_prot = __pgprot(vm_get_page_prot(vf).bits | cache);
 	tlb_gather_init(&tlb, mm);
+	/* Under page_table_lock: a truncation may be clearing this VMA's
+	 * entries (it holds no mmap_lock). */
+	spin_lock(&mm->page_table_lock);
 	ret = pt_protect_gather(mm->pgd, v->vm_start, v->vm_end - v->vm_start, v->vm_page_prot,
 				&tlb);
+	spin_unlock(&mm->page_table_lock);
 	tlb_finish(&tlb); /* a CPU may hold the old, more permissive entries */
 	return ret;
 }
@@ -344,7 +361,7 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 		return -ENOMEM;
 	/* Tables fork shared: unshared before any VMA changes (-ENOMEM). */
 	if ((ret = mm_unshare_range(mm, start, end, false)) < 0 ||
-	    (ret = split_at_edges(mm, start, end)) < 0)
+	    (ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);

@@ -22,6 +22,7 @@
 #include <pagoda/rbtree.h>
 #include <pagoda/slab.h>
 #include <pagoda/uaccess.h>
+#include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 
 #define B 0x0000100000000000UL
@@ -170,6 +171,40 @@ MM_TEST(mmap_without_hint_avoids_a_mapping_across_mmap_base)
 	KEXPECT_EQ(t, mm->map_count, 2);
 }
 
+static int fake_mmap(struct file *f, struct vm_area_struct *vma) { return 0; }
+static const struct file_operations fake_fops = { .mmap = fake_mmap };
+
+/* As Linux: a file opened read-only maps shared for reading only (and
+ * mprotect cannot add writing), privately for anything; a file opened
+ * write-only does not map. A BAR or /dev/mem opened read-only relies on
+ * it. */
+MM_TEST(mmap_of_a_file_needs_a_matching_open_mode)
+{
+	struct file ro = { .f_op = &fake_fops, .flags = O_RDONLY, .refcount = 1 };
+	struct file wo = { .f_op = &fake_fops, .flags = O_WRONLY, .refcount = 1 };
+
+	KEXPECT_EQ(t, do_mmap(mm, B, P(1), RW, MAP_SHARED | MAP_FIXED, &ro, 0), -EACCES);
+	KEXPECT_EQ(t, do_mmap(mm, B, P(1), PROT_READ, MAP_SHARED | MAP_FIXED, &ro, 0), (long)B);
+	KEXPECT_EQ(t, do_mprotect(mm, B, P(1), RW), -EACCES);
+	KEXPECT_EQ(t, do_mmap(mm, B + P(2), P(1), RW, MAP_PRIVATE | MAP_FIXED, &ro, 0),
+		   (long)(B + P(2)));
+	KEXPECT_EQ(t, do_mmap(mm, B + P(4), P(1), PROT_READ, MAP_PRIVATE | MAP_FIXED, &wo, 0),
+		   -EACCES);
+	KEXPECT_EQ(t, do_munmap(mm, B, P(4)), 0);
+	KEXPECT_EQ(t, ro.refcount, 1); /* the VMAs' references went with them */
+}
+
+/* mremap's move looks for room with do_mmap_find_area(): a length no
+ * address space holds must find none (found by user/fuzz.c: with a length
+ * of 2^64 - 4096 the search wrapped around and returned an address). */
+MM_TEST(mmap_find_area_refuses_a_length_larger_than_user_space)
+{
+	KEXPECT_EQ(t, do_mmap_find_area(mm, USER_SPACE_END + P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, (size_t)-P(1)), -ENOMEM);
+	KEXPECT_EQ(t, do_mmap_find_area(mm, ~(size_t)0 & ~(P(1) - 1)), -ENOMEM);
+	KEXPECT_GT(t, do_mmap_find_area(mm, P(1)), 0);
+}
+
 MM_TEST(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages)
 {
 	uint64_t before;
@@ -249,31 +284,32 @@ MM_TEST(mmap_vma_allocation_failure_returns_enomem_and_leaves_nothing)
 	KEXPECT_EQ(t, map_anon(mm, B + P(2 * i), P(1), RW, MAP_FIXED_NOREPLACE), (long)(B + P(2 * i)));
 }
 
-/* Shared anonymous memory takes frames at mmap time (data pages, page
- * tables, the VMA): fail the k-th allocation for k = 0, 1, ... until the
- * mmap succeeds; every failure must be -ENOMEM and leave nothing. */
-MM_TEST(mmap_shared_oom_at_any_allocation_returns_enomem_and_leaves_nothing)
+/* Shared anonymous memory is a shmem object whose pages come on fault
+ * (mm/shmem.c): mmap itself takes no page. Its first touch, out of memory
+ * at each allocation in turn (the page, then each page table), must be
+ * VM_FAULT_OOM and leave no entry and no page, until it succeeds. */
+MM_TEST(mmap_shared_first_touch_oom_at_any_allocation_leaves_nothing)
 {
 	struct pt_lookup_result res;
+	vm_fault_t ret = VM_FAULT_OOM;
 	unsigned int k;
-	long r = -ENOMEM;
 
-	for (k = 0; k < 64; k++) {
+	KASSERT_EQ(t, do_mmap(mm, B, P(4), RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			      NULL, 0), (long)B);
+	KASSERT_EQ(t, pt_lookup(mm->pgd, B, &res), -ENOENT);
+	for (k = 0; k < 16; k++) {
 		uint64_t before = free_frames();
 		pmm_fail_after(k);
-		r = do_mmap(mm, B, P(4), RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, NULL, 0);
+		ret = handle_mm_fault(mm, B + P(1), FAULT_FLAG_WRITE);
 		pmm_fail_after(PMM_NO_FAIL);
-		if (r >= 0)
+		if (ret == VM_FAULT_OK)
 			break;
-		KASSERT_EQ(t, r, -ENOMEM);
-		KASSERT_EQ(t, mm->map_count, 0);
-		KASSERT_NULL(t, vma_lookup(mm, B));
-		for (unsigned int p = 0; p < 4; p++)
-			KASSERT_EQ(t, pt_lookup(mm->pgd, B + P(p), &res), -ENOENT);
+		KASSERT_EQ(t, ret, VM_FAULT_OOM);
+		KASSERT_EQ(t, pt_lookup(mm->pgd, B + P(1), &res), -ENOENT);
 		KASSERT_EQ(t, free_frames(), before);
 	}
-	KEXPECT_EQ(t, r, (long)B);
-	KEXPECT_GT(t, k, 0);
+	KEXPECT_EQ(t, ret, VM_FAULT_OK);
+	KEXPECT_GT(t, k, 1); /* the page, then the page tables */
 	KEXPECT_EQ(t, user_all(B, P(4), 0), 1);
 }
 
@@ -707,12 +743,14 @@ static const struct ktest_case mmap_cases[] = {
 	KTEST_CASE(mmap_hint_below_mmap_min_addr_is_raised_to_it),
 	KTEST_CASE(mmap_without_hint_places_top_down),
 	KTEST_CASE(mmap_without_hint_avoids_a_mapping_across_mmap_base),
+	KTEST_CASE(mmap_of_a_file_needs_a_matching_open_mode),
+	KTEST_CASE(mmap_find_area_refuses_a_length_larger_than_user_space),
 	KTEST_CASE(mmap_fixed_replaces_part_of_a_mapping_with_zero_pages),
 	KTEST_CASE(mmap_shared_anonymous_is_readable_and_writable),
 	KTEST_CASE(mmap_adjacent_compatible_mappings_merge_into_one_vma),
 	KTEST_CASE(mmap_adjacent_mappings_with_other_prot_stay_apart),
 	KTEST_CASE(mmap_vma_allocation_failure_returns_enomem_and_leaves_nothing),
-	KTEST_CASE(mmap_shared_oom_at_any_allocation_returns_enomem_and_leaves_nothing),
+	KTEST_CASE(mmap_shared_first_touch_oom_at_any_allocation_leaves_nothing),
 	KTEST_CASE(munmap_rejects_bad_arguments_with_linux_errno),
 	KTEST_CASE(munmap_middle_splits_mapping_in_two),
 	KTEST_CASE(munmap_across_several_mappings_and_holes_removes_all_of_it),

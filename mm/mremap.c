@@ -9,6 +9,7 @@
  * its contents as they were. */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
 #include <pagoda/pt_share.h>
@@ -68,16 +69,20 @@ static void move_commit(struct mm_struct *mm, uintptr_t old, size_t len,
 /* ---- moving a VMA ---- */
 
 /* Move vma (already split to exactly [vm_start, vm_end)) to a new VMA at
- * new of new_len >= its length. The part beyond the old length starts
- * empty, except for shared anonymous memory, which Pagoda populates at
- * once. Returns new, or -ENOMEM with vma, its pages and the destination
- * as they were. */
+ * new of new_len >= its length; the part beyond the old length starts
+ * empty (a shmem object's pages come on fault, and past the object's end
+ * there are none: SIGBUS, as on Linux). A file VMA moves under its
+ * mapping lock, so that a truncation never finds the pages at both places
+ * or at neither. Returns new, or -ENOMEM with vma, its pages and the
+ * destination as they were. */
 static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t new,
 		     size_t new_len)
 {
 	size_t old_len = vma->vm_end - vma->vm_start;
+	struct address_space *m = vma_mapping(vma);
 	struct vm_area_struct *nv = vma_dup(vma);
 	struct mmu_gather tlb;
+	long ret = new;
 
 	if (!nv)
 		return -ENOMEM;
@@ -94,29 +99,50 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 		vma_free(nv);
 		return -ENOMEM;
 	}
+	if (m)
+		mapping_lock(m);
 	tlb_gather_init(&tlb, mm);
 	nv->vm_start = new;
 	nv->vm_end = new + new_len;
 	if (pt_split_gather(mm->pgd, vma->vm_start, old_len, &tlb) < 0 ||
-	    move_map_dest(mm, vma->vm_start, new, old_len) < 0)
-		goto fail;
-	if (new_len > old_len && (nv->vm_flags & VM_SHARED) && !nv->vm_file &&
-	    mm_populate_shared(mm, nv, new + old_len, new + new_len) < 0) {
-		pt_unmap(mm->pgd, new, old_len, NULL, NULL);
-		goto fail;
+	    move_map_dest(mm, vma->vm_start, new, old_len) < 0) {
+		tlb_finish(&tlb);
+		ret = -ENOMEM;
+		goto out;
 	}
 	move_commit(mm, vma->vm_start, old_len, &tlb);
 	tlb_finish(&tlb);
 	vma_unlink(mm, vma);
-	vma_free(vma);
 	vma_link(mm, nv); /* cannot fail: the destination was checked free */
 	if (!nv->vm_ops && !(nv->vm_flags & VM_PFNMAP))
 		vma_merge_neighbours(mm, nv);
+	nv = vma; /* the old one is what goes now */
+out:
+	if (m)
+		mapping_unlock(m);
+	vma_free(nv); /* outside the lock: it may drop the file */
+	return ret;
+}
+
+/* mremap with old_len 0 (Linux's "duplicate"): a second mapping at new of
+ * new_len bytes of the shared object vma maps from addr on. Private
+ * mappings have no object to share: -EINVAL, as Linux since 4.17. */
+static long mremap_duplicate(struct mm_struct *mm, struct vm_area_struct *vma,
+			     uintptr_t addr, uintptr_t new, size_t new_len)
+{
+	struct vm_area_struct *nv;
+
+	if (!(vma->vm_flags & VM_MAYSHARE) || !vma->vm_file)
+		return -EINVAL;
+	if (!(nv = vma_dup(vma)))
+		return -ENOMEM;
+	nv->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	nv->vm_start = new;
+	nv->vm_end = new + new_len;
+	vma_link(mm, nv); /* the destination was checked free */
+	if (nv->vm_ops && nv->vm_ops->open)
+		nv->vm_ops->open(nv);
 	return new;
-fail:
-	tlb_finish(&tlb);
-	vma_free(nv);
-	return -ENOMEM;
 }
 
 /* Split so that vma covers exactly [start, end); returns that VMA, or NULL
@@ -139,6 +165,8 @@ static struct vm_area_struct *isolate(struct mm_struct *mm, struct vm_area_struc
 static long mremap_move(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 			size_t old_len, size_t new_len, uintptr_t new)
 {
+	if (!old_len)
+		return mremap_duplicate(mm, vma, addr, new, new_len);
 	if (!(vma = isolate(mm, vma, addr, addr + old_len)))
 		return -ENOMEM;
 	return move_vma(mm, vma, new, new_len);
@@ -157,9 +185,9 @@ static struct vm_area_struct *resize_check(struct mm_struct *mm, uintptr_t addr,
 	if (!vma)
 		return NULL;
 	/* old_len 0 asks for a second mapping of a shared object (Linux's
-	 * "duplicate"); Pagoda's shared anonymous memory is no object yet. */
+	 * "duplicate"): only a shared VMA has one. */
 	*err = -EINVAL;
-	if (!old_len)
+	if (!old_len && !(vma->vm_flags & VM_MAYSHARE))
 		return NULL;
 	*err = -EFAULT;
 	if (old_len > vma->vm_end - addr)
@@ -263,9 +291,6 @@ static long mremap_grow(struct mm_struct *mm, uintptr_t addr, size_t old_len, si
 		uintptr_t old_end = vma->vm_end;
 		size_t delta = new_len - old_len;
 
-		if ((vma->vm_flags & VM_SHARED) && !vma->vm_file &&
-		    mm_populate_shared(mm, vma, old_end, old_end + delta) < 0)
-			return -ENOMEM;
 		vma->vm_end = old_end + delta; /* the key, vm_start, is unchanged */
 		mm->total_vm += delta >> PAGE_SHIFT;
 		return addr;
@@ -339,16 +364,19 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 		return err;
 	covered = start;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = vma_next(mm, v)) {
-		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO)))
-			return -EINVAL; /* device memory has no pages to drop */
+		if (drops && (v->vm_flags & (VM_PFNMAP | VM_IO | VM_LOCKED)))
+			return -EINVAL; /* device memory has no pages to drop; locked stays */
+		if (advice == MADV_FREE && v->vm_file)
+			return -EINVAL; /* only anonymous memory can be freed lazily */
 		hole |= v->vm_start > covered;
 		if ((advice == MADV_HUGEPAGE || advice == MADV_NOHUGEPAGE) &&
 		    (err = thp_madvise(mm, &v, MAX(start, v->vm_start), MIN(end, v->vm_end),
 				       advice)) < 0)
 			return err;
-		/* Private anonymous pages read back as zeroes; shared ones keep
-		 * their contents, as shmem does in Linux. */
-		if (drops && !(v->vm_flags & VM_SHARED))
+		/* The entries go: private anonymous pages read back as zeroes;
+		 * a file's or a shmem object's come back from its page cache
+		 * (a private copy is lost: the file shows through again). */
+		if (drops)
 			mm_zap_range(mm, MAX(start, v->vm_start), MIN(end, v->vm_end));
 		covered = v->vm_end;
 	}

@@ -212,8 +212,12 @@ static void rss_counts_anon_shared_and_tables(struct ktest *t, struct mm_struct 
 	for (unsigned int i = 0; i < 5; i++)
 		KEXPECT_EQ(t, handle_mm_fault(mm, BASE + i * P, FAULT_FLAG_WRITE), VM_FAULT_OK);
 	mm_rss_count(mm, &rss);
+	KEXPECT_EQ(t, rss.shmem, 0); /* shared memory comes on fault */
+	for (unsigned int i = 16; i < 19; i++)
+		KEXPECT_EQ(t, handle_mm_fault(mm, BASE + i * P, 0), VM_FAULT_OK);
+	mm_rss_count(mm, &rss);
 	KEXPECT_EQ(t, rss.anon, 5);
-	KEXPECT_EQ(t, rss.shmem, 3); /* populated at mmap */
+	KEXPECT_EQ(t, rss.shmem, 3);
 	KEXPECT_EQ(t, rss.file, 0);
 	KEXPECT_EQ(t, rss.pgtables, 3); /* PDPT, PD, PT below the PML4 */
 	KEXPECT_EQ(t, do_munmap(mm, BASE, 2 * P), 0);

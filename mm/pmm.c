@@ -160,6 +160,7 @@ static void pcp_refill_locked(struct pcp_list *pcp, enum zone_type zt)
 		struct page *p = zone_take_locked(z, 0);
 		if (!p)
 			break;
+		p->flags = PG_pcp;
 		list_add_tail(&p->lru, &pcp->frames);
 		pcp->count++;
 	}
@@ -176,6 +177,7 @@ static void pcp_trim_locked(struct pcp_list *pcp, enum zone_type zt, unsigned in
 		struct page *p = list_first_entry(&pcp->frames, struct page, lru);
 		list_del(&p->lru);
 		pcp->count--;
+		p->flags = 0;
 		buddy_free_locked(page_to_pfn(p), 0);
 	}
 	spin_unlock_irqrestore(&z->lock, flags);
@@ -194,6 +196,7 @@ static struct page *pcp_take(enum zone_type zt)
 		p = list_first_entry(&pcp->frames, struct page, lru);
 		list_del(&p->lru);
 		pcp->count--;
+		p->flags = 0;
 	}
 	spin_unlock_irqrestore(&pcp->lock, flags);
 	return p;
@@ -290,6 +293,7 @@ static void release_block(struct page *p, pfn_t pfn, unsigned int order)
 	if (order == 0) {
 		struct pcp_list *pcp = &this_cpu()->pcp[zt];
 		flags = spin_lock_irqsave(&pcp->lock);
+		p->flags = PG_pcp;
 		list_add(&p->lru, &pcp->frames);
 		if (++pcp->count > PCP_HIGH)
 			pcp_trim_locked(pcp, zt, PCP_BATCH);
@@ -400,8 +404,10 @@ static void free_range(pfn_t start, pfn_t end)
 		struct page *p = pfn_to_page(start);
 		if (p) {
 			struct zone *z = &zones[pfn_zone(start)];
-			for (pfn_t i = 0; i < (1ULL << order); i++)
+			for (pfn_t i = 0; i < (1ULL << order); i++) {
 				p[i].zone = pfn_zone(start);
+				p[i].flags = 0; /* no longer PG_reserved */
+			}
 			z->managed_pages += 1ULL << order;
 			spin_lock(&z->lock);
 			buddy_free_locked(start, order);

@@ -14,6 +14,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/remap.h>
 #include <pagoda/slab.h>
+#include <pagoda/vfs.h>
 #include <pagoda/vma.h>
 
 #define GiB (1UL << 30)
@@ -378,7 +379,8 @@ static const struct file_operations fake_bar_fops = { .mmap = fake_bar_mmap };
 static void remap_through_driver_mmap_and_vm_iomap_memory(struct ktest *t)
 {
 	/* The test holds one reference; each VMA takes its own. */
-	struct file f = { .f_op = &fake_bar_fops, .name = "fakebar", .refcount = 1 };
+	struct file f = { .f_op = &fake_bar_fops, .name = "fakebar", .refcount = 1,
+			  .flags = O_RDWR }; /* a shared writable map needs a writer */
 	struct mm_struct *mm = test_mm(t);
 	long addr;
 	phys_addr_t pa = 0;

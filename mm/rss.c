@@ -3,6 +3,7 @@
  * victim, and by /proc/PID/status and statm. */
 #include <pagoda/mm.h>
 #include <pagoda/page.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/rss.h>
 #include <pagoda/vma.h>
 
@@ -20,6 +21,10 @@ static void count_leaf(pte_t pte, uintptr_t va, unsigned int level, void *arg)
 
 static uint64_t *vma_counter(const struct vm_area_struct *v, struct mm_rss *rss)
 {
+	const struct address_space *m = vma_mapping(v);
+
+	if (m && (m->flags & AS_SHMEM))
+		return &rss->shmem; /* shared anonymous memory, memfd, /dev/shm */
 	if (v->vm_file)
 		return &rss->file;
 	return (v->vm_flags & VM_SHARED) ? &rss->shmem : &rss->anon;

@@ -417,6 +417,22 @@ size_t ksize(const void *p)
 	return size;
 }
 
+int kmalloc_slab_free_objects(const struct page *page)
+{
+	const struct kmem_cache *c;
+	const void *o = page->freelist;
+	unsigned int n = 0;
+
+	if (!(page->flags & PG_slab) || page->order >= NR_KMALLOC_CLASSES)
+		return -1;
+	c = &kmalloc_caches[page->order];
+	for (; o; o = obj_next(o)) {
+		if (!slab_obj_valid(c, page, o) || ++n > c->nr_objs)
+			return -1;
+	}
+	return (int)n;
+}
+
 unsigned int kmalloc_get_stats(struct kmalloc_stats *out, unsigned int max)
 {
 	for (unsigned int i = 0; i < max && i < NR_KMALLOC_CLASSES; i++) {

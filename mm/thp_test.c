@@ -266,9 +266,11 @@ THP_CASE(thp_misaligned_small_or_read_faulted_ranges_fall_back)
 	KEXPECT_EQ(t, peek(mm, FAR + HP + 3 * P), 0);
 	KASSERT_EQ(t, poke(mm, FAR + HP, 1), 0);
 	KEXPECT_EQ(t, level_of(mm, FAR + HP), 0);
-	/* Shared anonymous memory has its 4 KiB pages from mmap. */
+	/* Shared anonymous memory is a shmem file: 4 KiB pages of its page
+	 * cache, faulted in one at a time. */
 	KASSERT_EQ(t, do_mmap(mm, FAR + 4 * HP, HP, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
 			      NULL, 0), (long)(FAR + 4 * HP));
+	KASSERT_EQ(t, poke(mm, FAR + 4 * HP, 1), 0);
 	KEXPECT_EQ(t, level_of(mm, FAR + 4 * HP), 0);
 }
 

@@ -162,6 +162,33 @@ MM_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page)
 	KEXPECT_EQ(t, r.ret, -EFAULT);
 }
 
+/* Several pages below the ceiling: the batch's range must grow with each
+ * page the walker adds, or only the first page is flushed. A page after
+ * them stays mapped, so no table is freed (whose flush would hide it). */
+MM_CASE(tlb_munmap_of_several_pages_reaches_the_last_one)
+{
+	int b = other_cpu();
+	const unsigned int pages = 4;
+	uintptr_t last = VA + (pages - 1) * PAGE_SIZE;
+	uint64_t v = VALUE_A;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_EQ(t, do_mmap(mm, VA, (pages + 1) * PAGE_SIZE, RW,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)VA);
+	for (unsigned int i = 0; i <= pages; i++)
+		KASSERT_EQ(t, copy_to_user((void *)(VA + i * PAGE_SIZE), &v, sizeof(v)), 0);
+	r = remote_at(b, mm, last, false, 0);
+	KASSERT_EQ(t, r.ret, 0);
+	KASSERT_EQ(t, r.value, VALUE_A);
+	KASSERT_EQ(t, do_munmap(mm, VA, pages * PAGE_SIZE), 0);
+	r = remote_at(b, NULL, last, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT);
+}
+
 MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
 {
 	int b = other_cpu();
@@ -305,6 +332,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page),
 	KTEST_CASE(tlb_munmap_flushes_the_cpu_that_unmapped),
 	KTEST_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page),
+	KTEST_CASE(tlb_munmap_of_several_pages_reaches_the_last_one),
 	KTEST_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote),
 	KTEST_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame),
 	KTEST_CASE(tlb_fork_write_protects_the_parent_on_every_cpu),

@@ -4,6 +4,7 @@
  * same VMAs; every change goes through vma_link()/vma_unlink(). */
 #include <pagoda/errno.h>
 #include <pagoda/pt_share.h>
+#include <pagoda/pagemap.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/thp.h>
@@ -14,8 +15,10 @@ struct vm_area_struct *vma_alloc(void)
 {
 	struct vm_area_struct *vma = kzalloc(sizeof(*vma), GFP_KERNEL);
 
-	if (vma)
+	if (vma) {
 		list_init(&vma->vm_list);
+		list_init(&vma->vm_rmap);
+	}
 	return vma;
 }
 
@@ -35,6 +38,7 @@ struct vm_area_struct *vma_dup(const struct vm_area_struct *vma)
 		return NULL;
 	*c = *vma;
 	list_init(&c->vm_list);
+	list_init(&c->vm_rmap);
 	if (c->vm_file)
 		file_get(c->vm_file);
 	return c;
@@ -120,11 +124,13 @@ int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma->vm_mm = mm;
 	mm->map_count++;
 	mm->total_vm += vma_pages(vma);
+	rmap_add(vma);
 	return 0;
 }
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
+	rmap_del(vma);
 	rb_erase(&vma->vm_rb, &mm->vma_tree);
 	list_del(&vma->vm_list);
 	if (mm->vma_cache == vma)
@@ -136,6 +142,7 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 	      struct vm_area_struct **tail)
 {
+	struct address_space *m = vma_mapping(vma);
 	struct vm_area_struct *t;
 
 	if (addr <= vma->vm_start || addr >= vma->vm_end || !IS_ALIGNED(addr, PAGE_SIZE))
@@ -149,12 +156,18 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 	t = vma_dup(vma);
 	if (!t)
 		return -ENOMEM;
+	/* Truncation must never see the file's pages between the halves
+	 * (vma shrunk, the tail not yet on i_mmap): it holds this lock. */
+	if (m)
+		mapping_lock(m);
 	t->vm_start = addr;
 	t->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	/* Shrinking keeps vma's key (vm_start), so the tree stays ordered. */
 	mm->total_vm -= (vma->vm_end - addr) >> PAGE_SHIFT;
 	vma->vm_end = addr;
 	vma_link(mm, t); /* cannot fail: [addr, old end) is free now */
+	if (m)
+		mapping_unlock(m);
 	if (t->vm_ops && t->vm_ops->open)
 		t->vm_ops->open(t);
 	*tail = t;

@@ -80,7 +80,9 @@ p, l = load("pagoda", "pagoda-shareoff"), load("linux")
 ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
                    "fork_exit_wait_64MiB_share_off", "fork_exit_wait_64MiB_4KiB",
                    "fork_exit_wait_64MiB_4KiB_share_off",
-                   "mmap_munmap_4KiB", "fault_among_10000_vmas", "bar_1GiB_map_touch_unmap"]
+                   "mmap_munmap_4KiB", "fault_among_10000_vmas", "file_shared_read_fault",
+                   "file_private_first_write", "fork_execve_wait_dynamic_dash",
+                   "fork_execve_wait_static", "bar_1GiB_map_touch_unmap"]
        if o in p or o in l]
 rows = []
 for o in ops:

@@ -82,7 +82,7 @@ def check_quadrants(ppm):
 def run(iso, out, name, firmware, bar_size):
     log, host_log = f"{out}/{name}.log", f"{out}/{name}-host.log"
     sock, ppm = f"{out}/{name}.sock", f"{out}/{name}.ppm"
-    shm = f"/dev/shm/pagoda-{name}.img"
+    shm = f"/dev/shm/pagoda-{os.getpid()}-{name}.img"  # clones may test at once
     for path in (log, host_log, sock, ppm, shm):
         if os.path.exists(path):
             os.remove(path)

@@ -31,6 +31,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "build", "grade")
 MEMMAP = r"memmap=64M\$0x180000000"  # the reservation devmem and pmm test
 PANIC_END = "---[ end Kernel panic ]---"
+NO_INIT = "with no init to run"  # kernel/main.c, when init cannot start
 SOURCE_DIRS = ("kernel", "mm", "drivers", "arch", "fs", "lib", "boot")
 
 SUBTEST = re.compile(r"^    # Subtest: (\S+)$")
@@ -98,6 +99,13 @@ def boot(lab, iso, log, shm):
         text = _read(log)
         if PANIC_END in text:
             how = "kernel panic"
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            break
+        if NO_INIT in text:
+            # Nothing more will run (a student's mmap lab before its fault
+            # handler works: no program can be mapped): stop waiting.
+            how = "no init could start"
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait()
             break

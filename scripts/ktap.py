@@ -6,8 +6,9 @@ usage: ktap.py [--expect-exit N] LOG [LOG ...]
 For each log, count the test cases (the indented "ok"/"not ok" lines of
 each suite) and fail the boot on any "not ok", a suite whose plan does not
 match its cases, a missing top-level plan or totals line (the boot died or
-timed out), a kernel panic, or a lock-order inversion the kernel's checker
-reported. Prints one line per boot, the failed cases,
+timed out), a kernel panic, a lock-order inversion the kernel's checker
+reported, or a report of the undefined-behaviour sanitizer (make test
+UBSAN=1). Prints one line per boot, the failed cases,
 and at the end the totals over all boots as "N passed, N failed".
 """
 import re
@@ -58,6 +59,8 @@ def check(path):
             continue
         if "Kernel panic" in line:
             problems.append("kernel panic: " + line.strip())
+        if line.startswith("UBSAN: "):
+            problems.append("undefined behaviour: " + line[7:].strip())
         if "lockdep: lock order inversion" in line:
             problems.append("lock order inversion: " + line.strip())
     close_suite()

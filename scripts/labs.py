@@ -143,7 +143,24 @@ LABS = {
         smp=2,
         timeout=60,
     ),
+    "mmap": Lab(
+        name="mmap",
+        title="mmap of files: the page-cache fault and truncation's reverse map",
+        files=["mm/filemap.c", "mm/rmap.c"],
+        ktest={"filemap": "*", "rmap": "*", "shmem": "*",
+               "exec": ["exec_ten_processes_share_the_text_frames",
+                        "exec_pt_interp_starts_the_dynamic_linker_with_its_base_in_auxv"]},
+        user={"mmaptest": "*", "filemaptest": "*"},
+        points={
+            "filemap_shared_store_is_the_file_data_at_once": 3,
+            "filemap_private_read_shares_the_page_and_write_copies_it": 3,
+            "filemap_fault_past_the_end_is_sigbus_and_the_tail_reads_zeros": 2,
+            "filemap_fault_failing_at_any_allocation_leaves_no_page_and_no_entry": 2,
+            "rmap_truncate_unmaps_the_pages_past_the_end_from_every_process": 3,
+            "rmap_fork_puts_the_child_on_the_list_and_truncation_reaches_it": 2,
+            "shmem_fork_shares_pages_not_touched_before_it": 2,
+            "exec_ten_processes_share_the_text_frames": 2,
+            "truncate_under_a_mapping_gives_sigbus_past_the_new_end": 3,
+        },
+    ),
 }
-
-# Labs that come with later issues (docs/course.md): mmap (mmap of files,
-# with file-backed memory).

@@ -8,7 +8,8 @@
 # package (default: the newest of that version apt knows),
 # TEST_TIMEOUT=seconds (default 300), LINUX_SMP=CPUs (default 4: the
 # threaded suites race threads on several CPUs, as make test's -smp 4
-# boots do).
+# boots do), FUZZ_CALLS=calls of user/fuzz.c to run after the test
+# programs (default 20000).
 #
 # The kernel package is downloaded once (apt-get download, no install)
 # and unpacked under build/linux/. The initramfs is build/initramfs-linux
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 out=build/linux
 mkdir -p "$out"
 TIMEOUT=${TEST_TIMEOUT:-300}
+FUZZ_CALLS=${FUZZ_CALLS:-20000} # after the test programs, as make test does
 SMP=${LINUX_SMP:-4}
 log=$out/serial.log
 
@@ -40,7 +42,7 @@ rc=0
 timeout --foreground -k 5 "$TIMEOUT" \
 	qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp "$SMP" -m 1G \
 	-kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
-	-append 'console=ttyS0 quiet panic=-1 no5lvl rdinit=/init' \
+	-append "console=ttyS0 quiet panic=-1 no5lvl rdinit=/init -- --fuzz --seed 1 --threads 4 --calls $FUZZ_CALLS" \
 	-display none -serial file:"$log" -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null || rc=$?
 case $rc in

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make a hybrid BIOS+UEFI ISO from build/kernel.elf and iso/grub.cfg.
 # usage: scripts/mkiso.sh OUT.iso "extra kernel command line" [initramfs]
+# Environment: KERNEL=path of the kernel (default build/kernel.elf).
 # GFXPAYLOAD=text in the environment makes GRUB hand over an EGA text
 # framebuffer tag (80x25 at 0xb8000) instead of the 1024x768 graphics mode.
 set -euo pipefail
@@ -10,7 +11,7 @@ initrd=${3:-}
 root=$(mktemp -d "${out%.iso}.root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/boot/grub"
-cp build/kernel.elf "$root/boot/kernel.elf"
+cp "${KERNEL:-build/kernel.elf}" "$root/boot/kernel.elf"
 # sed replacement: escape \, & and the delimiter; keep "\$" for GRUB.
 esc=$(printf '%s' "$cmdline" | sed -e 's/[\\&|]/\\&/g')
 sed -e "s|@CMDLINE@|$esc|" iso/grub.cfg > "$root/boot/grub/grub.cfg"

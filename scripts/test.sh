@@ -21,7 +21,10 @@ cd "$(dirname "$0")/.."
 
 set_wanted=${1:-test}
 case $set_wanted in test|machines) ;; *) echo "usage: $0 [test|machines]" >&2; exit 2 ;; esac
-out=build/test
+# B: the build directory (make test UBSAN=1 uses build/ubsan).
+B=${B:-build}
+export KERNEL=$B/kernel.elf
+out=$B/test
 mkdir -p "$out"
 TIMEOUT=${TEST_TIMEOUT:-180}
 JOBS=${TEST_JOBS:-2}
@@ -30,6 +33,19 @@ MACHINES=${TEST_MACHINES:-scripts/machines.txt}
 # memmap= reserves 64 MiB at 6 GiB, as a student would for /dev/mem: the
 # tests check that it is never handed out. (GRUB needs the $ escaped.)
 CMDLINE=${TEST_CMDLINE-'memmap=64M\$0x180000000'}
+
+# name          firmware RAM   ISO: "test" (self-tests, then /sbin/init
+#                              running the user suites), "busybox" or
+#                              "fuzz" (user/fuzz.c, then the invariants)
+boots=(
+	"bios-8G       bios 8G    test"
+	"uefi-8G       uefi 8G    test"
+	"bios-64G      bios 64G   test"
+	"bios-3G       bios 3G    test"
+	"bios-128M     bios 128M  test"
+	"bios-busybox  bios 1G    busybox"
+	"bios-fuzz     bios 1G    fuzz"
+)
 [[ -n ${TEST_BOOTS:-} ]] && read -r -a only <<<"$TEST_BOOTS"
 selected() { [[ -z ${TEST_BOOTS:-} || " ${only[*]} " == *" $1 "* ]]; }
 
@@ -44,16 +60,27 @@ while read -r name mset fw mem image opts; do
 done <"$MACHINES"
 
 # The ISOs: "test" and "text" differ only in GRUB's gfxpayload; "busybox"
-# runs Debian's busybox-static as init with a shell script of checks.
+# runs Debian's busybox-static as init with a shell script of checks;
+# "dynamic" runs Debian's dash (dynamically linked) as init with a script
+# of dynamic programs (user/dynamic-checks.sh).
 BUSYBOX_CMDLINE="ktest=off init=/bin/busybox -- sh /bin/busybox-checks.sh"
-scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" build/initramfs.cpio || exit 1
-GFXPAYLOAD=text scripts/mkiso.sh "$out/pagoda-text.iso" "$CMDLINE" build/initramfs.cpio || exit 1
-scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-test.iso" "$CMDLINE" "$B/initramfs.cpio" || exit 1
+GFXPAYLOAD=text scripts/mkiso.sh "$out/pagoda-text.iso" "$CMDLINE" "$B/initramfs.cpio" || exit 1
+scripts/mkiso.sh "$out/pagoda-busybox.iso" "$BUSYBOX_CMDLINE" "$B/initramfs.cpio" || exit 1
+DYNAMIC_CMDLINE="ktest=off init=/bin/dash -- /bin/dynamic-checks.sh"
+scripts/mkiso.sh "$out/pagoda-dynamic.iso" "$DYNAMIC_CMDLINE" "$B/initramfs.cpio" || exit 1
 # Device memory proven from the host (scripts/devices.py): /bin/devcheck
 # as init after the kernel suites, with an ivshmem device (whose cases
 # the other boots skip) and the memmap= reservation.
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
-scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" build/initramfs.cpio || exit 1
+scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" "$B/initramfs.cpio" || exit 1
+# A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones), then
+# the invariant check: no kernel suites, no test programs. 16 MiB of RAM
+# kept from the kernel at 512 MiB is the one /dev/mem window it may write.
+FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-8000}
+FUZZ_CMDLINE="memmap=16M\\\$0x20000000 ktest=off -- --no-tests --fuzz --seed $FUZZ_SEED --threads 4"
+FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --devmem-rw 0x20000000:0x1000000"
+scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" "$B/initramfs.cpio" || exit 1
 
 # The seconds a boot may take: TIMEOUT, scaled up for more than four CPUs
 # (TCG runs every vCPU on the host's cores: 8 CPUs on 2 cores need about
@@ -102,6 +129,7 @@ for log in "${logs[@]}"; do
 	case $rc in
 	1) ;;
 	3) echo "$log: the kernel reported failures" ;;
+	5) echo "$log: kernel panic"; status=1 ;;
 	124|137) echo "$log: timed out after $(cat "${log%.log}.timeout")s"; status=1 ;;
 	*) echo "$log: QEMU exited with status $rc (triple fault or no verdict; see ${log%.log}.qemu)"; status=1 ;;
 	esac

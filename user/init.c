@@ -1,17 +1,26 @@
 /* /sbin/init for make test (and /init for scripts/linux-test.sh): mount
  * what Linux's user space expects, run every test program in /bin (the
  * files whose names end in "test", in name order), forward their KTAP,
- * print the totals, power off.
+ * then the kernel's invariant check, print the totals, power off.
+ *
+ *   init [--no-tests] [--fuzz ARGS...]
+ *
+ * --no-tests skips the test programs; --fuzz runs /bin/fuzz with the
+ * words after it, after the test programs and before the invariant check
+ * (make test's fuzz boot, make fuzz).
  *
  * The output is one KTAP document: a top-level plan with one line per
  * program. Each program prints its own subtest block; init reads it
  * through a pipe, counts its cases, and adds the program's result line
  * ("ok N memtest"), which is "not ok" if any case failed or the program
- * did not exit with status 0 (a crash, a signal).
+ * did not exit with status 0 (a crash, a signal). The invariant check is
+ * /proc/pagoda/invariants, a KTAP suite the kernel writes when the file
+ * is opened; where it does not exist (Linux) the suite is skipped.
  *
- * Arguments name the programs to run instead, in that order: "init --
- * memtest devcheck" (kernel command line init=/sbin/init -- memtest
- * devcheck) runs /bin/memtest, then /bin/devcheck; make grade uses this. */
+ * Other words name the programs to run instead of every test, in that
+ * order: "init -- memtest devcheck" (kernel command line init=/sbin/init
+ * -- memtest devcheck) runs /bin/memtest, then /bin/devcheck; make grade
+ * uses this. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +39,8 @@
 #define MAX_PROGS 32
 #define TEST_DIR "/bin"
 #define TEST_TIMEOUT 120 /* seconds a program may run before SIGALRM ends it */
+#define FUZZ "/bin/fuzz"
+#define INVARIANTS "/proc/pagoda/invariants"
 
 struct counts {
 	int pass, fail, skip;
@@ -83,6 +94,10 @@ static void mount_filesystems(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	/* shm_open(3)'s directory: a tmpfs, as a Linux distribution mounts
+	 * it (Pagoda makes it at boot). */
+	mkdir("/dev/shm", 01777);
+	mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, NULL);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -132,11 +147,40 @@ static void count_line(const char *line, struct counts *c)
 		c->fail++;
 }
 
+/* Lines being forwarded. main() touches all of it first, so that init's
+ * memory does not grow while a program runs: /bin/fuzz counts every frame
+ * of the machine around its children. */
+static char buf[8192];
+
+/* The same for init's stack (64 KiB of it, far more than it ever uses)
+ * and for every page of its program, which Pagoda pages in on first use:
+ * read each readable private mapping /proc/self/maps lists. */
+static void __attribute__((noinline)) touch_memory(void)
+{
+	volatile char pad[64 * 1024];
+	static char maps[8192];
+	int fd, n = 0, got;
+
+	for (size_t i = 0; i < sizeof(pad); i += 4096)
+		pad[i] = 0;
+	if ((fd = open("/proc/self/maps", O_RDONLY)) < 0)
+		return;
+	while ((got = read(fd, maps + n, sizeof(maps) - 1 - n)) > 0)
+		n += got;
+	close(fd);
+	maps[n] = 0;
+	for (char *p = maps, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		unsigned long start = strtoul(p, &p, 16), end = strtoul(p + 1, &p, 16);
+		if (p[1] == 'r' && p[4] == 'p' && !strstr(p, "[v") && p < nl)
+			for (unsigned long a = start; a < end; a += 4096)
+				(void)*(volatile char *)a;
+	}
+}
+
 /* Copy the program's output from fd to our stdout line by line, counting
  * its cases, until end of file. */
 static void forward(int fd, struct counts *c)
 {
-	static char buf[8192];
 	size_t len = 0;
 	ssize_t n;
 
@@ -170,11 +214,11 @@ static void forward(int fd, struct counts *c)
 	}
 }
 
-/* Run one program with its stdout on a pipe; returns its wait status or
- * -1 if it could not be started. */
-static int run_program(const char *path, struct counts *c)
+/* Run one program (argv[0] is its path) with its stdout on a pipe;
+ * returns its wait status or -1 if it could not be started. */
+static int run_program(char *const argv[], struct counts *c)
 {
-	char *const argv[] = { (char *)path, NULL };
+	const char *path = argv[0];
 	char *const envp[] = { "PATH=/bin:/sbin", "HOME=/", "TERM=linux", NULL };
 	int fds[2], status;
 	pid_t pid;
@@ -192,7 +236,8 @@ static int run_program(const char *path, struct counts *c)
 	if (pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]), close(fds[1]);
-		alarm(TEST_TIMEOUT);
+		if (!strstr(path, "fuzz"))
+			alarm(TEST_TIMEOUT); /* the fuzzer's budget is its own */
 		execve(path, argv, envp);
 		out("# init: execve %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -203,6 +248,10 @@ static int run_program(const char *path, struct counts *c)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	/* Reap the orphans the program left (reparented to us): as any init
+	 * does, so that no zombie keeps its kernel stack. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	return status;
 }
 
@@ -222,13 +271,44 @@ static void report(int n, const char *path, int status, const struct counts *c)
 	out("%s %d %s\n", status == 0 && !c->fail ? "ok" : "not ok", n, name);
 }
 
-/* The programs named on the command line, as paths in TEST_DIR. */
+/* The kernel's invariant check: forward /proc/pagoda/invariants as a
+ * suite of its own. Returns 0, or -1 when the file does not exist. */
+static int run_invariants(struct counts *c)
+{
+	int fd = open(INVARIANTS, O_RDONLY);
+
+	if (fd < 0) {
+		out("    KTAP version 1\n    # Subtest: invariants\n    1..1\n");
+		out("    ok 1 kernel_invariants_hold # SKIP no " INVARIANTS " (not Pagoda)\n");
+		out("# invariants: pass:0 fail:0 skip:1 total:1\n");
+		c->skip++;
+		return 0;
+	}
+	forward(fd, c);
+	close(fd);
+	return 0;
+}
+
+static void add(struct counts *total, const struct counts *c)
+{
+	total->pass += c->pass;
+	total->fail += c->fail;
+	total->skip += c->skip;
+}
+
+/* The programs named on the command line (the words before any
+ * --fuzz that are not options), as paths in TEST_DIR. */
 static int named_programs(char *progs[], int max, int argc, char **argv)
 {
 	int n = 0;
 
 	for (int i = 1; i < argc && n < max; i++) {
 		char path[300];
+
+		if (strcmp(argv[i], "--fuzz") == 0)
+			break;
+		if (argv[i][0] == '-')
+			continue;
 		snprintf(path, sizeof(path), TEST_DIR "/%s", argv[i]);
 		progs[n++] = strdup(path);
 	}
@@ -238,29 +318,53 @@ static int named_programs(char *progs[], int max, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	char *progs[MAX_PROGS];
-	struct counts total = { 0 };
-	int nr, failed_progs = 0;
+	char **fuzz_argv = NULL;
+	struct counts total = { 0 }, c = { 0 };
+	int nr, n, failed_progs = 0, status;
+	bool tests = true;
 
+	nr = named_programs(progs, MAX_PROGS, argc, argv); /* before --fuzz's word changes */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-tests") == 0) {
+			tests = false;
+		} else if (strcmp(argv[i], "--fuzz") == 0) {
+			fuzz_argv = &argv[i]; /* argv[i] becomes the program's path */
+			fuzz_argv[0] = FUZZ;
+			break;
+		}
+	}
+	memset(buf, 0, sizeof(buf));
 	mount_filesystems();
+	touch_memory();
 	setup_console();
-	if (argc > 1)
-		nr = named_programs(progs, MAX_PROGS, argc, argv);
-	else
+	if (nr == 0 && tests)
 		nr = find_programs(progs, MAX_PROGS);
+	n = nr + (fuzz_argv != NULL) + 1;
 	out("KTAP version 1\n");
-	out("1..%d\n", nr);
+	out("1..%d\n", n);
 	for (int i = 0; i < nr; i++) {
-		struct counts c = { 0 };
-		int status = run_program(progs[i], &c);
+		char *const prog_argv[] = { progs[i], NULL };
+		c = (struct counts){ 0 };
+		status = run_program(prog_argv, &c);
 		report(i + 1, progs[i], status, &c);
 		failed_progs += status != 0 || c.fail;
-		total.pass += c.pass;
-		total.fail += c.fail;
-		total.skip += c.skip;
+		add(&total, &c);
 	}
+	if (fuzz_argv) {
+		c = (struct counts){ 0 };
+		status = run_program(fuzz_argv, &c);
+		report(++nr, FUZZ, status, &c);
+		failed_progs += status != 0 || c.fail;
+		add(&total, &c);
+	}
+	c = (struct counts){ 0 };
+	status = run_invariants(&c);
+	report(++nr, "invariants", status, &c);
+	failed_progs += status != 0 || c.fail;
+	add(&total, &c);
 	out("# Totals: pass:%d fail:%d skip:%d total:%d\n", total.pass, total.fail, total.skip,
 	    total.pass + total.fail + total.skip);
-	out("# init: %d of %d test programs passed; powering off\n", nr - failed_progs, nr);
+	out("# init: %d of %d test programs passed; powering off\n", n - failed_progs, n);
 	sync();
 	reboot(RB_POWER_OFF);
 	/* Still here: reboot failed. pid 1 must not exit (Linux panics). */

@@ -190,6 +190,81 @@ static void bench_fork_exit_wait(const char *name, int huge, const char *suffix)
 	munmap(p, TOUCH_SIZE);
 }
 
+/* A 64 MiB file in /tmp (the page cache on both kernels), mapped shared
+ * and read a byte per page: the read fault of a file mapping. Then mapped
+ * privately and written a byte per page: each first write copies the
+ * page. */
+#define FILE_PATH "/tmp/membench-file"
+
+static int make_bench_file(void)
+{
+	int fd = open(FILE_PATH, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	char *chunk = map_anon(MiB);
+
+	memset(chunk, 0x5a, MiB);
+	for (size_t off = 0; fd >= 0 && off < TOUCH_SIZE; off += MiB)
+		if (write(fd, chunk, MiB) != (ssize_t)MiB) {
+			close(fd);
+			fd = -1;
+		}
+	munmap(chunk, MiB);
+	return fd;
+}
+
+static void bench_file_faults(void)
+{
+	int fd = make_bench_file();
+	volatile char *p;
+	double t0;
+	long sum = 0;
+
+	if (fd < 0) {
+		perror("membench: bench file");
+		return;
+	}
+	p = mmap(NULL, TOUCH_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	t0 = now_ns();
+	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
+		sum += p[off];
+	report("file_shared_read_fault", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
+	munmap((void *)p, TOUCH_SIZE);
+	p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	t0 = now_ns();
+	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
+		p[off] = 1;
+	report("file_private_first_write", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
+	munmap((void *)p, TOUCH_SIZE);
+	close(fd);
+	unlink(FILE_PATH);
+	if (sum != 0x5aL * (TOUCH_SIZE / PAGE))
+		printf("membench: # file_shared_read_fault read the wrong bytes\n");
+}
+
+/* fork, execve of a program that exits at once, wait: dash -c true
+ * (Debian's, dynamically linked: its dynamic linker maps libc) and this
+ * program itself, static, told to exit. */
+static void bench_spawn(const char *name, char *const argv[])
+{
+	const int rounds = 20;
+	char *const envp[] = { NULL };
+	double t0 = now_ns();
+
+	for (int i = 0; i < rounds; i++) {
+		int st = 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			printf("membench: # %s: %s did not run (status 0x%x)\n", name, argv[0], st);
+			return;
+		}
+	}
+	report(name, (now_ns() - t0) / rounds);
+}
+
 static void bench_mmap_munmap(void)
 {
 	const int rounds = 20000;
@@ -301,6 +376,11 @@ static void bench_bar(void)
 int main(int argc, char **argv)
 {
 	struct timespec boot;
+	char *dash[] = { "/bin/dash", "-c", "true", NULL };
+	char *self[] = { "/bin/membench", "--exit", NULL };
+
+	if (argc > 1 && !strcmp(argv[1], "--exit"))
+		return 0; /* bench_spawn's static program */
 
 	/* First thing: how long the kernel took to get here (both kernels
 	 * count CLOCK_BOOTTIME from their own start, not from power-on). */
@@ -324,6 +404,9 @@ int main(int argc, char **argv)
 	bench_fork_exit_wait("fork_exit_wait_64MiB", 0, "");
 	bench_mmap_munmap();
 	bench_many_vmas();
+	bench_file_faults();
+	bench_spawn("fork_execve_wait_dynamic_dash", dash);
+	bench_spawn("fork_execve_wait_static", self);
 	bench_bar();
 done:
 	printf("membench: done\n");

@@ -97,6 +97,39 @@ static void mmap_fixed_past_user_space_enomem(void)
 	EXPECT_ERRNO(mmap((void *)-PG, PG, RW, ANON | MAP_FIXED, -1, 0), ENOMEM);
 }
 
+/* A file opened read-only maps shared for reading only, and mprotect
+ * cannot add writing later; a private mapping may be written (it is a
+ * copy). A file opened write-only does not map at all. The first page of
+ * /dev/mem maps on both kernels (the low 1 MiB is always allowed). */
+static void mmap_file_needs_a_matching_open_mode(void)
+{
+	int ro = open("/dev/mem", O_RDONLY), wo = open("/dev/mem", O_WRONLY);
+	void *p;
+
+	if (ro < 0 || wo < 0) {
+		ktap_skip("no /dev/mem");
+		goto out;
+	}
+	EXPECT_ERRNO(mmap(NULL, PG, RW, MAP_SHARED, ro, 0), EACCES);
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, ro, 0);
+	EXPECT_TRUE(p != MAP_FAILED);
+	if (p != MAP_FAILED) {
+		EXPECT_ERRNO(mprotect(p, PG, RW), EACCES);
+		munmap(p, PG);
+	}
+	p = mmap(NULL, PG, RW, MAP_PRIVATE, ro, 0);
+	EXPECT_TRUE(p != MAP_FAILED);
+	if (p != MAP_FAILED)
+		munmap(p, PG);
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_PRIVATE, wo, 0), EACCES);
+	EXPECT_ERRNO(mmap(NULL, PG, PROT_READ, MAP_SHARED, wo, 0), EACCES);
+out:
+	if (ro >= 0)
+		close(ro);
+	if (wo >= 0)
+		close(wo);
+}
+
 static void mmap_fixed_noreplace_refuses_overlap(void)
 {
 	char *p = map_pages(4);
@@ -632,6 +665,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(mmap_bad_arguments_fail),
 	KTAP_CASE(mmap_fixed_past_user_space_enomem),
 	KTAP_CASE(mmap_fixed_noreplace_refuses_overlap),
+	KTAP_CASE(mmap_file_needs_a_matching_open_mode),
 	KTAP_CASE(mmap_fixed_replaces_old_contents),
 	KTAP_CASE(mmap_many_then_unmap_all),
 	KTAP_CASE(munmap_bad_arguments_fail),

@@ -1,9 +1,11 @@
-/* Running a program: load a static ELF64 x86-64 executable into a new
- * address space and set up the registers and the stack for its first
- * instruction (fs/exec.c). See docs/syscall.md for the way in.
+/* Running a program: load an ELF64 x86-64 executable (and its dynamic
+ * linker, when it names one) into a new address space and set up the
+ * registers and the stack for its first instruction (fs/exec.c). See
+ * docs/syscall.md for the way in, docs/pagecache.md for the mappings.
  *
- * The program's PT_LOAD segments become VMAs paged in on demand from the
- * file (it lives in RAM: the initramfs); the stack is a VM_GROWSDOWN VMA
+ * The program's PT_LOAD segments become private mappings of the file's
+ * page cache, paged in on demand (.bss past the last file page is
+ * anonymous); the stack is a VM_GROWSDOWN VMA
  * ending at EXEC_STACK_TOP holding, as the System V x86-64 ABI (3.4.1)
  * and Linux lay it out:
  *
@@ -36,10 +38,12 @@
  * other register zero. t->exe and t->comm name the program; t->fs_base is
  * cleared. The old mm is destroyed only on success: on failure it is
  * untouched and the result is -ENOENT (and other lookup errors), -EACCES
- * (not a regular file, or no x bit), -ENOEXEC (not a static ELF64 x86-64
- * executable: bad header, PT_INTERP, truncated program headers or
- * segments), -E2BIG (more than EXEC_ARG_MAX of arguments), or -ENOMEM.
- * If t is current, the new mm is switched in. */
+ * (not a regular file, or no x bit), -ENOEXEC (not an ELF64 x86-64
+ * executable: bad header, truncated program headers or segments, a
+ * PT_INTERP path that is not NUL-terminated), -E2BIG (more than
+ * EXEC_ARG_MAX of arguments), or -ENOMEM; the dynamic linker a PT_INTERP
+ * names has the same errors (-ENOENT when it is missing). If t is
+ * current, the new mm is switched in. */
 int exec_load(struct task *t, const char *path, const char *const *argv,
 	      const char *const *envp, struct trap_frame *tf);
 

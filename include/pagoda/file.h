@@ -15,6 +15,7 @@
 
 struct file;
 struct inode;
+struct poll_table;
 struct vm_area_struct;
 
 /* getdents64 callback: emit one entry; returns false when the buffer is
@@ -40,6 +41,10 @@ struct file_operations {
 	int (*open)(struct inode *inode, struct file *f);
 	/* The last reference to the file went away. */
 	void (*release)(struct file *f);
+	/* poll/select: the POLL* bits true now, registering with poll_wait()
+	 * the queues a change is announced on (include/pagoda/poll.h). NULL:
+	 * always ready to read and write. */
+	unsigned int (*poll)(struct file *f, struct poll_table *pt);
 	/* A device whose read never blocks nor falls short (/dev/zero): read()
 	 * fills the whole count, chunk after chunk, as for a regular file. */
 	bool never_blocks;

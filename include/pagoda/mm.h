@@ -120,11 +120,29 @@ long do_mremap(struct mm_struct *mm, uintptr_t old_addr, size_t old_len, size_t 
 	       int flags, uintptr_t new_addr);
 int do_madvise(struct mm_struct *mm, uintptr_t addr, size_t len, int advice);
 
-/* Internal to mm/: populate [start, end) of a shared anonymous VMA with
- * zeroed frames (0 or -ENOMEM, nothing left mapped), and find a free area
- * of len bytes top-down (address or -ENOMEM). */
-int mm_populate_shared(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t start,
-		       uintptr_t end);
+/* msync(2), mincore(2) (mm/msync.c); mlock and friends (mm/mlock.c). The
+ * caller holds mmap_lock: for reading for msync and mincore, for writing
+ * for the rest. do_mincore() fills vec (kernel memory) for the VMA at
+ * start and returns how many pages it did, or -ENOMEM. */
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
+#define MLOCK_ONFAULT 0x01
+#define MCL_CURRENT 1
+#define MCL_FUTURE 2
+#define MCL_ONFAULT 4
+int do_msync(struct mm_struct *mm, uintptr_t start, size_t len, int flags);
+long do_mincore(struct mm_struct *mm, uintptr_t start, size_t pages, unsigned char *vec);
+int do_mlock(struct mm_struct *mm, uintptr_t start, size_t len, unsigned int flags);
+int do_munlock(struct mm_struct *mm, uintptr_t start, size_t len);
+int do_mlockall(struct mm_struct *mm, int flags);
+int do_munlockall(struct mm_struct *mm);
+/* Fault in the pages of [start, end) the VMAs allow (MAP_POPULATE,
+ * MAP_LOCKED, mlock): 0 or -ENOMEM. */
+int mm_populate_locked(struct mm_struct *mm, uintptr_t start, uintptr_t end);
+
+/* Internal to mm/: find a free area of len bytes top-down (address or
+ * -ENOMEM). */
 long do_mmap_find_area(struct mm_struct *mm, size_t len);
 
 /* fork's copy of an address space: VMAs duplicated (not VM_DONTCOPY),

@@ -35,6 +35,8 @@
 #define VM_MAYEXEC 0x00000040UL
 #define VM_MAYSHARE 0x00000080UL
 #define VM_GROWSDOWN 0x00000100UL
+#define VM_LOCKED 0x00002000UL     /* mlock: populated, and kept so */
+#define VM_LOCKONFAULT 0x00080000UL /* mlock2(MLOCK_ONFAULT): locked as faulted in */
 #define VM_PFNMAP 0x00000400UL     /* raw PFNs, no struct page: device memory */
 #define VM_IO 0x00004000UL         /* memory-mapped I/O */
 #define VM_DONTCOPY 0x00020000UL   /* fork does not copy this VMA */
@@ -136,6 +138,7 @@ struct vm_area_struct {
 	void *vm_private_data;
 	struct list_head vm_list; /* in mm->vma_list, sorted by vm_start */
 	struct rb_node vm_rb;     /* in mm->vma_tree, keyed by vm_start */
+	struct list_head vm_rmap; /* in its file's i_mmap (include/pagoda/pagemap.h) */
 };
 
 struct mm_struct {
@@ -149,6 +152,7 @@ struct mm_struct {
 	uintptr_t start_brk, brk;   /* the heap: [start_brk, brk) */
 	uintptr_t start_stack;
 	uint64_t total_vm;          /* pages in all VMAs */
+	unsigned long def_flags;    /* vm_flags every new VMA gets (VM_LOCKED: mlockall) */
 	spinlock_t page_table_lock; /* guards the user half of pgd's tables */
 	uint64_t cpumask;           /* CPUs with pgd in CR3, lazily too (atomic bits) */
 	uint32_t users;             /* tasks sharing it (threads); atomic */

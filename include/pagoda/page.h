@@ -22,7 +22,9 @@
 #define PG_thp (1U << 4)      /* with PG_head: a transparent huge page (mm/thp.c) */
 #define PG_tail (1U << 5)     /* a tail of a transparent huge page: ->private is
 			       * its head, which holds the reference count */
-#define PG_pgshared (1U << 6) /* a page table fork shared (mm/pt_share.c): its
+#define PG_pcp (1U << 6)      /* free, on a CPU's list of order-0 frames (mm/pmm.c) */
+#define PG_cache (1U << 7)    /* in a page cache, which holds one reference (mm/filemap.c) */
+#define PG_pgshared (1U << 8) /* a page table fork shared (mm/pt_share.c): its
 			       * refcount counts the mms that point at it */
 
 struct page {

@@ -17,6 +17,11 @@
  * vfs_init(). Returns 0 or the error of vfs_set_dir_ops(). */
 int procfs_init(void);
 
+/* Give back the /proc/PID inode sets of tasks that are gone and that no
+ * open file points at (a cache: a set is otherwise kept for the next
+ * pid). Reading /proc/pagoda/free_frames calls it. */
+void procfs_shrink(void);
+
 /* Format mm's VMAs as /proc/PID/maps does (Linux's show_map_vma()), one
  * line per VMA in address order, into buf (NUL-terminated when size > 0).
  * Returns the length the whole text has, as snprintf() does: a return >=

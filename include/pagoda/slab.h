@@ -32,6 +32,11 @@ void kmalloc_shrink(void);
 /* The usable size of a kmalloc() object (its size class). */
 size_t ksize(const void *p);
 
+/* For the invariant checker (mm/invariants.c): the number of free objects
+ * on the free list of the slab page (PG_slab), or -1 if the list is
+ * broken (a link outside the slab, or more links than objects). */
+int kmalloc_slab_free_objects(const struct page *page);
+
 /* Per-size-class statistics, for tests and the boot log. */
 struct kmalloc_stats {
 	size_t object_size;

@@ -32,9 +32,15 @@ typedef struct spinlock {
 	uint32_t serving;
 	int32_t holder;            /* CPU holding it, -1 if free (for asserts) */
 	struct lock_class *class;
+	uintptr_t taken_at;        /* the caller that took it last (lockup reports) */
 } spinlock_t;
 
 #define __SPINLOCK_INIT(cls) { .next = 0, .serving = 0, .holder = -1, .class = &(cls) }
+
+/* A CPU that has waited this long for a spinlock reports a lockup (the
+ * lock, who took it and from where) and panics: no critical section
+ * lasts seconds, so it would otherwise wait forever, silently. */
+#define SPIN_LOCKUP_SECONDS 20
 
 /* A lock with a class of its own, at file scope; the _STATIC one is
  * local to its file or function. */

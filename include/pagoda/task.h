@@ -31,6 +31,7 @@
 #define TASK_COMM_LEN 16
 #define NSIG 64
 #define TASK_MAX_FDS 256
+#define TASK_MAX_GROUPS 64
 
 typedef int pid_t;
 
@@ -76,6 +77,8 @@ struct signal_struct {
 	unsigned int nr_threads;    /* members that have not exited */
 	pid_t pgid;                 /* process group (kill(-pgid)); init's is 0, as Linux's */
 	pid_t sid;                  /* session */
+	uint32_t groups[TASK_MAX_GROUPS]; /* supplementary groups (setgroups) */
+	unsigned int ngroups;
 	/* Under sighand->lock: */
 	bool group_exit;            /* exit_group, a fatal signal or exec: all must go */
 	int group_exit_code;        /* the wait status they all exit with */

@@ -76,6 +76,8 @@ struct inode {
 	struct inode *parent;
 	int writecount;  /* > 0: open for writing; < 0: a running program's
 			  * (Linux's i_writecount; fs/write_access.c) */
+	struct address_space *i_mapping; /* its page cache (regular files of
+					  * ramfs and shmem), or NULL */
 };
 
 /* Writers and running programs exclude each other (fs/write_access.c,
@@ -181,8 +183,9 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t n, uint64_t pos);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 /* Emit directory entries from f->pos on; -ENOTDIR if f is no directory. */
 int vfs_iterate(struct file *f, dir_emit_fn emit, void *ctx);
-/* The absolute path of a directory inode into buf (size bytes, NUL
- * included): its length, or -ENAMETOOLONG, -ENOENT. */
+/* The absolute path of an inode (a directory, or a file through the
+ * directory that holds it) into buf (size bytes, NUL included): its
+ * length, or -ENAMETOOLONG, -ENOENT. */
 int vfs_inode_path(struct inode *dir, char *buf, size_t size);
 
 /* Hand the directory at path to another file system (procfs takes /proc):
@@ -203,6 +206,21 @@ bool ramfs_owns(const struct inode *inode);
 int ramfs_truncate(struct inode *inode, uint64_t size);
 /* Give a symlink made by create() its target: 0, -ENOMEM, -EINVAL. */
 int ramfs_set_link(struct inode *inode, const char *target, size_t len);
+/* fallocate mode 0 on a regular file: 0, -ENODEV (not one of ours),
+ * -EFBIG, -ENOSPC. */
+int ramfs_fallocate(struct inode *inode, uint64_t off, uint64_t len);
+/* A regular file in no directory (nlink 0), open with oflags and shown
+ * in /proc as name; its inode is freed when its last open file is
+ * released. mapping flags as for pagemap.h (AS_SHMEM). NULL with *err
+ * (-ENOMEM). */
+struct file *ramfs_open_unlinked(uint32_t mode, unsigned int flags, const char *name,
+				 unsigned int oflags, int *err);
+/* Files created in dir from now on are shmem (tmpfs): /dev/shm. */
+int ramfs_set_shmem_dir(struct inode *dir);
+/* Open an inode found otherwise than by a path (shmem, memfd): name is
+ * what /proc shows. The file or NULL with *err. */
+struct file *vfs_open_inode(struct inode *inode, unsigned int flags, const char *name,
+			    int *err);
 
 /* Character devices (drivers/chardev.c): make /dev/console, /dev/tty,
  * /dev/null and /dev/zero. fops for a device number, or NULL. */

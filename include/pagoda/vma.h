@@ -43,6 +43,11 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
 int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 	      struct vm_area_struct **tail);
 
+/* Split the VMAs that straddle start or end (page-aligned), so that every
+ * VMA lies wholly inside or outside [start, end). 0 or -ENOMEM (a split
+ * already made is harmless: the two halves are equal). */
+int vma_split_at_edges(struct mm_struct *mm, uintptr_t start, uintptr_t end);
+
 /* Can a and b (a just below b, touching) be one VMA? Same flags,
  * protection, file and ops, contiguous vm_pgoff, and neither is VM_PFNMAP
  * or has ops (driver mappings keep their own VMAs). */
