@@ -74,12 +74,13 @@ scripts/mkiso.sh "$out/pagoda-dynamic.iso" "$DYNAMIC_CMDLINE" "$B/initramfs.cpio
 # the other boots skip) and the memmap= reservation.
 DEVICES_CMDLINE='memmap=64M\$0x180000000 init=/bin/devcheck'
 scripts/mkiso.sh "$out/pagoda-devices.iso" "$DEVICES_CMDLINE" "$B/initramfs.cpio" || exit 1
-# A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones), then
+# A bounded run of the fuzzer (user/fuzz.c; make fuzz runs long ones: at
+# most FUZZ_CALLS calls, and no child started after 60 s), then
 # the invariant check: no kernel suites, no test programs. 16 MiB of RAM
 # kept from the kernel at 512 MiB is the one /dev/mem window it may write.
 FUZZ_SEED=${FUZZ_SEED:-1} FUZZ_CALLS=${FUZZ_CALLS:-8000}
 FUZZ_CMDLINE="memmap=16M\\\$0x20000000 ktest=off -- --no-tests --fuzz --seed $FUZZ_SEED --threads 4"
-FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --devmem-rw 0x20000000:0x1000000"
+FUZZ_CMDLINE+=" --calls $FUZZ_CALLS --max-seconds 60 --devmem-rw 0x20000000:0x1000000"
 scripts/mkiso.sh "$out/pagoda-fuzz.iso" "$FUZZ_CMDLINE" "$B/initramfs.cpio" || exit 1
 
 # The seconds a boot may take: TIMEOUT, scaled up for more than four CPUs

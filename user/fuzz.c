@@ -1,7 +1,8 @@
 /* fuzz: a seeded, reproducible fuzzer of the memory system calls.
  *
  *   fuzz [--seed S] [--calls N] [--per-child K] [--check-every C]
- *        [--threads T] [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]
+ *        [--threads T] [--max-seconds S] [--devmem-rw BASE:SIZE] [--replay S:N]
+ *        [--verbose]
  *
  * The parent forks children one after another; child c makes calls
  * [c*K, (c+1)*K) of the run, each drawn from a generator seeded with
@@ -40,6 +41,9 @@
  * mmap returns a page-aligned user address (the one asked for with
  * MAP_FIXED); a writable shared mapping of a file opened read-only must
  * be refused.
+ *
+ * --max-seconds S starts no child once S seconds have passed: make test
+ * bounds its run in time, whatever the machine's load.
  *
  * With --threads T, each child also runs T - 1 threads that race mmap
  * (anonymous, and of a memfd as large as the range), munmap, mprotect,
@@ -1554,6 +1558,7 @@ static void __attribute__((format(printf, 1, 2))) dprint(const char *fmt, ...)
 
 struct run {
 	uint64_t calls, per_child, check_every, replay_call;
+	double max_seconds; /* --max-seconds: start no child after this long (0: no limit) */
 	bool replay;
 	/* what happened */
 	uint64_t children, done, frame_diffs, oracles, stray, signalled, invariant_fails, hangs;
@@ -1867,6 +1872,8 @@ static bool parse_args(struct run *r, int argc, char **argv)
 			r->per_child = strtoull(v, NULL, 0);
 		else if (strcmp(argv[i], "--check-every") == 0)
 			r->check_every = strtoull(v, NULL, 0);
+		else if (strcmp(argv[i], "--max-seconds") == 0)
+			r->max_seconds = strtod(v, NULL);
 		else if (strcmp(argv[i], "--threads") == 0)
 			nr_threads = (unsigned int)strtoul(v, NULL, 0);
 		else if (strcmp(argv[i], "--replay") == 0 && strchr(v, ':')) {
@@ -1887,12 +1894,14 @@ static bool parse_args(struct run *r, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct run r = { .calls = 20000, .per_child = 1000, .check_every = 10 };
+	double start = seconds();
 	long long base;
 
 	seed = 1;
 	if (!parse_args(&r, argc, argv)) {
 		fprintf(stderr, "usage: fuzz [--seed S] [--calls N] [--per-child K] [--check-every C]"
-				" [--threads T] [--devmem-rw BASE:SIZE] [--replay S:N] [--verbose]\n");
+				" [--threads T] [--max-seconds S] [--devmem-rw BASE:SIZE] [--replay S:N]"
+				" [--verbose]\n");
 		return 2;
 	}
 	if (!map_shared())
@@ -1917,8 +1926,16 @@ int main(int argc, char **argv)
 	if (r.replay)
 		step(&r, r.replay_call / r.per_child, &base);
 	else
-		for (uint64_t c = 0; c * r.per_child < r.calls; c++)
+		for (uint64_t c = 0; c * r.per_child < r.calls; c++) {
+			if (r.max_seconds && seconds() - start > r.max_seconds) {
+				ktap_print("    # fuzz %llu:%llu time is up after %.0f s: %llu of %llu "
+					   "calls made\n", (unsigned long long)seed,
+					   (unsigned long long)(c * r.per_child), seconds() - start,
+					   (unsigned long long)r.done, (unsigned long long)r.calls);
+				break;
+			}
 			step(&r, c, &base);
+		}
 	if (r.have_invariants && !r.replay && check_invariants(r.done) > 0)
 		r.invariant_fails++;
 	report(&r);
