@@ -360,7 +360,9 @@ MM_CASE(fork_shared_anon_table_is_copied_not_shared)
 
 	KASSERT_EQ(t, do_mmap(mm, BASE, SPAN, PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)BASE);
+	KASSERT_EQ(t, put_word(mm, BASE, 0x3030), 0); /* shmem: a page, so a table */
 	KASSERT_NOT_NULL(t, child = fork_or_fail(t, mm));
+	KEXPECT_NE(t, pde_of(child, BASE), 0);
 	KEXPECT_NE(t, pde_of(mm, BASE) & PTE_ADDR_MASK, pde_of(child, BASE) & PTE_ADDR_MASK);
 	KEXPECT_TRUE(t, pde_of(mm, BASE) & PTE_WRITE);
 	KEXPECT_EQ(t, put_word(child, BASE + P, 0x3131), 0);
