@@ -8,6 +8,7 @@
 #include <pagoda/percpu.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/signal.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
@@ -130,8 +131,8 @@ static bool replace_cow_entry(struct mm_struct *mm, uintptr_t addr, pte_t expect
 
 	tlb_gather_init(&tlb, mm);
 	spin_lock(&mm->page_table_lock);
-	if (pt_lookup(mm->pgd, addr, &r) == 0 && r.level == 0 && r.pte == expect) {
-		pt_set_leaf_gather(mm->pgd, addr, new, &tlb);
+	if (pt_lookup(mm->pgd, addr, &r) == 0 && r.level == 0 && r.pte == expect &&
+	    pt_set_leaf_gather(mm->pgd, addr, new, &tlb) == 0) {
 		if (old)
 			tlb_defer_put(&tlb, old);
 		done = true;
@@ -234,6 +235,10 @@ vm_fault_t handle_mm_fault(struct mm_struct *mm, uintptr_t addr, unsigned int fl
 	if (!access_allowed(vma, flags))
 		return VM_FAULT_SIGSEGV;
 	addr = ALIGN_DOWN(addr, PAGE_SIZE);
+	/* A fault that will change the table behind addr gets a table of its
+	 * own first, so that the lookup below sees the entry's real rights. */
+	if (mm_unshare_fault(mm, addr, flags) < 0)
+		return VM_FAULT_OOM;
 	if (pt_lookup(mm->pgd, addr, &r) == 0) {
 		/* TLBs are flushed on every change: a fault on a present page
 		 * is copy-on-write, or it lost a race with another thread that

@@ -3,12 +3,15 @@
  * reference count goes up; the first write in either process copies the
  * page (mm/fault.c). Shared pages stay writable in both. Device pages
  * (PTE_SPECIAL, from remap_pfn_range) are copied as they are: the child
- * sees the same device memory, and no reference count is involved. */
+ * sees the same device memory, and no reference count is involved.
+ * Last-level tables of private anonymous memory are shared instead of
+ * copied (include/pagoda/pt_share.h). */
 #include <pagoda/errno.h>
 #include <pagoda/mm.h>
 #include <pagoda/pagemap.h>
 #include <pagoda/tlb.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/remap.h>
 #include <pagoda/thp.h>
 #include <pagoda/vma.h>
@@ -51,11 +54,15 @@ static pte_t fork_any_leaf(pte_t *src, unsigned int level, uintptr_t va, void *a
 	return e;
 }
 
+/* Private anonymous memory shares its last-level tables whole where it
+ * can (mm/pt_share.c): no entry is copied and no frame counted now. */
 static int copy_vma_pages(struct mm_struct *old, struct mm_struct *new,
 			  const struct vm_area_struct *v)
 {
+	unsigned int flags = pt_share_enabled() && pt_share_vma_ok(v) ? PT_COPY_SHARE : 0;
+
 	return pt_copy_range(new->pgd, old->pgd, v->vm_start, v->vm_end, fork_any_leaf,
-			     (void *)v);
+			     (void *)v, flags);
 }
 
 /* Give new a copy of v and of its pages. A file VMA's copy goes on the

@@ -26,6 +26,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/pmm_deferred.h>
 #include <pagoda/printk.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/rbtree.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -135,7 +136,25 @@ struct walk {
 	struct inv_space *sp;       /* NULL: the kernel half */
 	struct vm_area_struct *vma; /* cursor: the VMA the last leaf was in */
 	bool check;                 /* the second walk: report, not just count */
+	/* Tables fork shared (PG_pgshared) already walked: their entries are
+	 * counted once, whichever address spaces reach them. */
+	pfn_t *shared;
+	size_t nr_shared, cap_shared;
 };
+
+/* Is the table at pfn one fork shared that this walk has been through?
+ * Remembers it if not. */
+static bool shared_table_seen(struct walk *w, pfn_t pfn)
+{
+	for (size_t i = 0; i < w->nr_shared; i++)
+		if (w->shared[i] == pfn)
+			return true;
+	if (w->nr_shared < w->cap_shared)
+		w->shared[w->nr_shared++] = pfn;
+	else
+		w->r->skip[INV_REFCOUNTS] = "more shared page tables than counted";
+	return false;
+}
 
 static bool entry_used(pte_t e) { return e & (PTE_PRESENT | PTE_PROTNONE); }
 static bool is_leaf(pte_t e, unsigned int level) { return level == 0 || (e & PTE_PS); }
@@ -259,7 +278,11 @@ static void walk_table(struct walk *w, phys_addr_t pa, unsigned int level, uintp
 		} else if (is_leaf(e, level)) {
 			(w->sp ? user_leaf : kernel_leaf)(w, e, level, va);
 		} else {
-			ref_add(w->refs, phys_to_pfn(e & PTE_ADDR_MASK), KIND_TABLE);
+			pfn_t child = phys_to_pfn(e & PTE_ADDR_MASK);
+			struct page *tp = pfn_to_page(child);
+			ref_add(w->refs, child, KIND_TABLE);
+			if (w->sp && tp && (tp->flags & PG_pgshared) && shared_table_seen(w, child))
+				continue; /* its entries are counted already */
 			walk_table(w, e & PTE_ADDR_MASK, level - 1, va, 0, PT_ENTRIES);
 		}
 	}
@@ -270,7 +293,11 @@ static void walk_all(struct inv_report *r, struct refs *refs, struct inv_space *
 		     unsigned int nr, bool check)
 {
 	const pte_t *kern = phys_to_virt(kernel_pml4);
-	struct walk w = { .r = r, .refs = refs, .check = check };
+	size_t cap = pt_share_nr_tables() + 64;
+	struct walk w = { .r = r, .refs = refs, .check = check,
+			  .shared = kmalloc(cap * sizeof(pfn_t), GFP_KERNEL) };
+
+	w.cap_shared = w.shared ? cap : 0;
 
 	walk_table(&w, kernel_pml4, PT_LEVELS - 1, 0, KERNEL_HALF_INDEX, PT_ENTRIES);
 	for (unsigned int i = 0; i < nr; i++) {
@@ -283,6 +310,7 @@ static void walk_all(struct inv_report *r, struct refs *refs, struct inv_space *
 				    KERNEL_HALF_INDEX * sizeof(pte_t)))
 			violation(r, INV_KERNEL_HALF, "pid %d: PML4 kernel half differs", sp[i].pid);
 	}
+	kfree(w.shared);
 }
 
 /* ---- Holders against reference counts ---- */
@@ -290,14 +318,18 @@ static void walk_all(struct inv_report *r, struct refs *refs, struct inv_space *
 static void check_table_frame(struct inv_report *r, pfn_t pfn, size_t tables, size_t other)
 {
 	struct page *p = pfn_to_page(pfn);
+	/* A table fork shared is reached once from each address space that
+	 * points at it, and its reference count counts them. */
+	bool shared = p && (p->flags & PG_pgshared);
+	size_t holders = shared ? tables : 1;
 
-	if (tables > 1 || other)
+	if ((tables > 1 && !shared) || other)
 		violation(r, INV_TABLES, "table page %#llx reached %zu times, mapped %zu times",
 			  (unsigned long long)pfn, tables, other);
 	if (!p)
 		violation(r, INV_TABLES, "table page %#llx is not RAM", (unsigned long long)pfn);
 	else if (!(p->flags & PG_reserved) &&
-		 (p->refcount != 1 || (p->flags & (PG_slab | PG_buddy)) || frame_is_free(pfn)))
+		 (p->refcount != holders || (p->flags & (PG_slab | PG_buddy)) || frame_is_free(pfn)))
 		violation(r, INV_TABLES, "table page %#llx: refcount %u flags %#x",
 			  (unsigned long long)pfn, p->refcount, p->flags);
 }

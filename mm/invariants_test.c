@@ -8,6 +8,7 @@
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/slab.h>
 #include <pagoda/vma.h>
 
@@ -97,6 +98,33 @@ MM_CASE(invariants_hold_for_a_forked_mm_and_every_frame)
 		return;
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
 	expect_clean(t, mm, child, INV_ALL_FRAMES);
+	mm_destroy(child);
+}
+
+/* Page tables fork shares (mm/pt_share.c): each is reached from both
+ * address spaces and counted by both, its entries' frames once. */
+MM_CASE(invariants_hold_for_page_tables_shared_at_fork)
+{
+	const uintptr_t span = 2UL << 20;
+	struct mm_struct *child;
+	struct pt_lookup_result r;
+
+	KASSERT_EQ(t, do_mmap(mm, BASE, 2 * span, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)BASE);
+	KASSERT_EQ(t, do_madvise(mm, BASE, 2 * span, MADV_NOHUGEPAGE), 0);
+	for (uintptr_t va = BASE; va < BASE + 2 * span; va += 64 * P)
+		KASSERT_EQ(t, handle_mm_fault(mm, va, FAULT_FLAG_WRITE), VM_FAULT_OK);
+	pt_share_set_enabled(true);
+	KASSERT_NOT_NULL(t, child = mm_fork(mm));
+	if (!pt_share_nr_tables()) {
+		ktest_skip(t, "fork shared no page table");
+	} else {
+		expect_clean(t, mm, child, INV_ALL_FRAMES);
+		/* One side writes: its table is unshared, the other keeps it. */
+		KEXPECT_EQ(t, handle_mm_fault(child, BASE, FAULT_FLAG_WRITE), VM_FAULT_OK);
+		KEXPECT_EQ(t, pt_lookup(child->pgd, BASE, &r), 0);
+		expect_clean(t, mm, child, INV_ALL_FRAMES);
+	}
 	mm_destroy(child);
 }
 
@@ -269,6 +297,7 @@ static void invariants_catch_a_slab_count_off_by_one(struct ktest *t)
 
 static const struct ktest_case invariants_cases[] = {
 	KTEST_CASE(invariants_hold_for_a_forked_mm_and_every_frame),
+	KTEST_CASE(invariants_hold_for_page_tables_shared_at_fork),
 	KTEST_CASE(invariants_catch_a_refcount_one_too_high),
 	KTEST_CASE(invariants_catch_a_free_frame_still_mapped),
 	KTEST_CASE(invariants_catch_a_writable_cow_page),

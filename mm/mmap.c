@@ -6,6 +6,7 @@
 #include <pagoda/vfs.h>
 #include <pagoda/mm.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/remap.h>
 #include <pagoda/shmem.h>
 #include <pagoda/string.h>
@@ -280,6 +281,9 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 
 	if (user_range_check(start, len, &end) != URANGE_OK)
 		return -EINVAL; /* Linux's munmap: EINVAL for every bad range */
+	/* A table fork shared and the range covers in part straddles an edge:
+	 * splitting the VMA there unshares it (vma_split()); whole ones are
+	 * just dropped, so the zaps below cannot fail. */
 	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
@@ -355,7 +359,9 @@ int do_mprotect(struct mm_struct *mm, uintptr_t start, size_t len, int prot)
 	prot &= PROT_ALL;
 	if (!range_fully_mapped(mm, start, end))
 		return -ENOMEM;
-	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
+	/* Tables fork shared: unshared before any VMA changes (-ENOMEM). */
+	if ((ret = mm_unshare_range(mm, start, end, false)) < 0 ||
+	    (ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_lookup(mm, start); v && v->vm_start < end; v = next) {
 		next = vma_next(mm, v);

@@ -12,6 +12,7 @@
 #include <pagoda/pagemap.h>
 #include <pagoda/panic.h>
 #include <pagoda/pmm.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/remap.h>
 #include <pagoda/thp.h>
 #include <pagoda/tlb.h>
@@ -85,6 +86,12 @@ static long move_vma(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t
 
 	if (!nv)
 		return -ENOMEM;
+	/* The frames' references move with the entries: tables fork shared
+	 * must be this mm's own first. */
+	if (mm_unshare_range(mm, vma->vm_start, vma->vm_end, false) < 0) {
+		vma_free(nv);
+		return -ENOMEM;
+	}
 	/* A huge page whose new place is not 2 MiB-aligned moves as 4 KiB
 	 * pages (Linux's move_page_tables() splits it, too). */
 	if (((new - vma->vm_start) & ~HPAGE_PMD_MASK) &&
@@ -350,6 +357,10 @@ int do_madvise(struct mm_struct *mm, uintptr_t start, size_t len, int advice)
 	if (!madvise_known(advice))
 		return -EINVAL;
 	if ((err = madvise_range(start, len, &end)) < 0 || end == start)
+		return err;
+	/* Dropping pages from a table fork shared needs it unshared (a whole
+	 * one is just dropped): before anything changes, so -ENOMEM is clean. */
+	if (drops && (err = mm_unshare_range(mm, start, end, true)) < 0)
 		return err;
 	covered = start;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = vma_next(mm, v)) {

@@ -4,7 +4,15 @@
  * One walker serves every level: walk_alloc() descends to the table that
  * holds a given level's entry (creating tables on the way), and
  * walk_range() recurses over a range of any level, splitting a huge entry
- * that straddles the range, and freeing tables that end up empty. */
+ * that straddles the range, and freeing tables that end up empty.
+ *
+ * Last-level tables may be shared by fork (include/pagoda/pt_share.h).
+ * Every path here that changes entries of a table, or descends into one
+ * to change it, unshares it first: walk_alloc(), pt_set_leaf_gather(),
+ * and the unmap and protect walks, which run an unsharing pass of their
+ * own (unshare_range()) over the whole range before changing anything
+ * (so that -ENOMEM leaves nothing half-done, and the lab's walk_range()
+ * never meets a shared table). Lookups and visits read through them. */
 #include <asm/cpu.h>
 #include <pagoda/atomic.h>
 #include <pagoda/errno.h>
@@ -14,6 +22,7 @@
 #include <pagoda/pgtable.h>
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/string.h>
 #include <pagoda/thp.h>
 #include <pagoda/tlb.h>
@@ -60,12 +69,18 @@ static phys_addr_t table_alloc(void)
 	return pa;
 }
 
-/* Tables from memblock or in the kernel image are reserved: never freed. */
+phys_addr_t pt_table_alloc(void)
+{
+	return table_alloc();
+}
+
+/* Tables from memblock or in the kernel image are reserved: never freed.
+ * A table fork shared goes with its last holder. */
 void pt_table_free(phys_addr_t pa)
 {
 	struct page *p = pfn_to_page(phys_to_pfn(pa));
 
-	if (tables_from_pmm && p && !(p->flags & PG_reserved)) {
+	if (tables_from_pmm && p && !(p->flags & PG_reserved) && !pt_share_put(p)) {
 		free_pages(p, 0);
 		atomic_dec(&nr_table_pages);
 	}
@@ -79,6 +94,13 @@ static unsigned int pt_index(uintptr_t va, unsigned int level)
 static bool is_leaf(pte_t e, unsigned int level)
 {
 	return level == 0 || (e & PTE_PS);
+}
+
+/* Is the PD entry e, mapping va, a table fork shared? Only user tables
+ * ever are: the kernel half's entries are whatever boot made them. */
+static bool shared_table(pte_t e, uintptr_t va)
+{
+	return va < USER_HALF_END && pt_pde_shared(e);
 }
 
 /* Does the entry map something? Tables always have PTE_PRESENT; a leaf
@@ -137,10 +159,17 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
 	pte_t *table = table_va(root);
 
 	for (unsigned int l = PT_LEVELS - 1; l > 0; l--) {
-		pte_t e = table[pt_index(va, l)];
-		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+		pte_t *e = &table[pt_index(va, l)];
+		if (!(*e & PTE_PRESENT) || is_leaf(*e, l))
 			return -ENOENT;
-		table = table_va(e & PTE_ADDR_MASK);
+		if (l == 1 && shared_table(*e, va)) {
+			int ret;
+			if (!entry_used(table_va(*e & PTE_ADDR_MASK)[pt_index(va, 0)]))
+				return -ENOENT; /* nothing to replace: leave it shared */
+			if ((ret = pt_unshare_table(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
+				return ret;
+		}
+		table = table_va(*e & PTE_ADDR_MASK);
 	}
 	if (!entry_used(table[pt_index(va, 0)]))
 		return -ENOENT;
@@ -160,10 +189,47 @@ int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte)
 	return ret;
 }
 
-/* The entry that maps va at level, creating the tables above it. Fails
- * with -EEXIST when a huge leaf above level already covers va. */
+/* The PD entry that maps va, if the tables down to it exist. */
+static pte_t *find_pde(phys_addr_t root, uintptr_t va)
+{
+	pte_t *table = table_va(root);
+
+	for (unsigned int l = PT_LEVELS - 1; l > 1; l--) {
+		pte_t e = table[pt_index(va, l)];
+		if (!(e & PTE_PRESENT) || is_leaf(e, l))
+			return NULL;
+		table = table_va(e & PTE_ADDR_MASK);
+	}
+	return &table[pt_index(va, 1)];
+}
+
+/* Before walk_alloc() descends to a level-0 entry to fill it (pt_map():
+ * a fault filling an empty entry, remap_pfn_range()): unshare the table
+ * if fork shares it. The walk has no gather of its mm's, so every CPU
+ * flushes; the mm's own paths unshare before they get here
+ * (mm_unshare_fault(), mm_unshare_range()): this is the net under the
+ * rest. Returns 0 or -ENOMEM. */
+static int unshare_for_alloc(phys_addr_t root, uintptr_t va, unsigned int level)
+{
+	pte_t *pde = level == 0 ? find_pde(root, va) : NULL;
+	struct mmu_gather all;
+	int ret;
+
+	if (!pde || !shared_table(*pde, va))
+		return 0;
+	tlb_gather_init(&all, NULL);
+	ret = pt_unshare_table(pde, ALIGN_DOWN(va, pt_level_size(1)), &all);
+	tlb_finish(&all);
+	return ret;
+}
+
+/* The entry that maps va at level, creating the tables above it (and
+ * unsharing a shared last-level table first). Fails with -EEXIST when a
+ * huge leaf above level already covers va, -ENOMEM. */
 static int walk_alloc(phys_addr_t root, uintptr_t va, unsigned int level, pte_t **out)
 {
+	if (unshare_for_alloc(root, va, level) < 0)
+		return -ENOMEM;
 	/* LAB pgtable: begin, the stub returns -ENOSYS */
 	pte_t *table = table_va(root);
 
@@ -336,8 +402,55 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 	/* LAB pgtable: end */
 }
 
+/* What the unsharing pass does with a shared table whose whole span the
+ * range covers: unshare it like the others, leave it (the caller will
+ * drop it), or drop it now (an unmap that drops frames: clear the PD
+ * entry; after the flush the last holder's pt_table_free() releases the
+ * frames its entries hold). */
+enum unshare_whole { WHOLE_UNSHARE, WHOLE_KEEP, WHOLE_DROP };
+
+/* The unsharing pass over [va, end) of table (level >= 1): a walker of
+ * its own, apart from walk_range(), which never meets a shared table
+ * when it changes entries (the unmap and protect walks run this first;
+ * visits, splits and prunes change no level-0 entry). 0 or -ENOMEM. */
+static int unshare_range(pte_t *table, unsigned int level, uintptr_t va, uintptr_t end,
+			 enum unshare_whole whole_op, struct mmu_gather *tlb)
+{
+	uint64_t size = pt_level_size(level);
+
+	for (uintptr_t next; va < end; va = next) {
+		uintptr_t base = ALIGN_DOWN(va, size);
+		pte_t *e = &table[pt_index(va, level)];
+		bool whole;
+		int ret;
+
+		next = end - base > size ? base + size : end;
+		whole = va == base && next - base == size;
+		if (!entry_used(*e) || is_leaf(*e, level))
+			continue;
+		if (level > 1) {
+			ret = unshare_range(table_va(*e & PTE_ADDR_MASK), level - 1, va, next, whole_op, tlb);
+		} else if (!shared_table(*e, base) || (whole && whole_op == WHOLE_KEEP)) {
+			ret = 0;
+		} else if (whole && whole_op == WHOLE_DROP) {
+			phys_addr_t t = *e & PTE_ADDR_MASK;
+			*e = 0;
+			tlb_add_range(tlb, base, size);
+			tlb_defer_table(tlb, t);
+			ret = 0;
+		} else {
+			ret = pt_unshare_table(e, base, tlb);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* Walk [va, va + size) with w. Without a gather of the caller's, use one
- * for every CPU and finish it here. */
+ * for every CPU and finish it here. Unmap and protect first unshare every
+ * table fork shares in the range, before anything changes, so that
+ * -ENOMEM leaves nothing half-done. */
 static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t size,
 		     struct mmu_gather *tlb)
 {
@@ -349,7 +462,14 @@ static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t si
 	if (!tlb)
 		tlb_gather_init(&own, NULL);
 	w->tlb = tlb ? tlb : &own;
-	ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
+	ret = 0;
+	if ((w->op == WALK_UNMAP || w->op == WALK_PROTECT) && pt_share_nr_tables())
+		ret = unshare_range(table_va(root), PT_LEVELS - 1, va, va + size,
+				    w->op == WALK_UNMAP && w->tlb->drop_frames ? WHOLE_DROP
+									: WHOLE_UNSHARE,
+				    w->tlb);
+	if (ret == 0)
+		ret = walk_range(w, table_va(root), PT_LEVELS - 1, va, va + size);
 	if (!tlb)
 		tlb_finish(&own);
 	return ret;
@@ -386,6 +506,15 @@ int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t pr
 int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot)
 {
 	return pt_protect_gather(root, va, size, prot, NULL);
+}
+
+int pt_unshare_gather(phys_addr_t root, uintptr_t va, uint64_t size, bool keep_whole,
+		      struct mmu_gather *tlb)
+{
+	if (!range_ok(va, size))
+		return -EINVAL;
+	return unshare_range(table_va(root), PT_LEVELS - 1, va, va + size,
+			     keep_whole ? WHOLE_KEEP : WHOLE_UNSHARE, tlb);
 }
 
 int pt_split_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
@@ -511,23 +640,33 @@ int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res)
 
 	if (va >= USER_HALF_END && va < KERNEL_HALF_START)
 		return -ENOENT; /* non-canonical: the CPU would #GP */
+	pte_t ro = 0; /* PTE_WRITE if a table entry above denies writes */
+
 	for (unsigned int l = PT_LEVELS; l-- > 0;) {
 		pte_t e = table[pt_index(va, l)];
 		if (!entry_used(e))
 			return -ENOENT;
 		if (is_leaf(e, l)) {
-			res->pte = e;
+			res->pte = e & ~ro;
 			res->level = l;
 			res->phys = pte_leaf_phys(e, l) + (va & (pt_level_size(l) - 1));
 			return 0;
 		}
+		if (!(e & PTE_WRITE))
+			ro = PTE_WRITE;
 		table = table_va(e & PTE_ADDR_MASK);
 	}
 	return -ENOENT;
 }
 
-static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uintptr_t end,
-		      pt_copy_fn fn, void *arg)
+struct copy {
+	pt_copy_fn fn;
+	void *arg;
+	unsigned int flags; /* PT_COPY_* */
+};
+
+static int copy_level(const struct copy *c, pte_t *s, pte_t *d, unsigned int level,
+		      uintptr_t va, uintptr_t end)
 {
 	uint64_t size = pt_level_size(level);
 
@@ -540,9 +679,18 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 		if (!entry_used(s[i]))
 			continue;
 		if (is_leaf(s[i], level)) {
-			pte_t e = fn(&s[i], level, base, arg);
+			pte_t e = c->fn(&s[i], level, base, c->arg);
 			if (e)
 				d[i] = e;
+			continue;
+		}
+		/* A table fork may share: one whose span the range covers (the
+		 * caller vouches for the VMA), or one shared already, whose
+		 * entries must not change (its span lies in one VMA). */
+		if (level == 1 && !(d[i] & PTE_PRESENT) &&
+		    (shared_table(s[i], va) ||
+		     ((c->flags & PT_COPY_SHARE) && va == base && next - base == size))) {
+			pt_share_table(&s[i], &d[i]);
 			continue;
 		}
 		if (!(d[i] & PTE_PRESENT)) {
@@ -551,8 +699,8 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 				return -ENOMEM;
 			d[i] = t | TABLE_BITS;
 		}
-		ret = copy_level(table_va(s[i] & PTE_ADDR_MASK), table_va(d[i] & PTE_ADDR_MASK),
-				 level - 1, va, next, fn, arg);
+		ret = copy_level(c, table_va(s[i] & PTE_ADDR_MASK), table_va(d[i] & PTE_ADDR_MASK),
+				 level - 1, va, next);
 		if (ret < 0)
 			return ret;
 	}
@@ -560,9 +708,11 @@ static int copy_level(pte_t *s, pte_t *d, unsigned int level, uintptr_t va, uint
 }
 
 int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
-		  pt_copy_fn fn, void *arg)
+		  pt_copy_fn fn, void *arg, unsigned int flags)
 {
+	struct copy c = { fn, arg, flags };
+
 	if (end <= start || !range_ok(start, end - start))
 		return -EINVAL;
-	return copy_level(table_va(src), table_va(dst), PT_LEVELS - 1, start, end, fn, arg);
+	return copy_level(&c, table_va(src), table_va(dst), PT_LEVELS - 1, start, end);
 }

@@ -3,6 +3,7 @@
  * a process with 10,000 mappings still faults quickly. Both always hold the
  * same VMAs; every change goes through vma_link()/vma_unlink(). */
 #include <pagoda/errno.h>
+#include <pagoda/pt_share.h>
 #include <pagoda/pagemap.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -148,6 +149,9 @@ int vma_split(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t addr,
 		return -EINVAL;
 	/* A huge page lies within one VMA (Linux's vma_adjust_trans_huge()). */
 	if (thp_split_at(mm, addr) < 0)
+		return -ENOMEM;
+	/* A table fork shared lies in one VMA (mm/pt_share.c). */
+	if ((addr & (pt_level_size(1) - 1)) && mm_unshare_range(mm, addr, addr + PAGE_SIZE, false) < 0)
 		return -ENOMEM;
 	t = vma_dup(vma);
 	if (!t)

@@ -27,6 +27,9 @@ ivshmem=(-object memory-backend-file,id=shm,share=on,mem-path="$shm",size=1G
 make -s build/initramfs.cpio build/initramfs-linux.cpio || exit 1
 vmlinuz=$(scripts/linux-kernel.sh) || exit 1
 scripts/mkiso.sh "$out/pagoda-membench.iso" "ktest=off init=/bin/membench" build/initramfs.cpio || exit 1
+# A second, short Pagoda boot: the fork row with page-table sharing off.
+scripts/mkiso.sh "$out/pagoda-shareoff.iso" "ktest=off fork_share_tables=0 init=/bin/membench -- fork _share_off" \
+	build/initramfs.cpio || exit 1
 prepare_shm() { rm -f "$shm" && fallocate -l 1G "$shm"; }
 
 for run in $(seq 1 "$RUNS"); do
@@ -34,6 +37,8 @@ for run in $(seq 1 "$RUNS"); do
 	prepare_shm
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-membench.iso" \
 		--serial "$out/pagoda-$run.log" --timeout 600 -- "${ivshmem[@]}" >/dev/null 2>&1
+	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-shareoff.iso" \
+		--serial "$out/pagoda-shareoff-$run.log" --timeout 300 >/dev/null 2>&1
 	prepare_shm
 	timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 1 \
 		-m 8G -kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
@@ -63,16 +68,18 @@ def lines(path):
         return open(path, errors="replace").readlines()
     except OSError:
         return []
-def load(kernel):
+def load(*kernels):
     vals = {}
     for r in range(1, runs + 1):
-        for line in lines(f"{out}/{kernel}-{r}.log"):
+        for line in sum((lines(f"{out}/{k}-{r}.log") for k in kernels), []):
             parts = line.replace("\r", "").split()
             if len(parts) == 3 and parts[0] == "membench:" and parts[2].isdigit():
                 vals.setdefault(parts[1], []).append(int(parts[2]))
     return {k: statistics.median(v) for k, v in vals.items()}
-p, l = load("pagoda"), load("linux")
+p, l = load("pagoda", "pagoda-shareoff"), load("linux")
 ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
+                   "fork_exit_wait_64MiB_share_off", "fork_exit_wait_64MiB_4KiB",
+                   "fork_exit_wait_64MiB_4KiB_share_off",
                    "mmap_munmap_4KiB", "fault_among_10000_vmas", "file_shared_read_fault",
                    "file_private_first_write", "fork_execve_wait_dynamic_dash",
                    "fork_execve_wait_static", "bar_1GiB_map_touch_unmap",

@@ -165,12 +165,19 @@ static void bench_cow_fault(void)
 	munmap(p, TOUCH_SIZE);
 }
 
-static void bench_fork_exit_wait(void)
+/* fork+exit+wait with 64 MiB touched, in huge pages where THP gives them
+ * (name) or in 4 KiB pages (name_4KiB: MADV_NOHUGEPAGE), whose 32 page
+ * tables Pagoda shares at fork instead of copying. suffix names the
+ * boot: "_share_off" for Pagoda's fork_share_tables=0. */
+static void bench_fork_exit_wait(const char *name, int huge, const char *suffix)
 {
 	char *p = map_anon(TOUCH_SIZE);
 	const int rounds = 20;
+	char row[96];
 	double t0;
 
+	if (!huge)
+		madvise(p, TOUCH_SIZE, MADV_NOHUGEPAGE);
 	touch(p, TOUCH_SIZE);
 	t0 = now_ns();
 	for (int i = 0; i < rounds; i++) {
@@ -178,7 +185,8 @@ static void bench_fork_exit_wait(void)
 			_exit(0);
 		wait(NULL);
 	}
-	report("fork_exit_wait_64MiB", (now_ns() - t0) / rounds);
+	snprintf(row, sizeof(row), "%s%s%s", name, huge ? "" : "_4KiB", suffix);
+	report(row, (now_ns() - t0) / rounds);
 	munmap(p, TOUCH_SIZE);
 }
 
@@ -395,19 +403,27 @@ int main(int argc, char **argv)
 	report("boot_to_init", boot.tv_sec * 1e9 + boot.tv_nsec);
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	if (argc > 1 && !strcmp(argv[1], "fork")) {
+		/* "membench fork SUFFIX": the fork rows alone, named apart */
+		bench_fork_exit_wait("fork_exit_wait_64MiB", 1, argc > 2 ? argv[2] : "");
+		bench_fork_exit_wait("fork_exit_wait_64MiB", 0, argc > 2 ? argv[2] : "");
+		goto done;
+	}
 	bench_demand_zero();
 	print_thp_policy();
 	bench_demand_zero_thp("demand_zero_fault_thp_on", MADV_HUGEPAGE);
 	thp_fault_parts(); /* on the frames the row above warmed */
 	bench_demand_zero_thp("demand_zero_fault_thp_off", MADV_NOHUGEPAGE);
 	bench_cow_fault();
-	bench_fork_exit_wait();
+	bench_fork_exit_wait("fork_exit_wait_64MiB", 1, "");
+	bench_fork_exit_wait("fork_exit_wait_64MiB", 0, "");
 	bench_mmap_munmap();
 	bench_many_vmas();
 	bench_file_faults();
 	bench_spawn("fork_execve_wait_dynamic_dash", dash);
 	bench_spawn("fork_execve_wait_static", self);
 	bench_bar();
+done:
 	printf("membench: done\n");
 	fflush(stdout);
 	if (getpid() == 1)

@@ -354,6 +354,54 @@ static void fork_parent_writes_stay_private(void)
 	munmap(page, PG);
 }
 
+/* Does page i of [p, p + n pages) hold seed + i, except that with mod 1
+ * the even pages, with mod 2 the odd ones, hold other + i? */
+static int words_match(const char *p, size_t n, long seed, int mod, long other)
+{
+	for (size_t i = 0; i < n; i++) {
+		long want = mod && i % 2 == (size_t)mod - 1 ? other + (long)i : seed + (long)i;
+		if (*(const long *)(p + i * PG) != want)
+			return 0;
+	}
+	return 1;
+}
+
+/* 8 MiB in 4 KiB pages (several whole page tables, which Pagoda shares at
+ * fork): parent and child both write every other page at once (on two
+ * CPUs where there are two), the child also unmaps and write-protects a
+ * part; each then reads its own data, and the parent's survives the
+ * child's exit. */
+static void fork_both_sides_write_4KiB_pages_at_once(void)
+{
+	const size_t n = 2048;
+	char *p = map_pages(n);
+	int status;
+	pid_t pid;
+
+	ASSERT_TRUE(p != NULL);
+	madvise(p, n * PG, MADV_NOHUGEPAGE); /* 4 KiB pages: page tables to share */
+	for (size_t i = 0; i < n; i++)
+		*(long *)(p + i * PG) = 1000 + (long)i;
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		for (size_t i = 0; i < n; i += 2)
+			*(long *)(p + i * PG) = 500000 + (long)i;
+		if (!words_match(p, n, 1000, 1, 500000))
+			_exit(1);
+		if (munmap(p + 600 * PG, 4 * PG) || mprotect(p + 1024 * PG, 512 * PG, PROT_READ))
+			_exit(2);
+		_exit(words_match(p, 600, 1000, 1, 500000) ? 0 : 3);
+	}
+	for (size_t i = 1; i < n; i += 2)
+		*(long *)(p + i * PG) = 900000 + (long)i;
+	EXPECT_TRUE(words_match(p, n, 1000, 2, 900000));
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_TRUE(words_match(p, n, 1000, 2, 900000));
+	munmap(p, n * PG);
+}
+
 static int shared_child_writes(void *p)
 {
 	*(volatile int *)p = 7;
@@ -631,6 +679,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(fork_child_writes_stay_private),
 	KTAP_CASE(fork_parent_writes_stay_private),
 	KTAP_CASE(fork_shared_anon_is_shared),
+	KTAP_CASE(fork_both_sides_write_4KiB_pages_at_once),
 	KTAP_CASE(segv_null_write_kills_child),
 	KTAP_CASE(segv_write_to_text_kills_child),
 	KTAP_CASE(segv_kernel_address_kills_child),

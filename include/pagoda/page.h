@@ -29,6 +29,8 @@
 			       * its head, which holds the reference count */
 #define PG_pcp (1U << 6)      /* free, on a CPU's list of order-0 frames (mm/pmm.c) */
 #define PG_cache (1U << 7)    /* in a page cache, which holds one reference (mm/filemap.c) */
+#define PG_pgshared (1U << 8) /* a page table fork shared (mm/pt_share.c): its
+			       * refcount counts the mms that point at it */
 
 struct page {
 	struct list_head lru; /* free list (PG_buddy), slab list (PG_slab) */

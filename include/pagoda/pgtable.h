@@ -109,8 +109,18 @@ int pt_protect(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot);
 int pt_protect_gather(phys_addr_t root, uintptr_t va, uint64_t size, pgprot_t prot,
 		      struct mmu_gather *tlb);
 
-/* Free a page-table page (the gather's deferred free). */
+/* Allocate a zeroed page-table page (0 when out of memory), and drop
+ * one reference to one (the gather's deferred free): a table shared by
+ * fork (include/pagoda/pt_share.h) is freed with its last holder. */
+phys_addr_t pt_table_alloc(void);
 void pt_table_free(phys_addr_t pa);
+
+/* Give root its own copy of every table shared by fork that maps part of
+ * [va, va + size) (pt_share.h), except, with keep_whole, those whose whole
+ * span lies inside. Returns 0, -EINVAL or -ENOMEM (tables unshared so far
+ * stay unshared: they map the same memory). */
+int pt_unshare_gather(phys_addr_t root, uintptr_t va, uint64_t size, bool keep_whole,
+		      struct mmu_gather *tlb);
 
 /* Split the huge leaves that straddle va or va + size, so that every leaf
  * mapping part of [va, va + size) lies wholly inside it; leaves inside
@@ -150,12 +160,15 @@ struct pt_lookup_result {
 };
 
 /* Translate va. Returns 0 or -ENOENT if it is not mapped. A PROT_NONE
- * entry counts as mapped (res->pte has PTE_PROTNONE, not PTE_PRESENT). */
+ * entry counts as mapped (res->pte has PTE_PROTNONE, not PTE_PRESENT).
+ * res->pte is the leaf as the CPU sees it: without PTE_WRITE when a table
+ * entry above it is read-only (a table shared by fork). */
 int pt_lookup(phys_addr_t root, uintptr_t va, struct pt_lookup_result *res);
 
 /* Replace the existing 4 KiB leaf that maps va with pte (frame and bits),
- * in place, and flush it: no table is freed or allocated, so it cannot
- * fail for lack of memory. Returns 0, or -ENOENT if va has no 4 KiB leaf. */
+ * in place, and flush it. Returns 0, -ENOENT if va has no 4 KiB leaf, or
+ * -ENOMEM if its table is shared by fork and cannot be copied (never when
+ * the caller unshared it first: mm_unshare_fault()). */
 int pt_set_leaf(phys_addr_t root, uintptr_t va, pte_t pte);
 int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gather *tlb);
 
@@ -163,11 +176,15 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
  * dst, walking both trees once (fork). For each leaf, fn gets a pointer
  * to the source entry (it may rewrite it: copy-on-write), its level and
  * address, and returns the entry to install in dst, or 0 to skip it.
- * dst tables are allocated as needed. The caller flushes src's TLB after.
- * Returns 0 or -ENOMEM (dst then holds part of the copy). */
+ * dst tables are allocated as needed. With PT_COPY_SHARE, a last-level
+ * table whose whole span lies inside [start, end) is shared instead
+ * (pt_share_table()); a table src shares already is always shared on.
+ * The caller flushes src's TLB after. Returns 0 or -ENOMEM (dst then
+ * holds part of the copy). */
+#define PT_COPY_SHARE 0x1
 typedef pte_t (*pt_copy_fn)(pte_t *src, unsigned int level, uintptr_t va, void *arg);
 int pt_copy_range(phys_addr_t dst, phys_addr_t src, uintptr_t start, uintptr_t end,
-		  pt_copy_fn fn, void *arg);
+		  pt_copy_fn fn, void *arg, unsigned int flags);
 
 
 /* The kernel's PML4 (the boot PML4, physical). */
