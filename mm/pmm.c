@@ -423,28 +423,45 @@ void pmm_deferred_block_to_deferred(pfn_t pfn)
 	spin_unlock_irqrestore(&z->lock, flags);
 }
 
+/* The order of the largest aligned block at start that ends by end. */
+static unsigned int block_order(pfn_t start, pfn_t end)
+{
+	unsigned int order = MAX_ORDER;
+
+	while (order && ((start & ((1ULL << order) - 1)) || start + (1ULL << order) > end))
+		order--;
+	return order;
+}
+
 /* Give [start, end) to the allocator in the largest aligned blocks; a
- * whole block of MAX_ORDER may be deferred instead (pmm_deferred.h). */
+ * whole block of MAX_ORDER may be deferred instead (pmm_deferred.h).
+ * Every descriptor of the range that is not deferred is written before
+ * the first block is freed: a freed block looks at its buddy, which may
+ * lie further on in the range, and a descriptor not written yet holds
+ * whatever the memory held (GRUB's leftovers), PG_buddy included. */
 static void free_range(pfn_t start, pfn_t end)
 {
-	while (start < end) {
-		unsigned int order = MAX_ORDER;
-		while (order && ((start & ((1ULL << order) - 1)) || start + (1ULL << order) > end))
-			order--;
-		struct zone *z = &zones[pfn_zone(start)];
-		if (pfn_to_page(start)) {
-			z->managed_pages += 1ULL << order;
-			if (order == MAX_ORDER && pmm_deferred_boot_block(start)) {
-				z->deferred_pages += 1ULL << order;
-			} else {
-				page_init_descriptors(start, start + (1ULL << order), 0,
-						      (uint8_t)pfn_zone(start));
-				spin_lock(&z->lock);
-				buddy_free_locked(start, order);
-				spin_unlock(&z->lock);
-			}
-		}
-		start += 1ULL << order;
+	unsigned int order;
+
+	for (pfn_t pfn = start; pfn < end; pfn += 1ULL << order) {
+		struct zone *z = &zones[pfn_zone(pfn)];
+		order = block_order(pfn, end);
+		if (!pfn_to_page(pfn))
+			continue;
+		z->managed_pages += 1ULL << order;
+		if (order == MAX_ORDER && pmm_deferred_boot_block(pfn))
+			z->deferred_pages += 1ULL << order;
+		else
+			page_init_descriptors(pfn, pfn + (1ULL << order), 0, (uint8_t)pfn_zone(pfn));
+	}
+	for (pfn_t pfn = start; pfn < end; pfn += 1ULL << order) {
+		struct zone *z = &zones[pfn_zone(pfn)];
+		order = block_order(pfn, end);
+		if (!pfn_to_page(pfn) || (order == MAX_ORDER && pmm_deferred_overlaps(pfn, order)))
+			continue;
+		spin_lock(&z->lock);
+		buddy_free_locked(pfn, order);
+		spin_unlock(&z->lock);
 	}
 }
 
