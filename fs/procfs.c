@@ -1168,22 +1168,20 @@ static struct inode *proc_pid_lookup(struct inode *dir, const char *name, size_t
 	return &set->files[i].inode;
 }
 
-static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
+/* A directory of fixed entries: ".", "..", then tab[i], whose inode is
+ * inodes[i]; f->pos counts them. */
+static int emit_fixed_dir(struct file *f, const struct proc_entry *tab, size_t nr,
+			  const struct proc_inode *inodes, dir_emit_fn emit, void *ctx)
 {
-	struct proc_inode *pi = f->inode->i_private;
-	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
-
-	if (!task_exists(pi->pid))
-		return -ENOENT;
 	for (;;) {
 		uint64_t pos = f->pos;
 		bool more;
 
 		if (pos < 2) {
 			more = emit_dot(f->inode, pos, emit, ctx);
-		} else if (pos - 2 < ARRAY_SIZE(pid_entries)) {
-			const struct proc_entry *e = &pid_entries[pos - 2];
-			more = emit(ctx, e->name, strlen(e->name), set->files[pos - 2].inode.ino,
+		} else if (pos - 2 < nr) {
+			const struct proc_entry *e = &tab[pos - 2];
+			more = emit(ctx, e->name, strlen(e->name), inodes[pos - 2].inode.ino,
 				    vfs_dtype(e->mode));
 		} else {
 			return 0;
@@ -1192,6 +1190,16 @@ static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 			return 0;
 		f->pos = pos + 1;
 	}
+}
+
+static int proc_pid_iterate(struct file *f, dir_emit_fn emit, void *ctx)
+{
+	struct proc_inode *pi = f->inode->i_private;
+	struct proc_pid_inodes *set = container_of(pi, struct proc_pid_inodes, dir);
+
+	if (!task_exists(pi->pid))
+		return -ENOENT;
+	return emit_fixed_dir(f, pid_entries, ARRAY_SIZE(pid_entries), set->files, emit, ctx);
 }
 
 static struct inode *proc_pagoda_lookup(struct inode *dir, const char *name, size_t len)
@@ -1206,23 +1214,8 @@ static struct inode *proc_pagoda_lookup(struct inode *dir, const char *name, siz
 
 static int proc_pagoda_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 {
-	for (;;) {
-		uint64_t pos = f->pos;
-		bool more;
-
-		if (pos < 2) {
-			more = emit_dot(f->inode, pos, emit, ctx);
-		} else if (pos - 2 < ARRAY_SIZE(pagoda_entries)) {
-			const struct proc_entry *e = &pagoda_entries[pos - 2];
-			more = emit(ctx, e->name, strlen(e->name), pagoda_inodes[pos - 2].inode.ino,
-				    vfs_dtype(e->mode));
-		} else {
-			return 0;
-		}
-		if (!more)
-			return 0;
-		f->pos = pos + 1;
-	}
+	return emit_fixed_dir(f, pagoda_entries, ARRAY_SIZE(pagoda_entries), pagoda_inodes, emit,
+			      ctx);
 }
 
 static const struct inode_operations proc_pagoda_iops = { .lookup = proc_pagoda_lookup };

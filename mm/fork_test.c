@@ -26,23 +26,6 @@ static long map_anon(struct mm_struct *mm, uintptr_t addr, size_t len, int prot,
 	return do_mmap(mm, addr, len, prot, type | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
 }
 
-/* Write or read one word in mm's memory, through the #PF path. */
-static int put_word(struct mm_struct *mm, uintptr_t va, uint64_t v)
-{
-	mm_switch(mm);
-	return copy_to_user((void *)va, &v, sizeof(v));
-}
-
-static uint64_t get_word(struct mm_struct *mm, uintptr_t va)
-{
-	uint64_t v = 0xdeadbeefdeadbeefULL;
-
-	mm_switch(mm);
-	if (copy_from_user(&v, (const void *)va, sizeof(v)) < 0)
-		return 0xbadbadbadbadULL;
-	return v;
-}
-
 /* The leaf PTE for va (0 if none) and its frame's reference count. */
 static pte_t pte_of(struct mm_struct *mm, uintptr_t va)
 {
@@ -68,7 +51,7 @@ static uint32_t refcount_of(struct mm_struct *mm, uintptr_t va)
 static bool setup_private(struct ktest *t, struct mm_struct *mm)
 {
 	if (map_anon(mm, BASE, 4 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE) != (long)BASE ||
-	    put_word(mm, BASE, 0x1111) < 0 || put_word(mm, BASE + P, 0x2222) < 0) {
+	    ktest_put_word(mm, BASE, 0x1111) < 0 || ktest_put_word(mm, BASE + P, 0x2222) < 0) {
 		ktest_fail(t, __FILE__, __LINE__, "could not set up the parent");
 		return false;
 	}
@@ -82,9 +65,9 @@ MM_CASE(fork_child_reads_parent_data)
 	if (!setup_private(t, mm))
 		return;
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
-	KEXPECT_EQ(t, get_word(child, BASE), 0x1111);
-	KEXPECT_EQ(t, get_word(child, BASE + P), 0x2222);
-	KEXPECT_EQ(t, get_word(mm, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + P), 0x2222);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0x1111);
 	/* Untouched pages stay untouched in both: no PTE was invented. */
 	KEXPECT_EQ(t, pte_of(child, BASE + 2 * P), 0);
 	KEXPECT_EQ(t, pte_of(mm, BASE + 2 * P), 0);
@@ -149,18 +132,18 @@ MM_CASE(fork_child_write_copies_page_and_leaves_parent_unchanged)
 		return;
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
 	shared = frame_of(mm, BASE);
-	KEXPECT_EQ(t, put_word(child, BASE + 8, 0xc41d), 0);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + 8, 0xc41d), 0);
 	cp = pte_of(child, BASE);
 	KEXPECT_NE(t, cp & PTE_ADDR_MASK, shared);
 	KEXPECT_TRUE(t, cp & PTE_WRITE);
 	KEXPECT_FALSE(t, cp & PTE_COW);
 	KEXPECT_EQ(t, refcount_of(child, BASE), 1);
 	/* The copy carries the page's old contents along with the new word. */
-	KEXPECT_EQ(t, get_word(child, BASE), 0x1111);
-	KEXPECT_EQ(t, get_word(child, BASE + 8), 0xc41d);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + 8), 0xc41d);
 	/* The parent keeps its frame, its data, and is now its only holder. */
 	KEXPECT_EQ(t, frame_of(mm, BASE), shared);
-	KEXPECT_EQ(t, get_word(mm, BASE + 8), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + 8), 0);
 	KEXPECT_EQ(t, refcount_of(mm, BASE), 1);
 	/* The other page is still shared. */
 	KEXPECT_EQ(t, refcount_of(mm, BASE + P), 2);
@@ -181,8 +164,8 @@ static void expect_write_in_place(struct ktest *t, struct mm_struct *mm, uintptr
 	KEXPECT_EQ(t, pte & PTE_ADDR_MASK, frame);
 	KEXPECT_FALSE(t, pte & PTE_COW);
 	KASSERT_TRUE(t, pte & PTE_WRITE); /* else copy_to_user would fault forever */
-	KEXPECT_EQ(t, put_word(mm, va, v), 0);
-	KEXPECT_EQ(t, get_word(mm, va), v);
+	KEXPECT_EQ(t, ktest_put_word(mm, va, v), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, va), v);
 	KEXPECT_EQ(t, refcount_of(mm, va), 1);
 }
 
@@ -193,9 +176,9 @@ MM_CASE(fork_parent_write_after_child_copy_reuses_frame)
 	if (!setup_private(t, mm))
 		return;
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
-	KEXPECT_EQ(t, put_word(child, BASE, 0xc41d), 0);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE, 0xc41d), 0);
 	expect_write_in_place(t, mm, BASE, 0x9a7e);
-	KEXPECT_EQ(t, get_word(child, BASE), 0xc41d);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0xc41d);
 	mm_switch(mm);
 	mm_destroy(child);
 }
@@ -212,7 +195,7 @@ MM_CASE(fork_parent_write_after_child_exit_reuses_frame)
 	mm_destroy(child);
 	KEXPECT_EQ(t, refcount_of(mm, BASE), 1);
 	expect_write_in_place(t, mm, BASE + P, 0x9a7e);
-	KEXPECT_EQ(t, get_word(mm, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0x1111);
 }
 
 MM_CASE(fork_shared_anon_write_in_child_is_seen_by_parent)
@@ -220,17 +203,17 @@ MM_CASE(fork_shared_anon_write_in_child_is_seen_by_parent)
 	struct mm_struct *child;
 
 	KASSERT_EQ(t, map_anon(mm, BASE, 2 * P, PROT_READ | PROT_WRITE, MAP_SHARED), (long)BASE);
-	KASSERT_EQ(t, put_word(mm, BASE + P, 0x5a5a), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, BASE + P, 0x5a5a), 0);
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
 	KEXPECT_EQ(t, frame_of(child, BASE + P), frame_of(mm, BASE + P));
 	KEXPECT_TRUE(t, pte_of(child, BASE + P) & PTE_WRITE);
 	KEXPECT_FALSE(t, pte_of(child, BASE + P) & PTE_COW);
 	KEXPECT_TRUE(t, pte_of(mm, BASE + P) & PTE_WRITE);
 	KEXPECT_EQ(t, refcount_of(mm, BASE + P), 3); /* the shmem cache and two entries */
-	KEXPECT_EQ(t, put_word(child, BASE + P, 0xc41d), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE + P), 0xc41d);
-	KEXPECT_EQ(t, put_word(mm, BASE, 0x9a7e), 0);
-	KEXPECT_EQ(t, get_word(child, BASE), 0x9a7e);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + P, 0xc41d), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + P), 0xc41d);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE, 0x9a7e), 0);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x9a7e);
 	KEXPECT_EQ(t, frame_of(child, BASE + P), frame_of(mm, BASE + P));
 	mm_switch(mm);
 	mm_destroy(child);
@@ -246,7 +229,7 @@ MM_CASE(fork_dontcopy_vma_is_absent_in_child)
 	if (!setup_private(t, mm))
 		return;
 	KASSERT_EQ(t, map_anon(mm, FAR, P, PROT_READ | PROT_WRITE, MAP_PRIVATE), (long)FAR);
-	KASSERT_EQ(t, put_word(mm, FAR, 0xd0d0), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, FAR, 0xd0d0), 0);
 	KASSERT_NOT_NULL(t, v = vma_lookup(mm, FAR));
 	v->vm_flags |= VM_DONTCOPY; /* madvise(MADV_DONTFORK) */
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
@@ -257,11 +240,11 @@ MM_CASE(fork_dontcopy_vma_is_absent_in_child)
 	KEXPECT_EQ(t, copy_from_user(&w, (const void *)FAR, sizeof(w)), -EFAULT);
 	KEXPECT_EQ(t, pte_of(child, FAR), 0);
 	/* The other VMA was copied; the parent's DONTCOPY page is untouched. */
-	KEXPECT_EQ(t, get_word(child, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x1111);
 	KEXPECT_TRUE(t, pte_of(mm, FAR) & PTE_WRITE);
 	KEXPECT_FALSE(t, pte_of(mm, FAR) & PTE_COW);
 	KEXPECT_EQ(t, refcount_of(mm, FAR), 1);
-	KEXPECT_EQ(t, get_word(mm, FAR), 0xd0d0);
+	KEXPECT_EQ(t, ktest_get_word(mm, FAR), 0xd0d0);
 	mm_switch(mm);
 	mm_destroy(child);
 }
@@ -283,10 +266,10 @@ MM_CASE(fork_read_only_private_page_stays_private_after_mprotect)
 	if (!(pte_of(mm, BASE) & PTE_WRITE))
 		KEXPECT_EQ(t, handle_mm_fault(mm, BASE, FAULT_FLAG_WRITE), VM_FAULT_OK);
 	if (pte_of(mm, BASE) & PTE_WRITE) {
-		KEXPECT_EQ(t, put_word(mm, BASE, 0x9a7e), 0);
-		KEXPECT_EQ(t, get_word(mm, BASE), 0x9a7e);
+		KEXPECT_EQ(t, ktest_put_word(mm, BASE, 0x9a7e), 0);
+		KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0x9a7e);
 	}
-	KEXPECT_EQ(t, get_word(child, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x1111);
 	KEXPECT_NE(t, frame_of(child, BASE), frame_of(mm, BASE));
 	mm_switch(mm);
 	mm_destroy(child);
@@ -309,7 +292,7 @@ MM_CASE(fork_cow_fault_oom_on_copy_keeps_shared_page)
 	KEXPECT_EQ(t, frame_of(child, BASE), shared);
 	KEXPECT_TRUE(t, pte_of(child, BASE) & PTE_COW);
 	KEXPECT_EQ(t, refcount_of(mm, BASE), 2);
-	KEXPECT_EQ(t, get_word(child, BASE), 0x1111);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0x1111);
 	mm_switch(mm);
 	mm_destroy(child);
 }
@@ -342,7 +325,7 @@ static void cow_fault_with_k_allocations(struct ktest *t, struct mm_struct *mm, 
 		KEXPECT_TRUE(t, pte_of(child, FAR) & PTE_WRITE);
 		KEXPECT_EQ(t, refcount_of(mm, FAR), 1);
 	}
-	KEXPECT_EQ(t, get_word(child, FAR), 0x7777);
+	KEXPECT_EQ(t, ktest_get_word(child, FAR), 0x7777);
 	mm_switch(mm);
 	mm_destroy(child);
 	KEXPECT_EQ(t, refcount_of(mm, FAR), 1);
@@ -353,7 +336,7 @@ MM_CASE(fork_cow_fault_under_oom_keeps_child_data_and_leaks_nothing)
 	uint64_t before;
 
 	KASSERT_EQ(t, map_anon(mm, FAR, P, PROT_READ | PROT_WRITE, MAP_PRIVATE), (long)FAR);
-	KASSERT_EQ(t, put_word(mm, FAR, 0x7777), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, FAR, 0x7777), 0);
 	for (unsigned int k = 0; k < 4; k++) {
 		kmalloc_shrink();
 		before = pmm_free_pages();
@@ -381,10 +364,10 @@ static void fork_and_destroy(struct ktest *t, bool parent_first)
 		mm_destroy(parent);
 		return;
 	}
-	KEXPECT_EQ(t, put_word(child, BASE, 1), 0);     /* child copies */
-	KEXPECT_EQ(t, put_word(child, BASE + 3 * P, 3), 0); /* child's own page */
-	KEXPECT_EQ(t, put_word(parent, BASE + 2 * P, 2), 0); /* parent's own page */
-	KEXPECT_EQ(t, put_word(child, FAR, 4), 0);      /* shared */
+	KEXPECT_EQ(t, ktest_put_word(child, BASE, 1), 0);     /* child copies */
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + 3 * P, 3), 0); /* child's own page */
+	KEXPECT_EQ(t, ktest_put_word(parent, BASE + 2 * P, 2), 0); /* parent's own page */
+	KEXPECT_EQ(t, ktest_put_word(child, FAR, 4), 0);      /* shared */
 	mm_switch(NULL);
 	mm_destroy(parent_first ? parent : child);
 	mm_destroy(parent_first ? child : parent);
@@ -421,14 +404,14 @@ static bool fork_fails_cleanly(struct ktest *t, struct mm_struct *mm, unsigned i
 	}
 	kmalloc_shrink();
 	after = pmm_free_pages();
-	if (after != before || get_word(mm, BASE) != 0x1111 || get_word(mm, FAR) != 0x3333 ||
+	if (after != before || ktest_get_word(mm, BASE) != 0x1111 || ktest_get_word(mm, FAR) != 0x3333 ||
 	    refcount_of(mm, BASE) != 1 || refcount_of(mm, FAR) != 1)
 		ktest_fail(t, __FILE__, __LINE__,
 			   "fork failing after %u allocations: free %llu -> %llu, "
 			   "parent reads %#llx %#llx, refcounts %u %u", k,
 			   (unsigned long long)before, (unsigned long long)after,
-			   (unsigned long long)get_word(mm, BASE),
-			   (unsigned long long)get_word(mm, FAR), refcount_of(mm, BASE),
+			   (unsigned long long)ktest_get_word(mm, BASE),
+			   (unsigned long long)ktest_get_word(mm, FAR), refcount_of(mm, BASE),
 			   refcount_of(mm, FAR));
 	return true;
 }
@@ -440,7 +423,7 @@ MM_CASE(fork_oom_at_each_allocation_returns_null_and_leaks_nothing)
 	if (!setup_private(t, mm))
 		return;
 	KASSERT_EQ(t, map_anon(mm, FAR, P, PROT_READ | PROT_WRITE, MAP_PRIVATE), (long)FAR);
-	KASSERT_EQ(t, put_word(mm, FAR, 0x3333), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, FAR, 0x3333), 0);
 	for (k = 0; k < 64 && fork_fails_cleanly(t, mm, k); k++)
 		;
 	ktest_log(t, "mm_fork failed cleanly at %u allocation points", k);
@@ -450,7 +433,7 @@ MM_CASE(fork_oom_at_each_allocation_returns_null_and_leaks_nothing)
 	 * own again, and a write must go straight to it. */
 	expect_write_in_place(t, mm, BASE, 0x9a7e);
 	expect_write_in_place(t, mm, FAR, 0x9a7f);
-	KEXPECT_EQ(t, get_word(mm, BASE + P), 0x2222);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + P), 0x2222);
 }
 
 static const struct ktest_case fork_cases[] = {

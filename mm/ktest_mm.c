@@ -61,6 +61,22 @@ int ktest_user_all(uintptr_t addr, size_t len, uint8_t byte)
 	return 1;
 }
 
+int ktest_put_word(struct mm_struct *mm, uintptr_t va, uint64_t v)
+{
+	mm_switch(mm);
+	return copy_to_user((void *)va, &v, sizeof(v));
+}
+
+uint64_t ktest_get_word(struct mm_struct *mm, uintptr_t va)
+{
+	uint64_t v = 0xdeadbeefdeadbeefULL;
+
+	mm_switch(mm);
+	if (copy_from_user(&v, (const void *)va, sizeof(v)) < 0)
+		return KTEST_BAD_WORD;
+	return v;
+}
+
 void ktest_expect_vma_at(struct ktest *t, const char *file, int line, struct mm_struct *mm,
 			 uintptr_t addr, uintptr_t start, uintptr_t end)
 {

@@ -31,22 +31,6 @@
 
 static uint64_t word_for(uintptr_t va) { return va ^ 0x5a5a000000000000ULL; }
 
-static int put_word(struct mm_struct *mm, uintptr_t va, uint64_t v)
-{
-	mm_switch(mm);
-	return copy_to_user((void *)va, &v, sizeof(v));
-}
-
-static uint64_t get_word(struct mm_struct *mm, uintptr_t va)
-{
-	uint64_t v = 0xdeadbeefdeadbeefULL;
-
-	mm_switch(mm);
-	if (copy_from_user(&v, (const void *)va, sizeof(v)) < 0)
-		return 0xbadbadbadbadULL;
-	return v;
-}
-
 /* The PD entry that maps va (0 if none). */
 static pte_t pde_of(struct mm_struct *mm, uintptr_t va)
 {
@@ -91,7 +75,7 @@ static bool setup(struct ktest *t, struct mm_struct *mm)
 		return false;
 	}
 	for (uintptr_t va = BASE; va < BASE + NPAGES * P; va += P)
-		if (put_word(mm, va, word_for(va)) < 0) {
+		if (ktest_put_word(mm, va, word_for(va)) < 0) {
 			ktest_fail(t, __FILE__, __LINE__, "could not write %#lx", va);
 			return false;
 		}
@@ -102,7 +86,7 @@ static bool setup(struct ktest *t, struct mm_struct *mm)
 static bool reads_original(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
 	for (uintptr_t va = start; va < end; va += P)
-		if (get_word(mm, va) != word_for(va))
+		if (ktest_get_word(mm, va) != word_for(va))
 			return false;
 	return true;
 }
@@ -181,9 +165,9 @@ MM_CASE(fork_write_unshares_once_per_side_and_isolates_data)
 		return;
 	orig = pde_of(mm, BASE);
 	tables = pt_table_pages();
-	KEXPECT_EQ(t, put_word(mm, BASE, 0xaaaa), 0);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE, 0xaaaa), 0);
 	KEXPECT_EQ(t, pt_table_pages(), tables + 1); /* the parent's copy */
-	KEXPECT_EQ(t, put_word(mm, BASE + 7 * P, 0xbbbb), 0);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE + 7 * P, 0xbbbb), 0);
 	KEXPECT_EQ(t, pt_table_pages(), tables + 1); /* its own now: no second copy */
 	KEXPECT_TRUE(t, pde_of(mm, BASE) & PTE_WRITE);
 	KEXPECT_NE(t, pde_of(mm, BASE) & PTE_ADDR_MASK, orig & PTE_ADDR_MASK);
@@ -191,15 +175,15 @@ MM_CASE(fork_write_unshares_once_per_side_and_isolates_data)
 	KEXPECT_EQ(t, table_refs(orig), 1);
 	KEXPECT_EQ(t, frame_refs(mm, BASE + 3 * P), 2); /* copy + original */
 	/* The child, last holder, takes the table back without a copy. */
-	KEXPECT_EQ(t, put_word(child, BASE + P, 0xcccc), 0);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + P, 0xcccc), 0);
 	KEXPECT_EQ(t, pt_table_pages(), tables + 1);
 	KEXPECT_EQ(t, pde_of(child, BASE) & PTE_ADDR_MASK, orig & PTE_ADDR_MASK);
 	KEXPECT_TRUE(t, pde_of(child, BASE) & PTE_WRITE);
-	KEXPECT_EQ(t, get_word(mm, BASE), 0xaaaa);
-	KEXPECT_EQ(t, get_word(child, BASE), word_for(BASE));
-	KEXPECT_EQ(t, get_word(child, BASE + 7 * P), word_for(BASE + 7 * P));
-	KEXPECT_EQ(t, get_word(child, BASE + P), 0xcccc);
-	KEXPECT_EQ(t, get_word(mm, BASE + P), word_for(BASE + P));
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0xaaaa);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), word_for(BASE));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + 7 * P), word_for(BASE + 7 * P));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + P), 0xcccc);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + P), word_for(BASE + P));
 	/* The other table is still shared. */
 	KEXPECT_EQ(t, pde_of(mm, BASE + SPAN), pde_of(child, BASE + SPAN));
 	end_child(mm, child);
@@ -213,14 +197,14 @@ MM_CASE(fork_child_write_first_unshares_child_only)
 	if (!setup(t, mm) || !(child = fork_or_fail(t, mm)))
 		return;
 	tables = pt_table_pages();
-	KEXPECT_EQ(t, put_word(child, BASE + SPAN, 0x1234), 0);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + SPAN, 0x1234), 0);
 	KEXPECT_EQ(t, pt_table_pages(), tables + 1);
 	KEXPECT_TRUE(t, pt_pde_shared(pde_of(mm, BASE + SPAN)));
 	KEXPECT_TRUE(t, reads_original(mm, BASE + SPAN, BASE + 2 * SPAN));
-	KEXPECT_EQ(t, put_word(mm, BASE + SPAN, 0x5678), 0);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE + SPAN, 0x5678), 0);
 	KEXPECT_EQ(t, pt_table_pages(), tables + 1);
-	KEXPECT_EQ(t, get_word(child, BASE + SPAN), 0x1234);
-	KEXPECT_EQ(t, get_word(mm, BASE + SPAN), 0x5678);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + SPAN), 0x1234);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + SPAN), 0x5678);
 	end_child(mm, child);
 }
 
@@ -262,13 +246,13 @@ MM_CASE(fork_mprotect_in_child_leaves_parent_writable)
 	KEXPECT_EQ(t, do_mprotect(child, BASE, SPAN, PROT_READ), 0);
 	KEXPECT_FALSE(t, pt_pde_shared(pde_of(child, BASE)));
 	KEXPECT_EQ(t, handle_mm_fault(child, BASE, FAULT_FLAG_WRITE), VM_FAULT_SIGSEGV);
-	KEXPECT_EQ(t, put_word(mm, BASE, 0x77), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE), 0x77);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE, 0x77), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0x77);
 	KEXPECT_TRUE(t, reads_original(child, BASE, BASE + SPAN));
 	/* mprotect of part of the parent's other, still shared, table */
 	KEXPECT_EQ(t, do_mprotect(mm, BASE + SPAN + P, P, PROT_NONE), 0);
-	KEXPECT_EQ(t, get_word(child, BASE + SPAN + P), word_for(BASE + SPAN + P));
-	KEXPECT_EQ(t, put_word(child, BASE + SPAN + P, 0x99), 0);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + SPAN + P), word_for(BASE + SPAN + P));
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + SPAN + P, 0x99), 0);
 	end_child(mm, child);
 }
 
@@ -282,8 +266,8 @@ MM_CASE(fork_mremap_in_child_moves_its_pages_only)
 		   (long)FAR);
 	KEXPECT_EQ(t, pde_of(child, BASE), 0);
 	for (uintptr_t off = 0; off < SPAN; off += 64 * P)
-		KEXPECT_EQ(t, get_word(child, FAR + off), word_for(BASE + off));
-	KEXPECT_EQ(t, put_word(child, FAR, 0x42), 0);
+		KEXPECT_EQ(t, ktest_get_word(child, FAR + off), word_for(BASE + off));
+	KEXPECT_EQ(t, ktest_put_word(child, FAR, 0x42), 0);
 	KEXPECT_TRUE(t, reads_original(mm, BASE, BASE + NPAGES * P));
 	KEXPECT_EQ(t, frame_refs(mm, BASE + P), 2); /* the parent's and the moved entry */
 	end_child(mm, child);
@@ -297,10 +281,10 @@ MM_CASE(fork_madvise_dontneed_in_child_leaves_parent_data)
 	if (!setup(t, mm) || !(child = fork_or_fail(t, mm)))
 		return;
 	KEXPECT_EQ(t, do_madvise(child, BASE + P, 2 * P, MADV_DONTNEED), 0);
-	KEXPECT_EQ(t, get_word(child, BASE + P), 0);
-	KEXPECT_EQ(t, get_word(child, BASE + 3 * P), word_for(BASE + 3 * P));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + P), 0);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + 3 * P), word_for(BASE + 3 * P));
 	KEXPECT_EQ(t, do_madvise(child, BASE + SPAN, SPAN, MADV_DONTNEED), 0);
-	KEXPECT_EQ(t, get_word(child, BASE + SPAN + 8 * P), 0);
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + SPAN + 8 * P), 0);
 	KEXPECT_TRUE(t, reads_original(mm, BASE, BASE + NPAGES * P));
 	end_child(mm, child);
 }
@@ -317,13 +301,13 @@ MM_CASE(fork_fault_into_empty_entry_of_shared_table_stays_private)
 	if (!(child = fork_or_fail(t, mm)))
 		return;
 	KASSERT_TRUE(t, pt_pde_shared(pde_of(child, hole)));
-	KEXPECT_EQ(t, get_word(child, hole), 0); /* a read maps the zero page */
+	KEXPECT_EQ(t, ktest_get_word(child, hole), 0); /* a read maps the zero page */
 	KEXPECT_NE(t, pte_of(child, hole), 0);
 	KEXPECT_EQ(t, pte_of(mm, hole), 0);
-	KEXPECT_EQ(t, put_word(mm, hole + P, 0xfeed), 0); /* a write maps a page */
+	KEXPECT_EQ(t, ktest_put_word(mm, hole + P, 0xfeed), 0); /* a write maps a page */
 	KEXPECT_EQ(t, pte_of(child, hole + P), 0);
-	KEXPECT_EQ(t, get_word(child, hole + P), 0);
-	KEXPECT_EQ(t, get_word(mm, hole + P), 0xfeed);
+	KEXPECT_EQ(t, ktest_get_word(child, hole + P), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, hole + P), 0xfeed);
 	end_child(mm, child);
 }
 
@@ -339,7 +323,7 @@ MM_CASE(fork_huge_pmd_leaf_is_not_shared_and_keeps_thp_cow)
 	KASSERT_EQ(t, do_mmap(mm, BASE, SPAN, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)BASE);
 	KASSERT_EQ(t, do_madvise(mm, BASE, SPAN, MADV_HUGEPAGE), 0);
-	KASSERT_EQ(t, put_word(mm, BASE, 0x4747), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, BASE, 0x4747), 0);
 	pde = pde_of(mm, BASE);
 	if (!(pde & PTE_PS)) {
 		ktest_skip(t, "no 2 MiB block free for a huge page");
@@ -349,8 +333,8 @@ MM_CASE(fork_huge_pmd_leaf_is_not_shared_and_keeps_thp_cow)
 	KEXPECT_TRUE(t, pde_of(child, BASE) & PTE_PS);
 	KEXPECT_FALSE(t, pde_of(mm, BASE) & PTE_WRITE);
 	KEXPECT_EQ(t, frame_refs(mm, BASE), 2); /* the THP fork: one more PMD mapping */
-	KEXPECT_EQ(t, put_word(child, BASE, 0x4848), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE), 0x4747);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE, 0x4848), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), 0x4747);
 	end_child(mm, child);
 }
 
@@ -360,13 +344,13 @@ MM_CASE(fork_shared_anon_table_is_copied_not_shared)
 
 	KASSERT_EQ(t, do_mmap(mm, BASE, SPAN, PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)BASE);
-	KASSERT_EQ(t, put_word(mm, BASE, 0x3030), 0); /* shmem: a page, so a table */
+	KASSERT_EQ(t, ktest_put_word(mm, BASE, 0x3030), 0); /* shmem: a page, so a table */
 	KASSERT_NOT_NULL(t, child = fork_or_fail(t, mm));
 	KEXPECT_NE(t, pde_of(child, BASE), 0);
 	KEXPECT_NE(t, pde_of(mm, BASE) & PTE_ADDR_MASK, pde_of(child, BASE) & PTE_ADDR_MASK);
 	KEXPECT_TRUE(t, pde_of(mm, BASE) & PTE_WRITE);
-	KEXPECT_EQ(t, put_word(child, BASE + P, 0x3131), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE + P), 0x3131);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + P, 0x3131), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + P), 0x3131);
 	end_child(mm, child);
 }
 
@@ -412,8 +396,8 @@ static void destroy_in_order(struct ktest *t, bool parent_first)
 		mm_destroy(parent);
 		return;
 	}
-	KEXPECT_EQ(t, put_word(child, BASE + 3 * P, 1), 0); /* child copies table 1 */
-	KEXPECT_EQ(t, put_word(parent, BASE + 4 * P, 2), 0); /* parent takes it back */
+	KEXPECT_EQ(t, ktest_put_word(child, BASE + 3 * P, 1), 0); /* child copies table 1 */
+	KEXPECT_EQ(t, ktest_put_word(parent, BASE + 4 * P, 2), 0); /* parent takes it back */
 	mm_switch(NULL);
 	mm_destroy(parent_first ? parent : child);
 	KEXPECT_TRUE(t, reads_original(parent_first ? child : parent, BASE + SPAN,
@@ -470,8 +454,8 @@ MM_CASE(fork_unshare_out_of_memory_fails_cleanly_everywhere)
 	KEXPECT_EQ(t, frame_refs(mm, BASE + P), 1);
 	KEXPECT_TRUE(t, reads_original(child, BASE, BASE + NPAGES * P));
 	KEXPECT_TRUE(t, reads_original(mm, BASE, BASE + NPAGES * P));
-	KEXPECT_EQ(t, put_word(mm, BASE, 5), 0); /* and with memory it works */
-	KEXPECT_EQ(t, get_word(child, BASE), word_for(BASE));
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE, 5), 0); /* and with memory it works */
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), word_for(BASE));
 	end_child(mm, child);
 }
 
@@ -491,16 +475,16 @@ MM_CASE(fork_of_fork_shares_one_table_three_ways)
 	}
 	KEXPECT_EQ(t, pde_of(grandchild, BASE), orig);
 	KEXPECT_EQ(t, table_refs(orig), 3);
-	KEXPECT_EQ(t, put_word(child, BASE, 0xc1), 0);
+	KEXPECT_EQ(t, ktest_put_word(child, BASE, 0xc1), 0);
 	KEXPECT_EQ(t, table_refs(orig), 2);
 	KEXPECT_EQ(t, frame_refs(mm, BASE + P), 2);
-	KEXPECT_EQ(t, put_word(grandchild, BASE + P, 0xc2), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE), word_for(BASE));
-	KEXPECT_EQ(t, get_word(mm, BASE + P), word_for(BASE + P));
-	KEXPECT_EQ(t, get_word(child, BASE + P), word_for(BASE + P));
-	KEXPECT_EQ(t, get_word(grandchild, BASE), word_for(BASE));
-	KEXPECT_EQ(t, get_word(child, BASE), 0xc1);
-	KEXPECT_EQ(t, get_word(grandchild, BASE + P), 0xc2);
+	KEXPECT_EQ(t, ktest_put_word(grandchild, BASE + P, 0xc2), 0);
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE), word_for(BASE));
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + P), word_for(BASE + P));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + P), word_for(BASE + P));
+	KEXPECT_EQ(t, ktest_get_word(grandchild, BASE), word_for(BASE));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE), 0xc1);
+	KEXPECT_EQ(t, ktest_get_word(grandchild, BASE + P), 0xc2);
 	mm_switch(mm);
 	mm_destroy(grandchild);
 	KEXPECT_TRUE(t, reads_original(mm, BASE, BASE + NPAGES * P));
@@ -520,7 +504,7 @@ MM_CASE(fork_out_of_memory_after_sharing_returns_the_tables)
 	if (!setup(t, mm) || do_mmap(mm, FAR, P, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) != (long)FAR)
 		return;
-	KASSERT_EQ(t, put_word(mm, FAR, 0x99), 0);
+	KASSERT_EQ(t, ktest_put_word(mm, FAR, 0x99), 0);
 	pt_share_set_enabled(true);
 	for (k = 0; k < 64; k++) {
 		uint64_t before = ktest_free_frames();
@@ -541,7 +525,7 @@ MM_CASE(fork_out_of_memory_after_sharing_returns_the_tables)
 	KASSERT_NOT_NULL(t, child);
 	KEXPECT_EQ(t, table_refs(pde_of(mm, BASE)), 2);
 	end_child(mm, child);
-	KEXPECT_EQ(t, put_word(mm, BASE + P, 0x66), 0);
+	KEXPECT_EQ(t, ktest_put_word(mm, BASE + P, 0x66), 0);
 	KEXPECT_EQ(t, frame_refs(mm, BASE + P), 1);
 	KEXPECT_TRUE(t, reads_original(mm, BASE + SPAN, BASE + 2 * SPAN));
 }
@@ -565,8 +549,8 @@ MM_CASE(pt_map_and_set_leaf_unshare_a_shared_table_themselves)
 	KEXPECT_NE(t, pte_of(child, hole), 0);
 	KEXPECT_TRUE(t, pt_pde_shared(pde_of(mm, BASE))); /* the parent's alone now */
 	KEXPECT_EQ(t, pt_set_leaf(mm->pgd, BASE + SPAN, pte_of(mm, BASE + SPAN + P)), 0);
-	KEXPECT_EQ(t, get_word(mm, BASE + SPAN), word_for(BASE + SPAN + P));
-	KEXPECT_EQ(t, get_word(child, BASE + SPAN), word_for(BASE + SPAN));
+	KEXPECT_EQ(t, ktest_get_word(mm, BASE + SPAN), word_for(BASE + SPAN + P));
+	KEXPECT_EQ(t, ktest_get_word(child, BASE + SPAN), word_for(BASE + SPAN));
 	KEXPECT_EQ(t, pt_set_leaf(mm->pgd, BASE + SPAN, pte_of(child, BASE + SPAN)), 0);
 	end_child(mm, child);
 }

@@ -1539,21 +1539,11 @@ static void close_parent_fds(void)
 
 static void __attribute__((format(printf, 1, 2))) dprint(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	ktap_vdprint(diag_fd, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	for (int off = 0; off < n;) {
-		ssize_t w = write(diag_fd, buf + off, n - off);
-		if (w <= 0)
-			return;
-		off += w;
-	}
 }
 
 struct run {

@@ -35,23 +35,30 @@ static struct {
 	char skip_reason[96];
 } ktap_cur;
 
-static inline void __attribute__((format(printf, 1, 2))) ktap_print(const char *fmt, ...)
+/* Format into a buffer and write it to fd in as few write()s as it
+ * takes: no stdio buffer, so nothing is lost if the program dies next. */
+static inline void ktap_vdprint(int fd, const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
-	int n;
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(buf) - 1)
 		n = sizeof(buf) - 1;
 	for (int off = 0; off < n;) {
-		ssize_t w = write(1, buf + off, n - off);
+		ssize_t w = write(fd, buf + off, n - off);
 		if (w <= 0)
 			return;
 		off += w;
 	}
+}
+
+static inline void __attribute__((format(printf, 1, 2))) ktap_print(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ktap_vdprint(1, fmt, ap);
+	va_end(ap);
 }
 
 /* A diagnostic line before the case's result. */

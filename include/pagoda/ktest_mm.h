@@ -22,6 +22,14 @@ uint64_t ktest_free_frames(void);
 int ktest_user_fill(uintptr_t addr, size_t len, uint8_t byte);
 int ktest_user_all(uintptr_t addr, size_t len, uint8_t byte);
 
+/* One word of mm's memory, which becomes the active address space, read
+ * or written through the #PF path as a process's access would be.
+ * ktest_put_word() returns 0 or -EFAULT; ktest_get_word() the word, or
+ * KTEST_BAD_WORD if the read faulted. */
+#define KTEST_BAD_WORD 0xbadbadbadbadULL
+int ktest_put_word(struct mm_struct *mm, uintptr_t va, uint64_t v);
+uint64_t ktest_get_word(struct mm_struct *mm, uintptr_t va);
+
 /* Fail the case unless the VMA at addr covers exactly [start, end). */
 void ktest_expect_vma_at(struct ktest *t, const char *file, int line, struct mm_struct *mm,
 			 uintptr_t addr, uintptr_t start, uintptr_t end);
