@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # The user-space side of make bench: boot Pagoda and Debian's Linux 6.1
-# under the same QEMU machine (q35, -cpu max, TCG, 8 GiB, one 1 GiB
-# ivshmem device), each with an initramfs holding the same static
-# /bin/membench as the first process, RUNS times each, and print the
-# median nanoseconds per operation side by side. Then the same with
+# and 6.12 under the same QEMU machine (q35, -cpu max, TCG, -smp 2,
+# 8 GiB, one 1 GiB ivshmem device), each with an initramfs holding the
+# same static /bin/membench as the first process, RUNS times each, and
+# print the median nanoseconds per operation side by side. Then the same with
 # /bin/threadbench (threads: faults in two threads, munmap and mprotect
 # beside a thread on the other CPU, futex wakeups, pthread_create) at
 # -smp 2 on both kernels: the machine has two host cores. Writes
 # build/bench/table.md and build/bench/membench.png (gnuplot).
 # Figures under an emulator compare code paths, not hardware speed.
 # BENCH_RUNS=N boots each kernel N times per program (3); BENCH_SETS
-# chooses the programs ("mem threads").
+# chooses the programs ("mem threads"); BENCH_LINUX the Linux versions
+# ("6.1 6.12": scripts/linux-kernel.sh fetches Debian's packages).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
 SETS=${BENCH_SETS:-mem threads}
+LINUXES=${BENCH_LINUX:-6.1 6.12}
 out=build/bench
 mkdir -p "$out"
 # The BAR's backing file lives in /dev/shm and is allocated in full before
@@ -25,7 +27,10 @@ ivshmem=(-object memory-backend-file,id=shm,share=on,mem-path="$shm",size=1G
 	-device ivshmem-plain,memdev=shm,addr=5)
 
 make -s build/initramfs.cpio build/initramfs-linux.cpio || exit 1
-vmlinuz=$(scripts/linux-kernel.sh) || exit 1
+declare -A vmlinuz
+for v in $LINUXES; do
+	vmlinuz[$v]=$(scripts/linux-kernel.sh "$v") || exit 1
+done
 scripts/mkiso.sh "$out/pagoda-membench.iso" "ktest=off init=/bin/membench" build/initramfs.cpio || exit 1
 # A second, short Pagoda boot: the fork row with page-table sharing off.
 scripts/mkiso.sh "$out/pagoda-shareoff.iso" "ktest=off fork_share_tables=0 init=/bin/membench -- fork _share_off" \
@@ -36,15 +41,17 @@ for run in $(seq 1 "$RUNS"); do
 	[[ " $SETS " == *" mem "* ]] || break
 	prepare_shm
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-membench.iso" \
-		--serial "$out/pagoda-$run.log" --timeout 600 -- "${ivshmem[@]}" >/dev/null 2>&1
+		--serial "$out/pagoda-$run.log" --timeout 600 -- -smp 2 "${ivshmem[@]}" >/dev/null 2>&1
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-shareoff.iso" \
-		--serial "$out/pagoda-shareoff-$run.log" --timeout 300 >/dev/null 2>&1
-	prepare_shm
-	timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 1 \
-		-m 8G -kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
-		-append 'console=ttyS0 quiet panic=-1 rdinit=/bin/membench' \
-		-display none -serial file:"$out/linux-$run.log" -no-reboot "${ivshmem[@]}" \
-		</dev/null >/dev/null 2>&1
+		--serial "$out/pagoda-shareoff-$run.log" --timeout 300 -- -smp 2 >/dev/null 2>&1
+	for v in $LINUXES; do
+		prepare_shm
+		timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg \
+			-smp 2 -m 8G -kernel "${vmlinuz[$v]}" -initrd build/initramfs-linux.cpio \
+			-append 'console=ttyS0 quiet panic=-1 no5lvl rdinit=/bin/membench' \
+			-display none -serial file:"$out/linux$v-$run.log" -no-reboot "${ivshmem[@]}" \
+			</dev/null >/dev/null 2>&1
+	done
 done
 rm -f "$shm"
 
@@ -53,16 +60,18 @@ for run in $(seq 1 "$RUNS"); do
 	[[ " $SETS " == *" threads "* ]] || break
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$out/pagoda-threadbench.iso" \
 		--serial "$out/pagoda-threads-$run.log" --timeout 600 -- -smp 2 >/dev/null 2>&1
-	timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg -smp 2 \
-		-m 8G -kernel "$vmlinuz" -initrd build/initramfs-linux.cpio \
-		-append 'console=ttyS0 quiet panic=-1 rdinit=/bin/threadbench' \
-		-display none -serial file:"$out/linux-threads-$run.log" -no-reboot \
-		</dev/null >/dev/null 2>&1
+	for v in $LINUXES; do
+		timeout --foreground -k 5 600 qemu-system-x86_64 -machine q35 -cpu max -accel tcg \
+			-smp 2 -m 8G -kernel "${vmlinuz[$v]}" -initrd build/initramfs-linux.cpio \
+			-append 'console=ttyS0 quiet panic=-1 no5lvl rdinit=/bin/threadbench' \
+			-display none -serial file:"$out/linux$v-threads-$run.log" -no-reboot \
+			</dev/null >/dev/null 2>&1
+	done
 done
 
-python3 - "$out" "$RUNS" <<'PY'
+python3 - "$out" "$RUNS" $LINUXES <<'PY'
 import statistics, sys, os, subprocess, datetime
-out, runs = sys.argv[1], int(sys.argv[2])
+out, runs, linuxes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 def lines(path):
     try:
         return open(path, errors="replace").readlines()
@@ -76,7 +85,8 @@ def load(*kernels):
             if len(parts) == 3 and parts[0] == "membench:" and parts[2].isdigit():
                 vals.setdefault(parts[1], []).append(int(parts[2]))
     return {k: statistics.median(v) for k, v in vals.items()}
-p, l = load("pagoda", "pagoda-shareoff"), load("linux")
+p = load("pagoda", "pagoda-shareoff")
+ls = [load(f"linux{v}") for v in linuxes]
 ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
                    "fork_exit_wait_64MiB_share_off", "fork_exit_wait_64MiB_4KiB",
                    "fork_exit_wait_64MiB_4KiB_share_off",
@@ -84,22 +94,20 @@ ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", 
                    "file_private_first_write", "fork_execve_wait_dynamic_dash",
                    "fork_execve_wait_static", "bar_1GiB_map_touch_unmap",
                    "bar_1GiB_map", "bar_1GiB_touch_every_2MiB", "bar_1GiB_unmap"]
-       if o in p or o in l]
-rows = []
-for o in ops:
-    pv, lv = p.get(o), l.get(o)
-    ratio = f"{pv / lv:.2f}" if pv and lv else "n/a"
-    rows.append((o, pv, lv, ratio))
+       if o in p or any(o in l for l in ls)]
 fmt = lambda v: f"{v:,.0f}" if v is not None else "n/a"
-print(f"{'operation':28} {'Pagoda ns':>14} {'Linux 6.1 ns':>14} {'Pagoda/Linux':>13}")
-for o, pv, lv, r in rows:
-    print(f"{o:28} {fmt(pv):>14} {fmt(lv):>14} {r:>13}")
+ratio = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
+rows = [(o, p.get(o), [l.get(o) for l in ls]) for o in ops]
+print(f"{'operation':36} {'Pagoda ns':>14}" + "".join(f" {'Linux ' + v + ' ns':>16} {'ratio':>6}" for v in linuxes))
+for o, pv, lvs in rows:
+    print(f"{o:36} {fmt(pv):>14}" + "".join(f" {fmt(lv):>16} {ratio(pv, lv):>6}" for lv in lvs))
 with open(f"{out}/table.md", "w") as f:
-    f.write(f"Median of {runs} runs, ns per operation, q35 + TCG, 8 GiB, "
+    f.write(f"Median of {runs} runs, ns per operation, q35 + TCG, -smp 2, 8 GiB, "
             f"{datetime.date.today().isoformat()}\n\n")
-    f.write("| operation | Pagoda (ns) | Linux 6.1 (ns) | Pagoda / Linux |\n|---|---:|---:|---:|\n")
-    for o, pv, lv, r in rows:
-        f.write(f"| {o} | {fmt(pv)} | {fmt(lv)} | {r} |\n")
+    f.write("| operation | Pagoda (ns) |" + "".join(f" Linux {v} (ns) | Pagoda / Linux {v} |" for v in linuxes)
+            + "\n|---|---:|" + "---:|---:|" * len(linuxes) + "\n")
+    for o, pv, lvs in rows:
+        f.write(f"| {o} | {fmt(pv)} |" + "".join(f" {fmt(lv)} | {ratio(pv, lv)} |" for lv in lvs) + "\n")
 # threadbench: "threadbench: NAME VALUE UNIT" at -smp 2.
 # Rows of single calls add "p10=NS", their 10th percentile.
 def load_threads(kernel):
@@ -114,37 +122,39 @@ def load_threads(kernel):
                     p10.setdefault(parts[1], []).append(int(parts[4][4:]))
     med = lambda d: {k: statistics.median(v) for k, v in d.items()}
     return med(vals), units, med(p10)
-(tp, tu, tp10), (tl, tlu, tl10) = load_threads("pagoda"), load_threads("linux")
-tu.update(tlu)
+tp, tu, tp10 = load_threads("pagoda")
+tls = [load_threads(f"linux{v}") for v in linuxes]
+for _, u, _ in tls:
+    tu.update(u)
 tops = [o for o in ["fault_64MiB_1thread", "fault_64MiB_each_2threads", "munmap_4KiB_alone",
                     "munmap_4KiB_peer_sleeping", "munmap_4KiB_peer_running", "mprotect_4KiB_alone",
                     "mprotect_4KiB_peer_running", "futex_wake_to_run_cross_cpu", "pthread_create_join"]
-        if o in tp or o in tl]
-trows = []
-for o in tops:
-    pv, lv = tp.get(o), tl.get(o)
-    trows.append((o, tu.get(o, "?"), pv, lv, f"{pv / lv:.2f}" if pv and lv else "n/a",
-                  tp10.get(o), tl10.get(o)))
-if trows:
+        if o in tp or any(o in t[0] for t in tls)]
+if tops:
     print()
     print("threads, -smp 2 (faults/s: higher is better; ns: lower is better; p10: the 10th")
     print("percentile of single calls, less disturbed by a busy host than the median)")
-    print(f"{'operation':28} {'unit':>9} {'Pagoda':>12} {'Linux 6.1':>12} {'Pagoda/Linux':>13}"
-          f" {'Pagoda p10':>11} {'Linux p10':>11}")
-    for o, u, pv, lv, r, p1, l1 in trows:
-        print(f"{o:28} {u:>9} {fmt(pv):>12} {fmt(lv):>12} {r:>13} {fmt(p1) if p1 else '':>11}"
-              f" {fmt(l1) if l1 else '':>11}")
+    print(f"{'operation':28} {'unit':>9} {'Pagoda':>12} {'p10':>10}"
+          + "".join(f" {'Linux ' + v:>12} {'p10':>10} {'ratio':>6}" for v in linuxes))
+    for o in tops:
+        pv = tp.get(o)
+        print(f"{o:28} {tu.get(o, '?'):>9} {fmt(pv):>12} {fmt(tp10.get(o)) if tp10.get(o) else '':>10}"
+              + "".join(f" {fmt(t[0].get(o)):>12} {fmt(t[2].get(o)) if t[2].get(o) else '':>10}"
+                        f" {ratio(pv, t[0].get(o)):>6}" for t in tls))
     with open(f"{out}/table.md", "a") as f:
         f.write(f"\nThreads, -smp 2, median of {runs} runs (faults/s: higher is better; "
                 f"ns: lower is better; p10: 10th percentile of single calls)\n\n")
-        f.write("| operation | unit | Pagoda | Linux 6.1 | Pagoda / Linux | Pagoda p10 | Linux p10 |\n"
-                "|---|---|---:|---:|---:|---:|---:|\n")
-        for o, u, pv, lv, r, p1, l1 in trows:
-            f.write(f"| {o} | {u} | {fmt(pv)} | {fmt(lv)} | {r} | {fmt(p1) if p1 else ''} |"
-                    f" {fmt(l1) if l1 else ''} |\n")
+        f.write("| operation | unit | Pagoda | Pagoda p10 |"
+                + "".join(f" Linux {v} | Linux {v} p10 | Pagoda / Linux {v} |" for v in linuxes)
+                + "\n|---|---|---:|---:|" + "---:|---:|---:|" * len(linuxes) + "\n")
+        for o in tops:
+            pv = tp.get(o)
+            f.write(f"| {o} | {tu.get(o, '?')} | {fmt(pv)} | {fmt(tp10.get(o)) if tp10.get(o) else ''} |"
+                    + "".join(f" {fmt(t[0].get(o))} | {fmt(t[2].get(o)) if t[2].get(o) else ''} |"
+                              f" {ratio(pv, t[0].get(o))} |" for t in tls) + "\n")
 with open(f"{out}/membench.dat", "w") as f:
-    for o, pv, lv, r in rows:
-        f.write(f"{o} {pv or 0} {lv or 0}\n")
+    for o, pv, lvs in rows:
+        f.write(f"{o} {pv or 0} " + " ".join(str(lv or 0) for lv in lvs) + "\n")
 gp = f"""set terminal pngcairo size 1000,500 noenhanced
 set output '{out}/membench.png'
 set title 'ns per operation under QEMU TCG (lower is better, log scale)'
@@ -153,8 +163,8 @@ set style fill solid 0.8
 set logscale y
 set xtics rotate by -20
 set key top left
-plot '{out}/membench.dat' using 2:xtic(1) title 'Pagoda', '' using 3 title 'Linux 6.1'
-"""
+plot '{out}/membench.dat' using 2:xtic(1) title 'Pagoda'""" + "".join(
+    f", '' using {i + 3} title 'Linux {v}'" for i, v in enumerate(linuxes)) + "\n"
 try:
     subprocess.run(["gnuplot"], input=gp, text=True, check=True)
     print(f"wrote {out}/table.md and {out}/membench.png")

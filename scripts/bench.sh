@@ -35,5 +35,5 @@ echo "== in-kernel benchmarks, the test build (PAGODA_DEBUG=1), q35, 8G RAM, TCG
 grep -a '^kbench: \(pmm\|kmalloc\)' "$log" | tr -d '\r' | sed 's/^kbench: /  /'
 
 echo
-echo "== user space, Pagoda and Linux 6.1 side by side (scripts/bench-compare.sh)"
+echo "== user space, Pagoda beside Linux 6.1 and 6.12 (scripts/bench-compare.sh)"
 scripts/bench-compare.sh
