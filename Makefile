@@ -9,7 +9,8 @@
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
 #   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
-#                   CALLS=250000 per seed; REPLAY=S:N reruns call S:N)
+#                   CALLS=250000 per seed, THREADS=4 per child; REPLAY=S:N
+#                   reruns call S:N)
 #   make mutants    break the memory code on purpose (scripts/mutants.txt),
 #                   one boot per mutant: fails unless the tests catch each
 #   make lab LAB=buddy DEST=DIR   a lab's student tree (docs/course.md)
@@ -197,8 +198,10 @@ bench: $(B)/kernel.elf $(B)/debug/kernel.elf $(INITRAMFS)
 
 SEEDS ?= 1 2 3 4
 CALLS ?= 250000
+THREADS ?= 4
 fuzz: $(B)/debug/kernel.elf $(INITRAMFS)
-	KERNEL=$(B)/debug/kernel.elf scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) $(if $(REPLAY),--replay $(REPLAY))
+	KERNEL=$(B)/debug/kernel.elf scripts/fuzz.sh --seeds "$(SEEDS)" --calls $(CALLS) \
+		--threads $(THREADS) $(if $(REPLAY),--replay $(REPLAY))
 
 mutants: $(B)/kernel.elf $(INITRAMFS)
 	$(PYTHON) scripts/mutants.py

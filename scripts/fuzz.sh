@@ -3,9 +3,13 @@
 # each ending in the kernel's invariant check; then the KTAP of every boot
 # is checked (scripts/ktap.py) and the calls are totalled.
 #
-# usage: scripts/fuzz.sh [--seeds "1 2 3"] [--calls N] [--mem SIZE] [--replay S:N]
+# usage: scripts/fuzz.sh [--seeds "1 2 3"] [--calls N] [--threads T] [--mem SIZE]
+#                       [--replay S:N]
 #   --seeds   one boot per seed (default: 1 2 3 4)
 #   --calls   calls per seed (default: 250000)
+#   --threads the fuzzer's threads per child, on four CPUs (default 4: the
+#             main one and three racing on one range; 1: no racing, about
+#             ten times as many calls a second)
 #   --mem     guest RAM (default 1G)
 #   --replay  rerun the child that made call S:N, printing every call up to
 #             it, in one boot (what a failure line "fuzz S:N ..." names)
@@ -18,11 +22,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-seeds="1 2 3 4" calls=250000 mem=1G replay=
+seeds="1 2 3 4" calls=250000 mem=1G replay= threads=4
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--seeds) seeds=$2; shift 2 ;;
 	--calls) calls=$2; shift 2 ;;
+	--threads) threads=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--replay) replay=$2; shift 2 ;;
 	*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
@@ -39,7 +44,7 @@ boot() { # name fuzz-args...: one boot, log in $out/NAME.log
 	local name=$1
 	shift
 	scripts/mkiso.sh "$out/$name.iso" \
-		"$KERNEL_ARGS -- --no-tests --fuzz $* --threads 4 --devmem-rw $WINDOW" \
+		"$KERNEL_ARGS -- --no-tests --fuzz $* --threads $threads --devmem-rw $WINDOW" \
 		build/initramfs.cpio || return 1
 	scripts/qemu.sh --test --firmware bios --mem "$mem" --iso "$out/$name.iso" \
 		--serial "$out/$name.log" --timeout "$timeout" -- -smp 4 >"$out/$name.qemu" 2>&1
