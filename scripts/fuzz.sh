@@ -8,8 +8,8 @@
 #   --seeds   one boot per seed (default: 1 2 3 4)
 #   --calls   calls per seed (default: 250000)
 #   --threads the fuzzer's threads per child, on four CPUs (default 4: the
-#             main one and three racing on one range; 1: no racing, about
-#             ten times as many calls a second)
+#             main one and three racing on one range; 1: no racing, some
+#             sixty times as many calls a second under TCG)
 #   --mem     guest RAM (default 1G)
 #   --replay  rerun the child that made call S:N, printing every call up to
 #             it, in one boot (what a failure line "fuzz S:N ..." names)
