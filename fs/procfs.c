@@ -695,6 +695,7 @@ static int link_mounts(struct task *t, char *buf, size_t size) { return link_cop
  * land cannot change the count. */
 static void show_free_frames(struct seq_buf *s, struct task *t)
 {
+	task_wait_dying(); /* the threads of a process just reaped are gone too */
 	procfs_shrink();
 	kmalloc_shrink();
 	seq_printf(s, "%llu\n", (unsigned long long)pmm_free_pages());

@@ -29,8 +29,20 @@
 #include <pagoda/printk.h>
 #include <pagoda/syscall.h>
 #include <pagoda/task.h>
+#include <pagoda/timer.h>
 #include <pagoda/uaccess.h>
+#include <asm/x86.h>
 #include "task_internal.h"
+
+unsigned int tasks_dying; /* atomic: see task.h */
+
+void task_wait_dying(void)
+{
+	uint64_t start = rdtsc(), limit = tsc_hz();
+
+	while (atomic_load(&tasks_dying) && (!limit || rdtsc() - start < limit))
+		schedule(); /* let the CPU that ran it switch away */
+}
 
 #define WUNTRACED 2
 #define WCONTINUED 8
@@ -139,6 +151,8 @@ static __attribute__((noreturn)) void do_exit(int status)
 	 * parent, or for a dead thread the next task on this CPU
 	 * (sched_finish_switch()), frees it once it is off this CPU. */
 	WRITE_ONCE(t->state, t == t->group_leader ? TASK_ZOMBIE : TASK_DEAD);
+	if (t != t->group_leader)
+		atomic_inc(&tasks_dying);
 	if (last) {
 		/* As Linux 6.x (synchronize_group_exit()): a process whose
 		 * threads all left by exit ends with the last one's status. */

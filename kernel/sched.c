@@ -221,8 +221,10 @@ void sched_finish_switch(void)
 	spin_unlock(&c->rq.lock);
 	if (move)
 		queue_on(move, move->cpu);
-	if (state == TASK_DEAD)
+	if (state == TASK_DEAD) {
 		task_put(prev);
+		atomic_dec(&tasks_dying);
+	}
 }
 
 static struct task *pick_next_locked(struct percpu *c)

@@ -549,6 +549,7 @@ static void check_cache_totals(struct scan *s)
 static void scan_frames(struct inv_report *r)
 {
 	struct scan *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	uint64_t flags;
 
 	if (!s) {
 		r->skip[INV_FRAME_STATES] = r->skip[INV_FREE_LISTS] = r->skip[INV_SLABS] =
@@ -557,6 +558,10 @@ static void scan_frames(struct inv_report *r)
 	}
 	s->r = r;
 	s->nr_classes = MIN(kmalloc_get_stats(s->st, ARRAY_SIZE(s->st)), ARRAY_SIZE(s->st));
+	/* The lists and the frames must be read at one moment: another CPU
+	 * may still be freeing (a dead thread's stack, a block of deferred
+	 * descriptors) when the caller's machine looks quiet. */
+	flags = pmm_freeze();
 	for (unsigned int i = 0; i < nr_mem_sections; i++) {
 		const struct mem_section *sec = &mem_sections[i];
 		for (pfn_t pfn = sec->start; pfn < sec->end;)
@@ -566,6 +571,7 @@ static void scan_frames(struct inv_report *r)
 		check_zone_lists(s, z);
 		r->census[CENSUS_FREE] += s->free_pages[z];
 	}
+	pmm_thaw(flags);
 	r->census[CENSUS_FREE] += s->pcp_free;
 	check_cache_totals(s);
 	r->census[CENSUS_SLAB] = s->slab_frames;
@@ -705,6 +711,7 @@ static void print_case(struct out *o, const struct inv_report *r, enum inv_kind 
 
 int inv_ktap(char *buf, size_t size)
 {
+	task_wait_dying(); /* the threads of a process just reaped are gone too */
 	struct inv_report *r = kzalloc(sizeof(*r), GFP_KERNEL);
 	struct out o = { buf, size, 0 };
 	unsigned int nr = 0, counts[3] = { 0 };

@@ -241,6 +241,22 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	return p;
 }
 
+uint64_t pmm_freeze(void)
+{
+	uint64_t flags = irq_save();
+
+	for (unsigned int zt = 0; zt < NR_ZONES; zt++)
+		spin_lock(&zones[zt].lock);
+	return flags;
+}
+
+void pmm_thaw(uint64_t flags)
+{
+	for (unsigned int zt = NR_ZONES; zt-- > 0;)
+		spin_unlock(&zones[zt].lock);
+	irq_restore(flags);
+}
+
 void pmm_drain_all(void)
 {
 	for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++) {

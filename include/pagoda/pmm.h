@@ -106,6 +106,15 @@ uint64_t pmm_zone_free_blocks(enum zone_type z, unsigned int order);
  * low, and for tests that look at the buddy lists themselves). */
 void pmm_drain_all(void);
 
+/* Stop every change to the zones' free lists and counts (every zone's
+ * lock, interrupts off), for a check that must see them agree; then
+ * pmm_thaw() with the value returned. Frames move between a CPU's list
+ * and its zone under the zone's lock too, so only allocations and frees
+ * served by a CPU's list go on. Nothing may allocate or free a frame in
+ * between, on this CPU. */
+uint64_t pmm_freeze(void);
+void pmm_thaw(uint64_t flags);
+
 /* Set up this CPU's lists (each CPU, at start). */
 void pmm_cpu_init(void);
 

@@ -219,6 +219,15 @@ pid_t task_ppid(struct task *t);
 /* Is there a task with this pid right now? */
 bool task_exists(pid_t pid);
 
+/* Dead threads whose CPU has not switched away from them yet (their
+ * stack and task go at that switch, sched_finish_switch()): a parent may
+ * be woken by a thread's exit before this happens. */
+extern unsigned int tasks_dying;
+
+/* Wait (yielding, at most a second) until no dead thread is still being
+ * let go of, so that a count of the machine's memory sees it gone. */
+void task_wait_dying(void);
+
 /* From the timer tick: wake the timed sleepers whose time has come. */
 void task_wake_timeouts(void);
 
