@@ -91,18 +91,15 @@ static long statfs_to_user(uint64_t ubuf, struct inode *inode)
 
 SYSCALL_DEFINE(SYS_statfs, statfs)
 {
-	char *path = kmalloc(PATH_MAX + CWD_MAX, GFP_KERNEL), *cwd = path + PATH_MAX;
+	char cwd[CWD_MAX];
 	struct inode *inode;
+	int err;
+	char *path = path_from_user(ARG(0), &err);
 	long r;
 
 	if (!path)
-		return -ENOMEM;
-	r = strncpy_from_user(path, (const char *)ARG(0), PATH_MAX);
-	if (r < 0)
-		r = -EFAULT;
-	else if (r == PATH_MAX)
-		r = -ENAMETOOLONG;
-	else if (!(r = vfs_lookup(fs_cwd(current, cwd), path, false, &inode)))
+		return err;
+	if (!(r = vfs_lookup(fs_cwd(current, cwd), path, false, &inode)))
 		r = statfs_to_user(ARG(1), inode);
 	kfree(path);
 	return r;

@@ -125,10 +125,7 @@ struct linux_dirent64 {
 
 /* --- helpers --- */
 
-/* Copy a NUL-terminated path from user space into a new buffer of
- * PATH_MAX bytes the caller kfree()s. NULL with *err: -EFAULT,
- * -ENAMETOOLONG, -ENOMEM. An empty path is returned as is. */
-static char *path_from_user(uint64_t upath, int *err)
+char *path_from_user(uint64_t upath, int *err)
 {
 	char *buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	long n;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/select.h>
+#include <stdlib.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,6 +159,13 @@ static void statfs_of_proc_says_proc(void)
 	EXPECT_EQ(s.f_type, PROC_SUPER_MAGIC);
 	EXPECT_ERRNO(statfs("/nonexistent", &s), ENOENT);
 	EXPECT_ERRNO(fstatfs(999, &s), EBADF);
+	EXPECT_ERRNO(statfs((const char *)8, &s), EFAULT); /* the path's own page is unmapped */
+	char *longpath = malloc(8192);
+	ASSERT_TRUE(longpath != NULL);
+	memset(longpath, 'a', 8191);
+	longpath[8191] = '\0';
+	EXPECT_ERRNO(statfs(longpath, &s), ENAMETOOLONG);
+	free(longpath);
 }
 
 static const struct ktap_case cases[] = {

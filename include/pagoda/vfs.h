@@ -240,4 +240,10 @@ void vfs_lock(void);
 void vfs_unlock(void);
 bool vfs_locked(void);
 
+/* Copy a NUL-terminated path from user space into a new buffer of
+ * PATH_MAX bytes the caller kfree()s. NULL with *err: -EFAULT,
+ * -ENAMETOOLONG, -ENOMEM. An empty path is returned as is
+ * (fs/sys_file.c). */
+char *path_from_user(uint64_t upath, int *err);
+
 #endif
