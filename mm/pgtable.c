@@ -166,7 +166,7 @@ int pt_set_leaf_gather(phys_addr_t root, uintptr_t va, pte_t pte, struct mmu_gat
 			int ret;
 			if (!entry_used(table_va(*e & PTE_ADDR_MASK)[pt_index(va, 0)]))
 				return -ENOENT; /* nothing to replace: leave it shared */
-			if ((ret = pt_unshare_table(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
+			if ((ret = pt_unshare_table_locked(e, ALIGN_DOWN(va, pt_level_size(1)), tlb)) < 0)
 				return ret;
 		}
 		table = table_va(*e & PTE_ADDR_MASK);
@@ -218,7 +218,7 @@ static int unshare_for_alloc(phys_addr_t root, uintptr_t va, unsigned int level)
 	if (!pde || !shared_table(*pde, va))
 		return 0;
 	tlb_gather_init(&all, NULL);
-	ret = pt_unshare_table(pde, ALIGN_DOWN(va, pt_level_size(1)), &all);
+	ret = pt_unshare_table_locked(pde, ALIGN_DOWN(va, pt_level_size(1)), &all);
 	tlb_finish(&all);
 	return ret;
 }
@@ -439,7 +439,7 @@ static int unshare_range(pte_t *table, unsigned int level, uintptr_t va, uintptr
 			tlb_defer_table(tlb, t);
 			ret = 0;
 		} else {
-			ret = pt_unshare_table(e, base, tlb);
+			ret = pt_unshare_table_locked(e, base, tlb);
 		}
 		if (ret < 0)
 			return ret;

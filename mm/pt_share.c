@@ -123,11 +123,14 @@ static void copy_entries_locked(pte_t *to, pte_t *from)
 	}
 }
 
-int pt_unshare_table(pte_t *pde, uintptr_t base, struct mmu_gather *tlb)
+int pt_unshare_table_locked(pte_t *pde, uintptr_t base, struct mmu_gather *tlb)
 {
 	phys_addr_t old = *pde & PTE_ADDR_MASK, copy;
 	struct page *t = table_page(*pde);
 
+	/* The mm's page_table_lock: asserted where the gather names the mm
+	 * (the walker's own callers may not know it). */
+	BUG_ON(tlb && tlb->mm && !spin_held(&tlb->mm->page_table_lock));
 	spin_lock(&pt_share_lock);
 	if (atomic_load(&t->refcount) == 1) { /* ours alone: take it back */
 		table_unmark_locked(t);

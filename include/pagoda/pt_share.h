@@ -11,7 +11,7 @@
  *
  * So, in the user half, a PD entry that points at a table and has
  * PTE_WRITE clear is a shared table (pt_pde_shared()). Every change to
- * the entries of such a table first unshares it (pt_unshare_table()):
+ * the entries of such a table first unshares it (pt_unshare_table_locked()):
  * the holder gets a copy of its own, writable, whose entries each take a
  * frame reference and lose PTE_WRITE for copy-on-write in the copy and
  * in the original alike, as fork's copy does; or, if it is the table's
@@ -67,7 +67,7 @@ void pt_share_table(pte_t *src, pte_t *dst);
  * tlb (the mm's gather) flushes the old translations and then drops the
  * reference to the old table. Returns 0 or -ENOMEM (nothing changed).
  * The caller holds the mm's page_table_lock; takes pt_share_lock. */
-int pt_unshare_table(pte_t *pde, uintptr_t base, struct mmu_gather *tlb);
+int pt_unshare_table_locked(pte_t *pde, uintptr_t base, struct mmu_gather *tlb);
 
 /* pt_table_free() on a table page: drop one reference. Returns true if
  * the table still has holders; false if the caller frees it, after the
