@@ -52,6 +52,10 @@ void poll_wait(struct wait_queue_head *wq, struct poll_table *pt)
 		pt->tick = true; /* no room to sleep on it: look every tick */
 		return;
 	}
+	/* Another thread may close the file while we sleep: hold it, or its
+	 * release could free the queue we are on (Linux's __pollwait()). */
+	file_get(pt->polling);
+	pt->files[pt->nr] = pt->polling;
 	pt->heads[pt->nr] = wq;
 	prepare_to_wait(wq, &pt->entries[pt->nr]);
 	pt->nr++;
@@ -72,6 +76,8 @@ static unsigned int poll_one(int fd, unsigned int wanted, struct poll_table *pt)
 
 	if (!f)
 		return POLLNVAL;
+	if (pt)
+		pt->polling = f;
 	mask = f->f_op && f->f_op->poll ? f->f_op->poll(f, pt) : DEFAULT_POLLMASK;
 	file_put(f);
 	return mask & wanted;
@@ -129,6 +135,8 @@ static int do_poll(struct pollfd *fds, unsigned int n, uint64_t deadline)
 	for (unsigned int i = 0; i < pt->nr; i++)
 		finish_wait(pt->heads[i], &pt->entries[i]);
 	sched_set_running(current);
+	for (unsigned int i = 0; i < pt->nr; i++)
+		file_put(pt->files[i]);
 	kfree(pt);
 	return ready;
 }

@@ -154,10 +154,13 @@ static void kick_cpu(unsigned int cpu)
  * TLS pointer, then switch stacks. */
 static void switch_to(struct percpu *c, struct task *prev, struct task *next)
 {
+	/* A task without an address space (idle) keeps the last one loaded:
+	 * lazy TLB. It stays in that mm's CPU mask until the mm goes, but
+	 * shootdowns that free no page table pass it by (mm/tlb.c). */
 	if (next->mm)
 		mm_switch(next->mm);
-	/* A task without an address space (idle) keeps the last one loaded:
-	 * lazy TLB. It stays in that mm's CPU mask until the mm goes. */
+	else
+		mm_enter_lazy();
 	c->arch.tss.rsp[0] = next->kstack_top;
 	c->arch.kernel_rsp = next->kstack_top;
 	prev->fs_base = rdmsr(MSR_FS_BASE);

@@ -48,8 +48,13 @@ static __noreturn void spin_lockup(spinlock_t *lock, uint32_t ticket, uintptr_t 
 		if (!(READ_ONCE(cpu_online_mask) & (1ULL << c)))
 			continue;
 		t = READ_ONCE(cpu_area(c)->curr);
-		pr_emerg("spinlock lockup: CPU %u runs %s[%d]\n", c, t ? t->comm : "?",
-			 t ? t->pid : -1);
+		if (READ_ONCE(cpu_area(c)->spin_waiting_on) == lock)
+			pr_emerg("spinlock lockup: CPU %u runs %s[%d], waits here with ticket %u\n",
+				 c, t ? t->comm : "?", t ? t->pid : -1,
+				 READ_ONCE(cpu_area(c)->spin_ticket));
+		else
+			pr_emerg("spinlock lockup: CPU %u runs %s[%d]\n", c, t ? t->comm : "?",
+				 t ? t->pid : -1);
 	}
 	panic("spinlock lockup on %s", lock->class->name);
 }
@@ -73,12 +78,17 @@ static void spin_lock_from(spinlock_t *lock, uintptr_t ip)
 			smp_poll_calls();
 		cpu_relax();
 		if (limit && ++spins % 65536 == 0) { /* look at the clock now and then */
-			if (!start)
+			if (!start) {
 				start = rdtsc();
-			else if (rdtsc() - start > limit)
+				/* Long enough to be worth telling the report. */
+				WRITE_ONCE(this_cpu()->spin_ticket, ticket);
+				WRITE_ONCE(this_cpu()->spin_waiting_on, lock);
+			} else if (rdtsc() - start > limit)
 				spin_lockup(lock, ticket, ip);
 		}
 	}
+	if (start)
+		WRITE_ONCE(this_cpu()->spin_waiting_on, NULL);
 	acquired(lock, ip);
 }
 

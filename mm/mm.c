@@ -116,18 +116,37 @@ void mm_destroy(struct mm_struct *mm)
 /* Load mm's tables on this CPU (NULL: the kernel's alone). This CPU joins
  * mm's mask before CR3 points at it, so a shootdown from then on reaches
  * it; it leaves the old mask after, when it no longer can hold the old
- * translations (the CR3 write dropped them). */
+ * translations (the CR3 write dropped them). Another task of the mm
+ * already loaded here needs nothing: every shootdown reached this CPU.
+ * Coming back from lazy mode to the same mm, it may have missed some, so
+ * CR3 is written anyway. */
 void mm_switch(struct mm_struct *mm)
 {
 	struct percpu *c = this_cpu();
 	struct mm_struct *old = c->active_mm;
 
+	if (mm && mm == old && !c->tlb_lazy)
+		return;
 	if (mm)
 		atomic_set_bit(&mm->cpumask, c->id);
+	/* Out of lazy mode before CR3 is written, with a full barrier (a
+	 * sequentially consistent store): a shootdown that reads tlb_lazy
+	 * after this store interrupts us as usual; one that read it before
+	 * had changed its entries already, and the CR3 write below drops
+	 * every translation, the stale ones with the rest. */
+	atomic_store(&c->tlb_lazy, false);
 	write_cr3(mm ? mm->pgd : kernel_pml4);
 	WRITE_ONCE(c->active_mm, mm);
 	if (old && old != mm)
 		atomic_clear_bit(&old->cpumask, c->id);
+}
+
+void mm_enter_lazy(void)
+{
+	struct percpu *c = this_cpu();
+
+	if (c->active_mm)
+		WRITE_ONCE(c->tlb_lazy, true);
 }
 
 struct mm_struct *mm_current(void)

@@ -21,8 +21,7 @@ unsigned long oom_kill_count;
 
 #define OOM_MAX_CANDIDATES 256
 
-static struct mutex oom_lock;
-static bool oom_lock_ready;
+DEFINE_STATIC_MUTEX(oom_lock);
 
 /* Linux's oom_badness(): resident pages plus page-table pages, counted
  * under the mm's mmap_lock so that no table goes away under the count. */
@@ -106,20 +105,11 @@ static struct task *select_victim_get(void)
 	return best >= 0 ? c[best].task : NULL;
 }
 
-static void oom_lock_take(void)
-{
-	if (!READ_ONCE(oom_lock_ready)) {
-		mutex_init(&oom_lock, "oom_lock"); /* first use: on the boot CPU, at boot */
-		WRITE_ONCE(oom_lock_ready, true);
-	}
-	mutex_lock(&oom_lock);
-}
-
 struct task *oom_select_victim(void)
 {
 	struct task *t;
 
-	oom_lock_take();
+	mutex_lock(&oom_lock);
 	t = select_victim_get();
 	mutex_unlock(&oom_lock);
 	if (t && t != OOM_WAIT)
@@ -169,7 +159,7 @@ bool out_of_memory(void)
 
 	if (fatal_signal_pending(current))
 		return false; /* already dying: its memory comes back when it exits */
-	oom_lock_take();
+	mutex_lock(&oom_lock);
 	victim = select_victim_get();
 	if (victim && victim != OOM_WAIT) {
 		pr_warn("%s invoked oom-killer: order=0, oom_score_adj=0\n", current->comm);

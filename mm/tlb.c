@@ -44,6 +44,7 @@ void tlb_defer_put(struct mmu_gather *tlb, struct page *page)
 void tlb_defer_table(struct mmu_gather *tlb, phys_addr_t table)
 {
 	defer(tlb, (uintptr_t)pfn_to_page(phys_to_pfn(table)) | DEFERRED_TABLE);
+	tlb->freed_tables = true; /* after defer(), whose tlb_finish() may clear it */
 }
 
 void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned int level)
@@ -106,8 +107,16 @@ void tlb_flush(struct mmu_gather *tlb)
 		return;
 	if (!tlb->mm || this_cpu()->active_mm == tlb->mm)
 		flush_local(r.start, r.end);
+	/* The entries changed before we read who may hold them: a CPU that
+	 * joins the mask or leaves lazy mode after our reads walks the new
+	 * entries (mm_switch() orders its side the same way). */
+	smp_mb();
 	others = (tlb->mm ? atomic_load(&tlb->mm->cpumask) : READ_ONCE(cpu_online_mask)) &
 		 ~(1ULL << cpu_id());
+	if (tlb->mm && !tlb->freed_tables) /* leave out the CPUs that hold mm lazily */
+		for (uint64_t m = others; m; m &= m - 1)
+			if (READ_ONCE(cpu_area((unsigned int)__builtin_ctzll(m))->tlb_lazy))
+				others &= ~(m & -m);
 	if (others)
 		smp_call_mask(others, flush_remote, &r);
 	tlb->start = tlb->end = 0;
@@ -127,6 +136,7 @@ void tlb_finish(struct mmu_gather *tlb)
 	}
 	/* LAB tlb: end */
 	tlb->nr = 0; /* the batch is empty again, so defer() may go on filling it */
+	tlb->freed_tables = false;
 }
 
 void flush_tlb_mm(struct mm_struct *mm)

@@ -49,12 +49,17 @@ struct remote_access {
 	int ret;              /* 0 or -EFAULT */
 };
 
+/* On B: as a task of the mm would, load it if it is not loaded, or
+ * loaded only lazily (B's idle task may have been switched to since the
+ * last call; a lazy CPU is left out of shootdowns, and flushes when a
+ * task of the mm runs there again). */
 static void remote_access_fn(void *arg)
 {
 	struct remote_access *r = arg;
+	struct mm_struct *mm = r->mm ? r->mm : this_cpu()->active_mm;
 
-	if (r->mm && this_cpu()->active_mm != r->mm)
-		mm_switch(r->mm);
+	if (this_cpu()->active_mm != mm || this_cpu()->tlb_lazy)
+		mm_switch(mm);
 	this_cpu()->no_fault_in = true;
 	r->ret = r->write ? raw_copy_user((void *)r->addr, &r->value, sizeof(r->value))
 			  : raw_copy_user(&r->value, (const void *)r->addr, sizeof(r->value));
@@ -328,6 +333,81 @@ static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
 	KEXPECT_EQ(t, ret, -EFAULT);
 }
 
+/* Lazy TLB: B loaded the mm (it read VA) and went on to run its idle
+ * task, which keeps the mm loaded lazily. A shootdown that frees no page
+ * table need not interrupt B; B's stale entry must be gone when a task
+ * of the mm runs there again. */
+static int lazy_cpu = -1;
+static unsigned int lazy_cpu_flushes;
+
+static void count_flushes_on_lazy_cpu(uintptr_t start, uintptr_t end)
+{
+	if ((int)cpu_id() == lazy_cpu)
+		atomic_inc(&lazy_cpu_flushes);
+}
+
+static void enter_lazy_fn(void *arg)
+{
+	mm_enter_lazy();
+}
+
+/* B reads VA, then goes lazy; count the shootdowns that reach B until
+ * the hook is taken away. */
+static bool setup_lazy_cpu(struct ktest *t, struct mm_struct *mm, int b)
+{
+	if (!setup_shared_read(t, mm, b))
+		return false;
+	smp_call_mask(1ULL << b, enter_lazy_fn, NULL);
+	lazy_cpu = b;
+	lazy_cpu_flushes = 0;
+	tlb_remote_flush_hook = count_flushes_on_lazy_cpu;
+	return true;
+}
+
+MM_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return)
+{
+	int b = other_cpu();
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_lazy_cpu(t, mm, b));
+	KEXPECT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0); /* the second page keeps the table */
+	tlb_remote_flush_hook = NULL;
+	KEXPECT_EQ(t, lazy_cpu_flushes, 0u);
+	r = remote(b, mm, false, 0); /* a task of mm runs on B again */
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+}
+
+/* The same with the page alone in its page table: the table is freed,
+ * and B's paging-structure caches may hold it, so B is flushed. */
+MM_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu)
+{
+	int b = other_cpu();
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	KASSERT_TRUE(t, setup_lazy_cpu(t, mm, b));
+	KEXPECT_EQ(t, do_munmap(mm, VA, 2 * PAGE_SIZE), 0); /* the table's last pages */
+	tlb_remote_flush_hook = NULL;
+	KEXPECT_EQ(t, lazy_cpu_flushes, 1u);
+}
+
+/* Lazy mode ends with the next mm_switch(), to the same mm too: a CPU
+ * that stayed lazy would be passed by every later shootdown. */
+MM_CASE(tlb_switching_back_to_the_mm_ends_lazy_mode)
+{
+	mm_enter_lazy();
+	KEXPECT_TRUE(t, this_cpu()->tlb_lazy);
+	mm_switch(mm);
+	KEXPECT_FALSE(t, this_cpu()->tlb_lazy);
+	KEXPECT_EQ(t, this_cpu()->active_mm, mm);
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page),
 	KTEST_CASE(tlb_munmap_flushes_the_cpu_that_unmapped),
@@ -338,5 +418,8 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_fork_write_protects_the_parent_on_every_cpu),
 	KTEST_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed),
 	KTEST_CASE(tlb_iounmap_reaches_every_cpu),
+	KTEST_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return),
+	KTEST_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu),
+	KTEST_CASE(tlb_switching_back_to_the_mm_ends_lazy_mode),
 };
 KTEST_SUITE(tlb, tlb_cases);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/select.h>
 #include <stdlib.h>
@@ -106,6 +107,35 @@ static void poll_wakes_when_another_process_writes(void)
 	close(fds[1]);
 }
 
+static int closer_fds[2];
+
+static void *thread_closes_both_ends_later(void *arg)
+{
+	struct timespec d = { 0, 50 * 1000000 };
+
+	nanosleep(&d, NULL);
+	close(closer_fds[0]);
+	close(closer_fds[1]);
+	return NULL;
+}
+
+/* Another thread closes both ends of the pipe a poll sleeps on. The
+ * sleeping poll keeps the file it waits on (or the last close would free
+ * the queue it is on); the end of the write side wakes it, and the fd it
+ * looks at again is gone: POLLNVAL, as on Linux. */
+static void poll_survives_another_thread_closing_the_polled_pipe(void)
+{
+	struct pollfd p;
+	pthread_t th;
+
+	ASSERT_EQ(pipe(closer_fds), 0);
+	ASSERT_EQ(pthread_create(&th, NULL, thread_closes_both_ends_later, NULL), 0);
+	p = (struct pollfd){ .fd = closer_fds[0], .events = POLLIN };
+	EXPECT_EQ(poll(&p, 1, 5000), 1);
+	EXPECT_EQ(p.revents, POLLNVAL);
+	pthread_join(th, NULL);
+}
+
 static void select_and_pselect_on_a_pipe(void)
 {
 	struct timeval tv = { 0, 20000 };
@@ -172,6 +202,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(poll_pipe_readiness_and_end_of_file),
 	KTAP_CASE(poll_times_out_after_at_least_the_timeout),
 	KTAP_CASE(poll_wakes_when_another_process_writes),
+	KTAP_CASE(poll_survives_another_thread_closing_the_polled_pipe),
 	KTAP_CASE(select_and_pselect_on_a_pipe),
 	KTAP_CASE(groups_set_and_read_back_sorted),
 	KTAP_CASE(statfs_of_proc_says_proc),

@@ -30,6 +30,14 @@
 #define atomic_cmpxchg(p, expected, v)                                         \
 	__atomic_compare_exchange_n(p, expected, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
+/* A full barrier: no load or store moves across it, not even a load
+ * ahead of an earlier store, which x86 otherwise allows (Linux's
+ * smp_mb()). */
+static inline void smp_mb(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 static inline void cpu_relax(void)
 {
 	__asm__ __volatile__("pause" ::: "memory");

@@ -25,6 +25,17 @@ struct mutex {
 	} while (0)
 void __mutex_init(struct mutex *m, struct lock_class *class);
 
+/* A mutex at file scope, ready before any code runs (no first-use
+ * initialisation for two CPUs to race on). */
+#define DEFINE_STATIC_MUTEX(name)                                              \
+	static struct lock_class name##_mutex_class = { #name, 0 };            \
+	static struct lock_class name##_wq_class = { #name ".wq", 0 };         \
+	static struct mutex name = {                                           \
+		.wq = { __SPINLOCK_INIT(name##_wq_class),                      \
+			{ &name.wq.waiters, &name.wq.waiters } },               \
+		.class = &name##_mutex_class,                                  \
+	}
+
 void mutex_lock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 bool mutex_trylock(struct mutex *m);

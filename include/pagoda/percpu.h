@@ -26,9 +26,13 @@ struct percpu {
 	struct task *idle;           /* this CPU's idle task */
 	struct runqueue rq;          /* read by other CPUs under rq.lock */
 	struct mm_struct *active_mm; /* whose tables CR3 holds (lazily, for idle) */
+	bool tlb_lazy;               /* active_mm is held only lazily: the task here has no
+				      * mm; written by this CPU, read by shootdowns (mm/tlb.c) */
 	struct pcp_list pcp[NR_ZONES]; /* free single frames (mm/pmm.c) */
 	bool online;                 /* written once by the CPU itself */
 	bool no_fault_in;            /* tests: a #PF on a user address is not resolved */
+	const void *spin_waiting_on; /* a spinlock this CPU has spun on for long, or NULL, */
+	uint32_t spin_ticket;        /* and its ticket there (kernel/spinlock.c's lockup report) */
 };
 
 extern struct percpu percpu_areas[MAX_CPUS];

@@ -33,6 +33,8 @@
 struct poll_table {
 	struct wait_queue_head *heads[POLL_MAX_QUEUES];
 	struct wait_entry entries[POLL_MAX_QUEUES];
+	struct file *files[POLL_MAX_QUEUES]; /* pinned: a queue lives as long as its file */
+	struct file *polling; /* the file whose ->poll runs now */
 	unsigned int nr;
 	bool tick;     /* someone is polled per tick: sleep one tick at most */
 	bool register_; /* first pass: record queues; later passes only look */

@@ -19,7 +19,11 @@
  * A gather whose mm is NULL is for the kernel half: every CPU flushes.
  * Up to TLB_FLUSH_CEILING pages are invalidated one by one (INVLPG);
  * beyond that the whole TLB is flushed (a CR3 reload), which costs less
- * than that many INVLPGs and the misses after it. docs/smp.md draws the
+ * than that many INVLPGs and the misses after it. A CPU that holds the
+ * mm only lazily (its idle task runs: mm_enter_lazy()) is left out unless
+ * a page table is freed, as on Linux: the paging-structure caches of a
+ * CPU may go on walking a table until it flushes, so freed tables reach
+ * every CPU that has the mm loaded at all. docs/smp.md draws the
  * timeline of one munmap on two CPUs. */
 #ifndef PAGODA_TLB_H
 #define PAGODA_TLB_H
@@ -39,6 +43,7 @@ struct mmu_gather {
 	bool drop_frames;       /* removed user leaves give up their frame reference */
 	pt_leaf_fn leaf_fn;     /* called for each leaf removed (tests), or NULL */
 	void *leaf_arg;
+	bool freed_tables;      /* a page table is deferred: lazy CPUs flush too */
 	unsigned int nr;
 	uintptr_t deferred[TLB_BATCH]; /* struct page *, bit 0 set for a table page */
 };
