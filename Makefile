@@ -8,6 +8,8 @@
 #                   (the test build: build/debug/kernel.elf, PAGODA_DEBUG=1)
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make profile    membench under profile=2: the top kernel functions of
+#                   each row (ROW=name picks rows; docs/profile.md)
 #   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
 #                   CALLS=250000 per seed, THREADS=4 per child; REPLAY=S:N
 #                   reruns call S:N)
@@ -98,7 +100,7 @@ CSRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 ASMSRCS := $(sort $(wildcard $(addsuffix /*.asm,$(SRCDIRS))))
 OBJS := $(CSRCS:%.c=$(OBJ)/%.o) $(ASMSRCS:%.asm=$(OBJ)/%.o) $(OBJ)/gen/font_default.o
 
-.PHONY: all run run-uefi debug test test-machines bench fuzz mutants clean deps lab grade check-labs \
+.PHONY: all run run-uefi debug test test-machines bench profile fuzz mutants clean deps lab grade check-labs \
 	check-gdb
 all: $(KB)/kernel.elf $(KB)/pagoda.iso
 
@@ -195,6 +197,9 @@ test-machines: $(TEST_KB)/kernel.elf $(INITRAMFS)
 
 bench: $(B)/kernel.elf $(B)/debug/kernel.elf $(INITRAMFS)
 	scripts/bench.sh
+
+profile: $(B)/kernel.elf $(INITRAMFS)
+	scripts/profile.sh $(ROW)
 
 SEEDS ?= 1 2 3 4
 CALLS ?= 250000

@@ -21,6 +21,7 @@
 #include <pagoda/pmm.h>
 #include <pagoda/printk.h>
 #include <pagoda/procfs.h>
+#include <pagoda/profile.h>
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -721,12 +722,23 @@ struct proc_entry {
 	proc_show_fn show; /* regular files */
 	proc_link_fn link; /* symlinks */
 	bool live;         /* a read at offset 0 runs show again (no task) */
+	/* A file with operations of its own (/proc/profile), which exists
+	 * only while size() is not 0; size() is its st_size. */
+	const struct file_operations *fops;
+	uint64_t (*size)(void);
 };
 
-#define PROC_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, false }
-#define PROC_LINK(n, fn) { n, S_IFLNK | 0777, NULL, fn, false }
-#define PROC_DIR(n) { n, S_IFDIR | 0555, NULL, NULL, false }
-#define PROC_LIVE_FILE(n, fn) { n, S_IFREG | 0444, fn, NULL, true }
+#define PROC_FILE(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn }
+#define PROC_LINK(n, fn) { .name = n, .mode = S_IFLNK | 0777, .link = fn }
+#define PROC_DIR(n) { .name = n, .mode = S_IFDIR | 0555 }
+#define PROC_LIVE_FILE(n, fn) { .name = n, .mode = S_IFREG | 0444, .show = fn, .live = true }
+#define PROC_OPS_FILE(n, m, ops, sz) { .name = n, .mode = S_IFREG | (m), .fops = ops, .size = sz }
+
+/* Does e exist now? */
+static bool entry_present(const struct proc_entry *e)
+{
+	return !e->size || e->size();
+}
 
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
@@ -736,6 +748,7 @@ static const struct proc_entry root_entries[] = {
 	PROC_FILE("meminfo", show_meminfo),
 	PROC_LINK("mounts", link_mounts),
 	PROC_DIR("pagoda"), /* pagoda_entries */
+	PROC_OPS_FILE("profile", 0644, &profile_proc_fops, profile_proc_size), /* profile=N */
 	PROC_FILE("uptime", show_uptime),
 	PROC_LINK("self", link_self), /* Linux lists it after the files, before the pids */
 };
@@ -821,7 +834,7 @@ static void proc_inode_init(struct proc_inode *pi, const struct proc_entry *e, p
 		return;
 	}
 	pi->inode.i_op = S_ISLNK(e->mode) ? &proc_link_iops : &proc_file_iops;
-	pi->inode.i_fop = S_ISLNK(e->mode) ? NULL : &proc_file_fops;
+	pi->inode.i_fop = S_ISLNK(e->mode) ? NULL : e->fops ? e->fops : &proc_file_fops;
 }
 
 /* ---- Generated files: open, read, seek, close ---- */
@@ -1091,7 +1104,11 @@ static struct inode *proc_root_lookup(struct inode *dir, const char *name, size_
 	pid_t pid;
 
 	if (entry_by_name(root_entries, ARRAY_SIZE(root_entries), name, len, &i)) {
+		if (!entry_present(&root_entries[i]))
+			return NULL;
 		root_inodes[i].inode.parent = dir;
+		if (root_entries[i].size)
+			root_inodes[i].inode.size = root_entries[i].size();
 		return &root_inodes[i].inode;
 	}
 	pid = name_to_pid(name, len);
@@ -1149,6 +1166,8 @@ static int proc_root_iterate(struct file *f, dir_emit_fn emit, void *ctx)
 	for (; f->pos < PID_POS; f->pos++) {
 		const struct proc_entry *e = &root_entries[f->pos - 2];
 
+		if (!entry_present(e))
+			continue;
 		if (!emit(ctx, e->name, strlen(e->name), root_inodes[f->pos - 2].inode.ino,
 			  vfs_dtype(e->mode)))
 			return 0;

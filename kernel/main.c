@@ -25,6 +25,7 @@
 #include <pagoda/percpu.h>
 #include <pagoda/power.h>
 #include <pagoda/procfs.h>
+#include <pagoda/profile.h>
 #include <pagoda/printk.h>
 #include <pagoda/sched.h>
 #include <pagoda/shmem.h>
@@ -215,6 +216,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	print_boot_info();
 	sched_init();
 	mm_init(&boot_info, &kernel_cmdline);
+	profile_init(); /* profile=N: the counters, before the first tick */
 	acpi_init(&boot_info);
 	pci_init();
 	start_fbcon(); /* after PCI: the framebuffer is checked against the BARs */

@@ -6,7 +6,12 @@
  *
  * Run as pid 1 (init=/bin/membench on Pagoda, rdinit=/bin/membench on
  * Linux): mounts /proc and /sys, prints one line per operation
- * ("membench: NAME NS_PER_OP"), and powers off. */
+ * ("membench: NAME NS_PER_OP"), and powers off.
+ *
+ * With /proc/profile (a profile=N boot; scripts/profile.sh) each row's
+ * timed part is also a profile window (user/profile.h), and the rows'
+ * profiles are printed at the end; "membench repeat N" runs the rows N
+ * times, for more samples. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,6 +25,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "profile.h"
 
 #define MiB (1UL << 20)
 #define GiB (1UL << 30)
@@ -35,8 +42,16 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* The start of a row's timed part: also its profile window's. */
+static double row_start(void)
+{
+	prof_begin();
+	return now_ns();
+}
+
 static void report(const char *name, double ns_per_op)
 {
+	prof_end(name);
 	printf("membench: %s %.0f\n", name, ns_per_op);
 	fflush(stdout);
 }
@@ -61,7 +76,7 @@ static void touch(char *p, size_t len)
 static void bench_demand_zero(void)
 {
 	char *p = map_anon(TOUCH_SIZE);
-	double t0 = now_ns();
+	double t0 = row_start();
 
 	touch(p, TOUCH_SIZE);
 	report("demand_zero_fault", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
@@ -97,7 +112,7 @@ static void bench_demand_zero_thp(const char *name, int advice)
 	p = map_anon_aligned();
 	if (madvise(p, TOUCH_SIZE, advice) < 0)
 		perror("membench: madvise");
-	t0 = now_ns();
+	t0 = row_start();
 	touch(p, TOUCH_SIZE);
 	report(name, (now_ns() - t0) / (TOUCH_SIZE / PAGE));
 	munmap(p, TOUCH_SIZE);
@@ -150,6 +165,7 @@ static void bench_cow_fault(void)
 	touch(p, TOUCH_SIZE);
 	if (pipe(fds) < 0)
 		return;
+	prof_begin(); /* the profile window holds the fork and the exit too */
 	if (fork() == 0) {
 		double t0 = now_ns();
 		touch(p, TOUCH_SIZE);
@@ -179,7 +195,7 @@ static void bench_fork_exit_wait(const char *name, int huge, const char *suffix)
 	if (!huge)
 		madvise(p, TOUCH_SIZE, MADV_NOHUGEPAGE);
 	touch(p, TOUCH_SIZE);
-	t0 = now_ns();
+	t0 = row_start();
 	for (int i = 0; i < rounds; i++) {
 		if (fork() == 0)
 			_exit(0);
@@ -223,13 +239,13 @@ static void bench_file_faults(void)
 		return;
 	}
 	p = mmap(NULL, TOUCH_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	t0 = now_ns();
+	t0 = row_start();
 	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
 		sum += p[off];
 	report("file_shared_read_fault", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
 	munmap((void *)p, TOUCH_SIZE);
 	p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	t0 = now_ns();
+	t0 = row_start();
 	for (size_t off = 0; p != MAP_FAILED && off < TOUCH_SIZE; off += PAGE)
 		p[off] = 1;
 	report("file_private_first_write", (now_ns() - t0) / (TOUCH_SIZE / PAGE));
@@ -247,7 +263,7 @@ static void bench_spawn(const char *name, char *const argv[])
 {
 	const int rounds = 20;
 	char *const envp[] = { NULL };
-	double t0 = now_ns();
+	double t0 = row_start();
 
 	for (int i = 0; i < rounds; i++) {
 		int st = 0;
@@ -268,7 +284,7 @@ static void bench_spawn(const char *name, char *const argv[])
 static void bench_mmap_munmap(void)
 {
 	const int rounds = 20000;
-	double t0 = now_ns();
+	double t0 = row_start();
 
 	for (int i = 0; i < rounds; i++) {
 		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -302,7 +318,7 @@ static void bench_many_vmas(void)
 		order[i] = order[j];
 		order[j] = tmp;
 	}
-	t0 = now_ns();
+	t0 = row_start();
 	for (unsigned i = 0; i < MANY_VMAS; i++)
 		*(volatile char *)(base + 2 * order[i] * PAGE) = 1;
 	report("fault_among_10000_vmas", (now_ns() - t0) / MANY_VMAS);
@@ -362,21 +378,25 @@ static void bench_bar(void)
 	double map_ns = 0, touch_ns = 0, unmap_ns = 0;
 
 	for (int r = 0; r < rounds; r++) {
-		double t1 = now_ns(), t2, t3, t4, t5;
+		double t1 = row_start(), t2, t2_touch, t3, t4, t5;
 		volatile uint64_t *p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED) {
 			perror("membench: mmap BAR");
 			return;
 		}
 		t2 = now_ns();
+		prof_end("bar_1GiB_map"); /* each part a profile window */
+		t2_touch = row_start();
 		touch_every_2mib(p);
 		t3 = now_ns();
+		prof_end("bar_1GiB_touch_every_2MiB");
 		touch_every_2mib(p);
-		t4 = now_ns();
+		t4 = row_start();
 		munmap((void *)p, GiB);
 		t5 = now_ns();
+		prof_end("bar_1GiB_unmap");
 		map_ns += t2 - t1;
-		touch_ns += t3 - t2;
+		touch_ns += t3 - t2_touch;
 		unmap_ns += t5 - t4;
 		printf("membench: # bar_1GiB round %d at %p: map %.0f, touch %.0f, touch again %.0f, "
 		       "unmap %.0f ns\n", r + 1, (void *)p, t2 - t1, t3 - t2, t4 - t3, t5 - t4);
@@ -388,27 +408,12 @@ static void bench_bar(void)
 	close(fd);
 }
 
-int main(int argc, char **argv)
+/* Every row but boot_to_init, once. */
+static void bench_rows(void)
 {
-	struct timespec boot;
 	char *dash[] = { "/bin/dash", "-c", "true", NULL };
 	char *self[] = { "/bin/membench", "--exit", NULL };
 
-	if (argc > 1 && !strcmp(argv[1], "--exit"))
-		return 0; /* bench_spawn's static program */
-
-	/* First thing: how long the kernel took to get here (both kernels
-	 * count CLOCK_BOOTTIME from their own start, not from power-on). */
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	report("boot_to_init", boot.tv_sec * 1e9 + boot.tv_nsec);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("sysfs", "/sys", "sysfs", 0, NULL);
-	if (argc > 1 && !strcmp(argv[1], "fork")) {
-		/* "membench fork SUFFIX": the fork rows alone, named apart */
-		bench_fork_exit_wait("fork_exit_wait_64MiB", 1, argc > 2 ? argv[2] : "");
-		bench_fork_exit_wait("fork_exit_wait_64MiB", 0, argc > 2 ? argv[2] : "");
-		goto done;
-	}
 	bench_demand_zero();
 	print_thp_policy();
 	bench_demand_zero_thp("demand_zero_fault_thp_on", MADV_HUGEPAGE);
@@ -423,7 +428,35 @@ int main(int argc, char **argv)
 	bench_spawn("fork_execve_wait_dynamic_dash", dash);
 	bench_spawn("fork_execve_wait_static", self);
 	bench_bar();
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec boot;
+
+	if (argc > 1 && !strcmp(argv[1], "--exit"))
+		return 0; /* bench_spawn's static program */
+
+	/* First thing: how long the kernel took to get here (both kernels
+	 * count CLOCK_BOOTTIME from their own start, not from power-on). */
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	report("boot_to_init", boot.tv_sec * 1e9 + boot.tv_nsec);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	if (argc > 2 && !strcmp(argv[1], "repeat")) {
+		/* "membench repeat N": the rows N times (profile windows add up) */
+		for (int n = atoi(argv[2]); n > 1; n--)
+			bench_rows();
+	}
+	if (argc > 1 && !strcmp(argv[1], "fork")) {
+		/* "membench fork SUFFIX": the fork rows alone, named apart */
+		bench_fork_exit_wait("fork_exit_wait_64MiB", 1, argc > 2 ? argv[2] : "");
+		bench_fork_exit_wait("fork_exit_wait_64MiB", 0, argc > 2 ? argv[2] : "");
+		goto done;
+	}
+	bench_rows();
 done:
+	prof_dump();
 	printf("membench: done\n");
 	fflush(stdout);
 	if (getpid() == 1)

@@ -18,6 +18,7 @@
 #include <pagoda/fixmap.h>
 #include <pagoda/percpu.h>
 #include <pagoda/printk.h>
+#include <pagoda/profile.h>
 #include <pagoda/task.h> /* against the direction: the tick preempts the task */
 #include <pagoda/timer.h>
 #include <asm/apic.h>
@@ -216,9 +217,10 @@ static int calibrate(struct calib_sample *best)
 
 /* Every CPU's tick: the boot CPU keeps time and wakes timed sleepers;
  * each asks for a switch if others wait for its CPU. */
-static void timer_irq(struct trap_frame *tf __unused)
+static void timer_irq(struct trap_frame *tf)
 {
 	lapic_eoi();
+	profile_tick(tf); /* profile=N: count the interrupted RIP */
 	if (cpu_id() == 0) {
 		WRITE_ONCE(ticks, ticks + 1);
 		task_wake_timeouts();
