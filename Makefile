@@ -8,7 +8,7 @@
 #                   (the test build: build/debug/kernel.elf, PAGODA_DEBUG=1)
 #   make test-machines  the same on the slow machines make test leaves out
 #   make bench      in-kernel microbenchmarks (TSC cycles), reported only
-#   make profile    membench under profile=2: the top kernel functions of
+#   make profile    membench and threadbench under profile=2: the top kernel functions of
 #                   each row (ROW=name picks rows; docs/profile.md)
 #   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
 #                   CALLS=250000 per seed, THREADS=4 per child; REPLAY=S:N

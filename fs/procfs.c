@@ -343,6 +343,40 @@ static void show_uptime(struct seq_buf *s, struct task *t)
 		   (unsigned long long)((ticks % TIMER_HZ) * 100 / TIMER_HZ));
 }
 
+/* Linux's /proc/interrupts, the rows Pagoda counts: a CPUn column per
+ * online CPU, then per row the counts and what they are. Pagoda's devices
+ * are polled, so there are no numbered device rows. CAL counts every
+ * cross-call interrupt, shootdowns included, as Linux's does; TLB counts
+ * the shootdowns a CPU ran for another, by interrupt or by polling. */
+static void show_interrupts(struct seq_buf *s, struct task *t)
+{
+	static const struct {
+		const char *name, *what;
+		size_t offset;
+	} rows[] = {
+		{ "LOC", "Local timer interrupts", offsetof(struct irq_stat, timer) },
+		{ "RES", "Rescheduling interrupts", offsetof(struct irq_stat, resched) },
+		{ "CAL", "Function call interrupts", offsetof(struct irq_stat, call) },
+		{ "TLB", "TLB shootdowns", offsetof(struct irq_stat, tlb) },
+	};
+	uint64_t online = READ_ONCE(cpu_online_mask);
+
+	seq_printf(s, "%*s", 3 + 8, "");
+	for (unsigned int c = 0; c < MAX_CPUS; c++)
+		if (online & (1ULL << c))
+			seq_printf(s, "CPU%-8u", c);
+	seq_printf(s, "\n");
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		seq_printf(s, "%*s: ", 3, rows[i].name);
+		for (unsigned int c = 0; c < MAX_CPUS; c++) {
+			const char *stat = (const char *)&cpu_area(c)->irqs;
+			if (online & (1ULL << c))
+				seq_printf(s, "%10u ", READ_ONCE(*(const unsigned int *)(stat + rows[i].offset)));
+		}
+		seq_printf(s, "  %s\n", rows[i].what);
+	}
+}
+
 static void show_loadavg(struct seq_buf *s, struct task *t)
 {
 	struct list_head *pos;
@@ -743,6 +777,7 @@ static bool entry_present(const struct proc_entry *e)
 static const struct proc_entry root_entries[] = {
 	PROC_FILE("cpuinfo", show_cpuinfo),
 	PROC_FILE("filesystems", show_filesystems),
+	PROC_FILE("interrupts", show_interrupts),
 	PROC_FILE("iomem", show_iomem),
 	PROC_FILE("loadavg", show_loadavg),
 	PROC_FILE("meminfo", show_meminfo),

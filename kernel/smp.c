@@ -74,6 +74,7 @@ void smp_call_mask(uint64_t mask, smp_call_fn fn, void *arg)
 static void call_ipi(struct trap_frame *tf)
 {
 	ipis_handled[cpu_id()]++;
+	this_cpu()->irqs.call++;
 	lapic_eoi();
 	smp_poll_calls();
 }
@@ -81,6 +82,7 @@ static void call_ipi(struct trap_frame *tf)
 static void resched_ipi(struct trap_frame *tf)
 {
 	ipis_handled[cpu_id()]++;
+	this_cpu()->irqs.resched++;
 	lapic_eoi();
 	WRITE_ONCE(this_cpu()->rq.need_resched, true);
 }

@@ -64,6 +64,25 @@ void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
 	spin_unlock(&mm->page_table_lock);
 }
 
+void mm_zap_gap_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end, uintptr_t floor,
+		       uintptr_t ceiling, struct mmu_gather *tlb)
+{
+	if (end <= start)
+		return;
+	spin_lock(&mm->page_table_lock);
+	pt_unmap_gap_gather(mm->pgd, start, end - start, floor, ceiling, tlb);
+	spin_unlock(&mm->page_table_lock);
+}
+
+void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t *floor,
+		    uintptr_t *ceiling)
+{
+	struct vm_area_struct *prev = vma_prev(mm, v), *next = vma_next(mm, v);
+
+	*floor = prev ? prev->vm_end : 0;
+	*ceiling = next ? next->vm_start : USER_HALF_END;
+}
+
 void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end)
 {
 	struct mmu_gather tlb;
@@ -101,9 +120,11 @@ void mm_destroy(struct mm_struct *mm)
 	 * clearing entries of this mm's other file VMAs meanwhile. */
 	list_for_each_safe(pos, n, &mm->vma_list) {
 		struct vm_area_struct *v = list_entry(pos, struct vm_area_struct, vm_list);
+		uintptr_t floor, ceiling;
 		untrack_pfn(v);
+		vma_gap_around(mm, v, &floor, &ceiling);
 		vma_unlink(mm, v);
-		mm_zap_range_gather(mm, v->vm_start, v->vm_end, &tlb);
+		mm_zap_gap_gather(mm, v->vm_start, v->vm_end, floor, ceiling, &tlb);
 		if (v->vm_ops && v->vm_ops->close)
 			v->vm_ops->close(v);
 		vma_free(v);

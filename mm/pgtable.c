@@ -279,6 +279,8 @@ struct walk {
 	pt_leaf_fn fn;          /* WALK_VISIT: called for each leaf */
 	void *arg;
 	uint64_t tables;        /* WALK_VISIT: tables entered */
+	uintptr_t gap_start;    /* WALK_UNMAP of a VMA that goes: no VMA is left in */
+	uintptr_t gap_end;      /* [gap_start, gap_end) (empty: not known) */
 };
 
 /* split_leaf() for the PMD leaf of an anonymous huge page: the same 512
@@ -330,6 +332,21 @@ static bool table_empty(const pte_t *t)
 		if (t[i])
 			return false;
 	return true;
+}
+
+/* May child, the table under an entry whose span is [base, base + size),
+ * be freed now that the walk emptied its part of it? When the walk knows
+ * the gap between the VMAs left (Linux's free_pgtables() floor and
+ * ceiling), a table inside the gap is empty, since only VMAs map user
+ * memory, and a table that reaches beyond it is kept for the VMA next
+ * door, which will likely fault into it again: no 512-entry scan either
+ * way. Otherwise, look. */
+static bool table_unused(const struct walk *w, const pte_t *child, uintptr_t base,
+			 uint64_t size)
+{
+	if (w->gap_end > w->gap_start)
+		return base >= w->gap_start && base + size <= w->gap_end;
+	return table_empty(child);
 }
 
 static void walk_leaf(struct walk *w, pte_t *e, unsigned int level, uintptr_t base)
@@ -388,13 +405,18 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 		w->tables++;
 		if ((ret = walk_range(w, child, level - 1, va, next)) < 0)
 			return ret;
-		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_empty(child) &&
+		if ((w->op == WALK_UNMAP || w->op == WALK_PRUNE) && table_unused(w, child, base, size) &&
 		    !(level == PT_LEVELS - 1 && i >= KERNEL_HALF_INDEX)) {
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
 			/* Paging-structure caches may hold the table: it is freed
-			 * only after the flush. */
-			tlb_add_range(w->tlb, base, pt_level_size(level));
+			 * only after the flush. One page of its span is enough to
+			 * flush: INVLPG of any address drops every paging-structure
+			 * cache entry (Intel SDM Vol. 3A, 4.10.4.1), and the leaves
+			 * the table held are in the range already, each with its
+			 * own. The whole span would cost a full flush (beyond
+			 * TLB_FLUSH_CEILING) and refilling the TLB after it. */
+			tlb_add_range(w->tlb, base, PAGE_SIZE);
 			tlb_defer_table(w->tlb, t);
 		}
 	}
@@ -479,6 +501,15 @@ int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_ga
 {
 	struct walk w = { .op = WALK_UNMAP };
 
+	return walk_root(root, &w, va, size, tlb);
+}
+
+int pt_unmap_gap_gather(phys_addr_t root, uintptr_t va, uint64_t size, uintptr_t gap_start,
+			uintptr_t gap_end, struct mmu_gather *tlb)
+{
+	struct walk w = { .op = WALK_UNMAP, .gap_start = gap_start, .gap_end = gap_end };
+
+	BUG_ON(gap_start > va || va + size > gap_end || gap_end > USER_HALF_END);
 	return walk_root(root, &w, va, size, tlb);
 }
 

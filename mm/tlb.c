@@ -85,15 +85,24 @@ static void flush_local(uintptr_t start, uintptr_t end)
 }
 
 /* On each other CPU, from the IPI: flush if it still has the mm loaded.
- * A CPU that switched away since reloaded CR3, which dropped everything. */
+ * A CPU that switched away since reloaded CR3, which dropped everything.
+ * A CPU that holds the mm lazily (a freed table brought the shootdown
+ * here) lets go of it altogether, as on Linux: the CR3 write flushes, and
+ * the mm's later shootdowns need not come here at all. */
 static void flush_remote(void *arg)
 {
 	const struct flush_req *r = arg;
+	struct percpu *c = this_cpu();
 
-	if (r->mm && READ_ONCE(this_cpu()->active_mm) != r->mm)
+	if (r->mm && READ_ONCE(c->active_mm) != r->mm)
 		return;
+	c->irqs.tlb++;
 	if (tlb_remote_flush_hook)
 		tlb_remote_flush_hook(r->start, r->end);
+	if (r->mm && READ_ONCE(c->tlb_lazy)) {
+		mm_switch(NULL);
+		return;
+	}
 	flush_local(r->start, r->end);
 }
 

@@ -382,7 +382,8 @@ MM_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return)
 }
 
 /* The same with the page alone in its page table: the table is freed,
- * and B's paging-structure caches may hold it, so B is flushed. */
+ * and B's paging-structure caches may hold it, so B is flushed; and lets
+ * go of the mm, so that the mm's later shootdowns leave it alone. */
 MM_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu)
 {
 	int b = other_cpu();
@@ -395,6 +396,7 @@ MM_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu)
 	KEXPECT_EQ(t, do_munmap(mm, VA, 2 * PAGE_SIZE), 0); /* the table's last pages */
 	tlb_remote_flush_hook = NULL;
 	KEXPECT_EQ(t, lazy_cpu_flushes, 1u);
+	KEXPECT_FALSE(t, atomic_load(&mm->cpumask) & (1ULL << b));
 }
 
 /* Lazy mode ends with the next mm_switch(), to the same mm too: a CPU

@@ -24,13 +24,16 @@
  * CLOCK_MONOTONIC), which costs no system call on either kernel; the
  * median of many calls is reported, and their 10th percentile beside it. The fault regions are madvise'd
  * MADV_NOHUGEPAGE so that Linux takes 4 KiB faults as Pagoda does. Nothing
- * here asserts anything. */
+ * here asserts anything. With /proc/profile (Pagoda booted with
+ * profile=N: make profile), each row's loop is a profile window
+ * (user/profile.h), and "threadbench repeat N" runs the rows N times. */
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/reboot.h>
 #include <x86intrin.h>
 
+#include "profile.h"
 #include "threads.h"
 
 #define MiB (1UL << 20)
@@ -142,9 +145,11 @@ static void bench_faults(int n, const char *name)
 		}
 	}
 	sleep_ms(50);
+	prof_begin();
 	atomic_store(&go, 1);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+	prof_end(name);
 	first = t[0].start, last = t[0].end;
 	for (int i = 1; i < n; i++) {
 		first = t[i].start < first ? t[i].start : first;
@@ -229,6 +234,7 @@ static void bench_munmap(enum peer peer, const char *name)
 	pin(cpu_a);
 	if (!page || !peer_start(peer, &th, name))
 		return;
+	prof_begin(); /* the window holds the mmap and the touch too */
 	for (int i = 0; i < SAMPLES; i++) {
 		char *p = mmap(page, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 			       -1, 0);
@@ -238,6 +244,7 @@ static void bench_munmap(enum peer peer, const char *name)
 		munmap(p, PG);
 		samples[i] = ticks() - t0;
 	}
+	prof_end(name);
 	peer_stop_join(peer, th);
 	munmap(page - PG, 3 * PG);
 	report_samples(name, samples, SAMPLES);
@@ -252,6 +259,7 @@ static void bench_mprotect(enum peer peer, const char *name)
 	pin(cpu_a);
 	if (!p || mprotect(p, PG, PROT_READ | PROT_WRITE) < 0 || !peer_start(peer, &th, name))
 		return;
+	prof_begin();
 	for (int i = 0; i < SAMPLES; i++) {
 		uint64_t t0;
 		p[0] = 1; /* writable and written: PROT_READ has a write bit to clear */
@@ -260,6 +268,7 @@ static void bench_mprotect(enum peer peer, const char *name)
 		samples[i] = ticks() - t0;
 		mprotect(p, PG, PROT_READ | PROT_WRITE);
 	}
+	prof_end(name);
 	peer_stop_join(peer, th);
 	munmap(p - PG, 3 * PG);
 	report_samples(name, samples, SAMPLES);
@@ -309,6 +318,7 @@ static void bench_futex(void)
 		return;
 	}
 	atomic_store(&pp_word, 0);
+	prof_begin();
 	for (int i = 0; i < 2; i++) {
 		s[i] = (struct pp_side){ .cpu = i ? cpu_b : cpu_a, .side = i };
 		if ((err = pthread_create(&th[i], NULL, pp_play, &s[i]))) {
@@ -321,6 +331,7 @@ static void bench_futex(void)
 		memcpy(all + n, s[i].samples, s[i].n * sizeof(all[0]));
 		n += s[i].n;
 	}
+	prof_end("futex_wake_to_run_cross_cpu");
 	if (n < PINGPONG / 10) {
 		note("futex_wake_to_run_cross_cpu: %s (%s)", "too few wakeups slept", EAGAIN);
 		return;
@@ -339,6 +350,7 @@ static void bench_create_join(void)
 	double t0 = thr_now_ns();
 	int err;
 
+	prof_begin();
 	for (int i = 0; i < rounds; i++) {
 		pthread_t th;
 		if ((err = pthread_create(&th, NULL, nothing, NULL))) {
@@ -347,18 +359,12 @@ static void bench_create_join(void)
 		}
 		pthread_join(th, NULL);
 	}
+	prof_end("pthread_create_join");
 	report("pthread_create_join", (thr_now_ns() - t0) / rounds, "ns");
 }
 
-int main(void)
+static void bench_rows(void)
 {
-	cpu_set_t set;
-	int ncpus = thr_cpus(&set);
-
-	cpu_a = ncpus ? thr_nth_cpu(&set, 0) : -1;
-	cpu_b = ncpus >= 2 ? thr_nth_cpu(&set, 1) : -1;
-	printf("threadbench: # %d CPUs in the affinity mask\n", ncpus);
-	calibrate();
 	bench_faults(1, "fault_64MiB_1thread");
 	bench_faults(2, "fault_64MiB_each_2threads");
 	bench_munmap(PEER_NONE, "munmap_4KiB_alone");
@@ -368,6 +374,21 @@ int main(void)
 	bench_mprotect(PEER_RUNNING, "mprotect_4KiB_peer_running");
 	bench_futex();
 	bench_create_join();
+}
+
+int main(int argc, char **argv)
+{
+	cpu_set_t set;
+	int ncpus = thr_cpus(&set);
+	int repeat = argc > 2 && !strcmp(argv[1], "repeat") ? atoi(argv[2]) : 1;
+
+	cpu_a = ncpus ? thr_nth_cpu(&set, 0) : -1;
+	cpu_b = ncpus >= 2 ? thr_nth_cpu(&set, 1) : -1;
+	printf("threadbench: # %d CPUs in the affinity mask\n", ncpus);
+	calibrate();
+	for (int i = 0; i < repeat; i++)
+		bench_rows();
+	prof_dump();
 	printf("threadbench: done\n");
 	fflush(stdout);
 	if (getpid() == 1)

@@ -220,6 +220,7 @@ static int calibrate(struct calib_sample *best)
 static void timer_irq(struct trap_frame *tf)
 {
 	lapic_eoi();
+	this_cpu()->irqs.timer++;
 	profile_tick(tf); /* profile=N: count the interrupted RIP */
 	if (cpu_id() == 0) {
 		WRITE_ONCE(ticks, ticks + 1);

@@ -202,7 +202,13 @@ static void handle_user_exception(struct trap_frame *tf)
 	int sig, code;
 
 	if (tf->vector == X86_TRAP_PF) {
-		user_page_fault(tf, read_cr2());
+		/* CR2 first: a fault taken by an interrupt handler would
+		 * overwrite it. Then interrupts on, as Linux: a fault may take
+		 * long (zeroing, copying, the page cache), and meanwhile this
+		 * CPU answers shootdowns and the tick sees it (docs/profile.md). */
+		uint64_t cr2 = read_cr2();
+		sti();
+		user_page_fault(tf, cr2);
 		return;
 	}
 	sig = exception_signal(tf, &code, &addr);
@@ -215,9 +221,18 @@ static void handle_user_exception(struct trap_frame *tf)
  * SIGKILL ends the task on its way out. */
 static bool kernel_fault_on_user(struct trap_frame *tf)
 {
-	vm_fault_t r = mm_fault_user_address(tf, read_cr2());
+	uint64_t cr2 = read_cr2();
+	vm_fault_t r;
+	bool resolved;
 
-	return r == VM_FAULT_OK || (r == VM_FAULT_OOM && out_of_memory());
+	/* Interrupts as the faulting code had them (a copy in a system
+	 * call: on); off again before the frame is restored. */
+	if (tf->rflags & X86_RFLAGS_IF)
+		sti();
+	r = mm_fault_user_address(tf, cr2);
+	resolved = r == VM_FAULT_OK || (r == VM_FAULT_OOM && out_of_memory());
+	cli();
+	return resolved;
 }
 
 static void handle_exception(struct trap_frame *tf)
@@ -246,9 +261,10 @@ static void handle_exception(struct trap_frame *tf)
 
 void trap_dispatch(struct trap_frame *tf)
 {
-	if (tf->vector < NR_EXCEPTIONS)
+	if (tf->vector < NR_EXCEPTIONS) {
 		handle_exception(tf);
-	else if (irq_handlers[tf->vector])
+		cli(); /* a #PF handler turns interrupts on; the way out is with them off */
+	} else if (irq_handlers[tf->vector])
 		irq_handlers[tf->vector](tf);
 	else if (tf->vector != SPURIOUS_VECTOR)
 		printk(KERN_WARNING "trap: unexpected interrupt on vector %lu\n", tf->vector);

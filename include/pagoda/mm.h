@@ -80,6 +80,16 @@ void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end);
 struct mmu_gather;
 void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
 			 struct mmu_gather *tlb);
+/* The same for [start, end) of a VMA that goes away, whose neighbours
+ * that stay end at floor and start at ceiling (0 and USER_HALF_END when
+ * there are none): the page tables only it used are freed, those it
+ * shares with a neighbour kept, without looking at their entries. */
+void mm_zap_gap_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end, uintptr_t floor,
+		       uintptr_t ceiling, struct mmu_gather *tlb);
+struct vm_area_struct;
+/* The gap v leaves between its neighbours: [*floor, *ceiling). */
+void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t *floor,
+		    uintptr_t *ceiling);
 
 /* mmap family: Linux's prot/flags values and errno. */
 #define PROT_NONE 0x0

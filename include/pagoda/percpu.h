@@ -19,6 +19,15 @@
 struct task;
 struct mm_struct;
 
+/* Interrupts and cross-CPU work this CPU took, as /proc/interrupts shows
+ * them (Linux's irq_cpustat_t); each counter is written by its CPU only. */
+struct irq_stat {
+	unsigned int timer;   /* LOC: local APIC timer ticks */
+	unsigned int resched; /* RES: rescheduling IPIs */
+	unsigned int call;    /* CAL: cross-call IPIs (kernel/smp.c) */
+	unsigned int tlb;     /* TLB: shootdowns run here for another CPU (mm/tlb.c) */
+};
+
 struct percpu {
 	struct arch_percpu arch;     /* first: %gs:0 is its self pointer */
 	unsigned int id;             /* 0 .. nr_cpus - 1; 0 is the boot CPU */
@@ -31,6 +40,7 @@ struct percpu {
 	struct pcp_list pcp[NR_ZONES]; /* free single frames (mm/pmm.c) */
 	bool online;                 /* written once by the CPU itself */
 	bool no_fault_in;            /* tests: a #PF on a user address is not resolved */
+	struct irq_stat irqs;        /* written by this CPU, read by /proc/interrupts */
 	const void *spin_waiting_on; /* a spinlock this CPU has spun on for long, or NULL, */
 	uint32_t spin_ticket;        /* and its ticket there (kernel/spinlock.c's lockup report) */
 };
