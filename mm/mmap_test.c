@@ -395,6 +395,33 @@ MM_TEST(munmap_gives_back_every_frame_and_page_table)
 	KEXPECT_EQ(t, mm->total_vm, 0);
 }
 
+/* munmap frees the page tables a VMA used alone, judged by the gap it
+ * leaves between its neighbours (Linux's floor and ceiling), not by
+ * their entries: a table the VMA shares with the one next door, below or
+ * above, must stay with the neighbour's pages in it. The neighbour is
+ * executable too, so that the two do not merge. */
+static void unmap_beside_a_neighbour(struct ktest *t, struct mm_struct *mm, uintptr_t gone,
+				     uintptr_t kept)
+{
+	KASSERT_EQ(t, map_fixed(mm, kept, P(1), RW | PROT_EXEC), (long)kept);
+	KASSERT_EQ(t, map_fixed(mm, gone, P(1), RW), (long)gone);
+	KASSERT_EQ(t, mm->map_count, 2);
+	KASSERT_EQ(t, user_fill(kept, P(1), 0x5c), 0);
+	KASSERT_EQ(t, user_fill(gone, P(1), 0x77), 0);
+	KASSERT_EQ(t, do_munmap(mm, gone, P(1)), 0);
+	KEXPECT_EQ(t, user_all(kept, P(1), 0x5c), 1); /* a freed table would read zeros */
+}
+
+MM_TEST(munmap_keeps_the_page_table_of_the_neighbour_below)
+{
+	unmap_beside_a_neighbour(t, mm, B + P(1), B);
+}
+
+MM_TEST(munmap_keeps_the_page_table_of_the_neighbour_above)
+{
+	unmap_beside_a_neighbour(t, mm, B, B + P(1));
+}
+
 /* ---- mprotect ---- */
 
 MM_TEST(mprotect_rejects_bad_arguments_with_linux_errno)
@@ -755,6 +782,8 @@ static const struct ktest_case mmap_cases[] = {
 	KTEST_CASE(munmap_middle_splits_mapping_in_two),
 	KTEST_CASE(munmap_across_several_mappings_and_holes_removes_all_of_it),
 	KTEST_CASE(munmap_gives_back_every_frame_and_page_table),
+	KTEST_CASE(munmap_keeps_the_page_table_of_the_neighbour_below),
+	KTEST_CASE(munmap_keeps_the_page_table_of_the_neighbour_above),
 	KTEST_CASE(mprotect_rejects_bad_arguments_with_linux_errno),
 	KTEST_CASE(mprotect_middle_splits_in_three_and_restoring_merges_back),
 	KTEST_CASE(mprotect_sets_pte_write_and_nx_from_prot),

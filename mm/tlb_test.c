@@ -115,8 +115,12 @@ MM_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page)
 		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
 		return;
 	}
+	unsigned int shootdowns;
+
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
+	shootdowns = READ_ONCE(cpu_area(b)->irqs.tlb);
 	KASSERT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
+	KEXPECT_EQ(t, READ_ONCE(cpu_area(b)->irqs.tlb), shootdowns + 1); /* /proc/interrupts' TLB */
 	r = remote(b, NULL, false, 0);
 	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
 	if (r.ret == 0)

@@ -1,6 +1,6 @@
 /* proctest: process groups, kill() by group and to everyone, init's
- * protection, zombies, and /proc/PID descriptors that outlive their
- * process, as KTAP (suite "proctest"). Linux 6.1 passes every case
+ * protection, zombies, /proc/PID descriptors that outlive their
+ * process, and /proc/interrupts' format, as KTAP (suite "proctest"). Linux 6.1 passes every case
  * (scripts/linux-test.sh). The signals used are SIGUSR1 and SIGUSR2;
  * this process blocks or ignores them while a case could reach it. */
 #include <dirent.h>
@@ -282,6 +282,59 @@ static void out_of_range_system_call_is_enosys(void)
 	EXPECT_ERRNO(syscall(-1L), ENOSYS);
 }
 
+/* The numbers on line "NAME:" of /proc/interrupts (text: the whole
+ * file): how many, and their sum; -1 without such a line. */
+static int interrupt_row(const char *text, const char *name, unsigned long long *sum)
+{
+	const char *p = strstr(text, name);
+	int n = 0;
+
+	if (!p || (p != text && p[-1] != ' ' && p[-1] != '\n'))
+		return -1;
+	p += strlen(name);
+	*sum = 0;
+	for (;;) {
+		char *end;
+		unsigned long long v;
+		while (*p == ' ')
+			p++;
+		v = strtoull(p, &end, 10);
+		if (end == p)
+			return n;
+		*sum += v;
+		n++;
+		p = end;
+	}
+}
+
+/* Linux's format: a CPUn column per online CPU, and the x86 rows of
+ * local timer ticks, rescheduling and call interrupts and shootdowns,
+ * one count per CPU each. */
+static void proc_interrupts_has_a_column_per_cpu_and_the_x86_rows(void)
+{
+	static char text[16384];
+	static const char *const rows[] = { "LOC:", "RES:", "CAL:", "TLB:" };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned long long sum = 0;
+	int fd = open("/proc/interrupts", O_RDONLY), columns = 0;
+	ssize_t n;
+
+	ASSERT_TRUE(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	ASSERT_TRUE(n > 0);
+	text[n] = 0;
+	for (const char *p = text; *p && *p != '\n'; p++)
+		if (strncmp(p, "CPU", 3) == 0)
+			columns++;
+	EXPECT_EQ(columns, cpus);
+	for (unsigned int i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		EXPECT_EQ(interrupt_row(text, rows[i], &sum), cpus);
+		if (i == 0)
+			EXPECT_TRUE(sum > 0); /* the timer has ticked */
+	}
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(kill_minus_pgid_reaches_exactly_that_group),
 	KTAP_CASE(kill_zero_reaches_the_callers_own_group),
@@ -291,6 +344,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(setpgid_follows_linux_rules),
 	KTAP_CASE(proc_descriptor_of_a_reaped_process_reports_esrch),
 	KTAP_CASE(out_of_range_system_call_is_enosys),
+	KTAP_CASE(proc_interrupts_has_a_column_per_cpu_and_the_x86_rows),
 };
 
 int main(int argc, char **argv)
