@@ -11,8 +11,10 @@
 # PROFILE_REPEAT=N runs the rows N times (3): at TIMER_HZ 100 a row gets
 # about 100 samples per second it runs, so short rows need repeating.
 # PROFILE_TOP=N functions per row (20); PROFILE_SHIFT (2);
-# PROFILE_PROGRAMS ("membench threadbench"). The logs stay in
-# build/profile/PROGRAM.log.
+# PROFILE_PROGRAMS ("membench threadbench"); PROFILE_ARGS, the program's
+# arguments instead of "repeat N" (PROFILE_PROGRAMS=membench
+# PROFILE_ARGS="bar 2000": the BAR row alone, 2,000 rounds). The logs
+# stay in build/profile/PROGRAM.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,7 @@ REPEAT=${PROFILE_REPEAT:-3}
 TOP=${PROFILE_TOP:-20}
 SHIFT=${PROFILE_SHIFT:-2}
 PROGRAMS=${PROFILE_PROGRAMS:-membench threadbench}
+ARGS=${PROFILE_ARGS:-repeat $REPEAT}
 out=build/profile
 mkdir -p "$out"
 shm=/dev/shm/pagoda-profile-ivshmem-$$.img
@@ -29,7 +32,7 @@ for r in "$@"; do rows+=(--row "$r"); done
 for prog in $PROGRAMS; do
 	iso=$out/pagoda-profile-$prog.iso
 	log=$out/$prog.log
-	scripts/mkiso.sh "$iso" "ktest=off profile=$SHIFT init=/bin/$prog -- repeat $REPEAT" \
+	scripts/mkiso.sh "$iso" "ktest=off profile=$SHIFT init=/bin/$prog -- $ARGS" \
 		build/initramfs.cpio || exit 1
 	rm -f "$shm" && fallocate -l 1G "$shm" || exit 1
 	scripts/qemu.sh --test --firmware bios --mem 8G --iso "$iso" --serial "$log" \

@@ -359,24 +359,48 @@ static void touch_every_2mib(volatile uint64_t *p)
 }
 
 /* Map the BAR, write every 2 MiB of it, unmap it: the round trip as one
- * row and its three parts as rows of their own (means over the rounds).
- * Each round also prints its parts and a second pass of writes over the
- * still-mapped BAR, not in any row: the first round pays the host's
- * first touch of the device memory, and the second pass shows what the
- * writes cost once the emulator's TLB holds the pages. */
+ * row and its three parts as rows of their own (medians of 21 rounds:
+ * the first pays the host's first touch of the device memory, and a
+ * mean of a few rounds was mostly that).
+ * The first five rounds also print their parts and a second pass of
+ * writes over the still-mapped BAR, not in any row: the second pass
+ * shows what the writes cost once the emulator's TLB holds the pages.
+ * "membench bar N"
+ * runs this row alone, N rounds (make profile ROW=bar: the map and unmap
+ * take tens of microseconds, a few rounds get no tick). */
+static int bar_rounds = 21;
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
 static void bench_bar(void)
 {
 	char path[300];
 	int fd = open_bar(path, sizeof(path));
 	struct stat st;
-	const int rounds = 5;
+	const int rounds = bar_rounds;
+	double *map_ns, *touch_ns, *unmap_ns, *all_ns;
 
 	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size < GiB) {
 		printf("membench: # no 1 GiB ivshmem BAR: bar_1GiB_map_touch_unmap skipped\n");
 		return;
 	}
-	double map_ns = 0, touch_ns = 0, unmap_ns = 0;
-
+	map_ns = calloc(4 * (size_t)rounds, sizeof(double));
+	if (!map_ns) {
+		perror("membench: calloc");
+		return;
+	}
+	touch_ns = map_ns + rounds, unmap_ns = touch_ns + rounds, all_ns = unmap_ns + rounds;
 	for (int r = 0; r < rounds; r++) {
 		double t1 = row_start(), t2, t2_touch, t3, t4, t5;
 		volatile uint64_t *p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -395,16 +419,20 @@ static void bench_bar(void)
 		munmap((void *)p, GiB);
 		t5 = now_ns();
 		prof_end("bar_1GiB_unmap");
-		map_ns += t2 - t1;
-		touch_ns += t3 - t2_touch;
-		unmap_ns += t5 - t4;
-		printf("membench: # bar_1GiB round %d at %p: map %.0f, touch %.0f, touch again %.0f, "
-		       "unmap %.0f ns\n", r + 1, (void *)p, t2 - t1, t3 - t2, t4 - t3, t5 - t4);
+		map_ns[r] = t2 - t1;
+		touch_ns[r] = t3 - t2_touch;
+		unmap_ns[r] = t5 - t4;
+		all_ns[r] = map_ns[r] + touch_ns[r] + unmap_ns[r];
+		if (r < 5)
+			printf("membench: # bar_1GiB round %d at %p: map %.0f, touch %.0f, touch again "
+			       "%.0f, unmap %.0f ns\n", r + 1, (void *)p, t2 - t1, t3 - t2, t4 - t3,
+			       t5 - t4);
 	}
-	report("bar_1GiB_map_touch_unmap", (map_ns + touch_ns + unmap_ns) / rounds);
-	report("bar_1GiB_map", map_ns / rounds);
-	report("bar_1GiB_touch_every_2MiB", touch_ns / rounds);
-	report("bar_1GiB_unmap", unmap_ns / rounds);
+	report("bar_1GiB_map_touch_unmap", median(all_ns, rounds));
+	report("bar_1GiB_map", median(map_ns, rounds));
+	report("bar_1GiB_touch_every_2MiB", median(touch_ns, rounds));
+	report("bar_1GiB_unmap", median(unmap_ns, rounds));
+	free(map_ns);
 	close(fd);
 }
 
@@ -447,6 +475,11 @@ int main(int argc, char **argv)
 		/* "membench repeat N": the rows N times (profile windows add up) */
 		for (int n = atoi(argv[2]); n > 1; n--)
 			bench_rows();
+	}
+	if (argc > 2 && !strcmp(argv[1], "bar")) {
+		bar_rounds = atoi(argv[2]) > 0 ? atoi(argv[2]) : bar_rounds;
+		bench_bar();
+		goto done;
 	}
 	if (argc > 1 && !strcmp(argv[1], "fork")) {
 		/* "membench fork SUFFIX": the fork rows alone, named apart */
