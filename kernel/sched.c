@@ -154,12 +154,15 @@ static void kick_cpu(unsigned int cpu)
  * TLS pointer, then switch stacks. */
 static void switch_to(struct percpu *c, struct task *prev, struct task *next)
 {
-	/* A task without an address space (idle) keeps the last one loaded:
-	 * lazy TLB. It stays in that mm's CPU mask until the mm goes, but
-	 * shootdowns that free no page table pass it by (mm/tlb.c). */
+	/* A task without an address space keeps the last one loaded: lazy
+	 * TLB. The CPU stays in that mm's mask until the mm goes; from the
+	 * switch away from the mm's task, shootdowns that free no page table
+	 * pass it by (mm/tlb.c). A kernel task that loaded an mm itself with
+	 * mm_switch() (the self-tests do) uses it: switching away from such a
+	 * task leaves the CPU as it was. */
 	if (next->mm)
 		mm_switch(next->mm);
-	else
+	else if (prev->mm)
 		mm_enter_lazy();
 	c->arch.tss.rsp[0] = next->kstack_top;
 	c->arch.kernel_rsp = next->kstack_top;

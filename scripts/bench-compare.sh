@@ -10,7 +10,8 @@
 # build/bench/table.md and build/bench/membench.png (gnuplot).
 # Figures under an emulator compare code paths, not hardware speed.
 # BENCH_RUNS=N boots each kernel N times per program (3); BENCH_SETS
-# chooses the programs ("mem threads"); BENCH_LINUX the Linux versions
+# chooses the programs ("mem threads"; "table": no boots, the table again
+# from the last run's logs); BENCH_LINUX the Linux versions
 # ("6.1 6.12": scripts/linux-kernel.sh fetches Debian's packages).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -87,7 +88,8 @@ def load(*kernels):
     return {k: statistics.median(v) for k, v in vals.items()}
 p = load("pagoda", "pagoda-shareoff")
 ls = [load(f"linux{v}") for v in linuxes]
-ops = [o for o in ["boot_to_init", "demand_zero_fault", "cow_fault_after_fork", "fork_exit_wait_64MiB",
+ops = [o for o in ["boot_to_init", "demand_zero_fault", "demand_zero_fault_thp_on",
+                   "demand_zero_fault_thp_off", "cow_fault_after_fork", "fork_exit_wait_64MiB",
                    "fork_exit_wait_64MiB_share_off", "fork_exit_wait_64MiB_4KiB",
                    "fork_exit_wait_64MiB_4KiB_share_off",
                    "mmap_munmap_4KiB", "fault_among_10000_vmas", "file_shared_read_fault",

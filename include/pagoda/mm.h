@@ -17,11 +17,11 @@ void mm_destroy(struct mm_struct *mm);
 /* Make mm the active address space (load CR3); NULL: the kernel's alone. */
 void mm_switch(struct mm_struct *mm);
 
-/* This CPU goes on to run a task without an address space (its idle
- * task) and keeps the active one loaded, lazily: until the next
- * mm_switch() nothing here reads user memory through it, so a shootdown
- * that frees no page table need not interrupt this CPU, as the CR3 write
- * of that mm_switch() drops whatever went stale meanwhile. */
+/* A task of the active mm leaves this CPU for one without an address
+ * space (the idle task), which keeps the mm loaded, lazily: until the
+ * next mm_switch() nothing here reads user memory through it, so a
+ * shootdown that frees no page table need not interrupt this CPU, as the
+ * CR3 write of that mm_switch() drops whatever went stale meanwhile. */
 void mm_enter_lazy(void);
 
 /* The active address space, or NULL. */
