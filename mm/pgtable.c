@@ -410,13 +410,9 @@ static int walk_range(struct walk *w, pte_t *table, unsigned int level, uintptr_
 			phys_addr_t t = *e & PTE_ADDR_MASK;
 			*e = 0;
 			/* Paging-structure caches may hold the table: it is freed
-			 * only after the flush. One page of its span is enough to
-			 * flush: INVLPG of any address drops every paging-structure
-			 * cache entry (Intel SDM Vol. 3A, 4.10.4.1), and the leaves
-			 * the table held are in the range already, each with its
-			 * own. The whole span would cost a full flush (beyond
-			 * TLB_FLUSH_CEILING) and refilling the TLB after it. */
-			tlb_add_range(w->tlb, base, PAGE_SIZE);
+			 * only after the flush (tlb_table_removed() says how
+			 * little of a flush that takes). */
+			tlb_table_removed(w->tlb, base);
 			tlb_defer_table(w->tlb, t);
 		}
 	}

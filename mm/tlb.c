@@ -18,15 +18,24 @@ void tlb_gather_init(struct mmu_gather *tlb, struct mm_struct *mm)
 	*tlb = (struct mmu_gather){ .mm = mm };
 }
 
-void tlb_add_range(struct mmu_gather *tlb, uintptr_t va, uint64_t size)
+/* Add [va, va + size), whose translations were pages of 1 << shift bytes
+ * (or smaller: PAGE_SHIFT is always safe). */
+static void add_range(struct mmu_gather *tlb, uintptr_t va, uint64_t size, unsigned int shift)
 {
 	if (tlb->start == tlb->end) {
 		tlb->start = va;
 		tlb->end = va + size;
+		tlb->stride_shift = shift;
 		return;
 	}
 	tlb->start = MIN(tlb->start, va);
 	tlb->end = MAX(tlb->end, va + size);
+	tlb->stride_shift = MIN(tlb->stride_shift, shift);
+}
+
+void tlb_add_range(struct mmu_gather *tlb, uintptr_t va, uint64_t size)
+{
+	add_range(tlb, va, size, PAGE_SHIFT);
 }
 
 static void defer(struct mmu_gather *tlb, uintptr_t item)
@@ -36,6 +45,17 @@ static void defer(struct mmu_gather *tlb, uintptr_t item)
 	tlb->deferred[tlb->nr++] = item;
 }
 
+void tlb_table_removed(struct mmu_gather *tlb, uintptr_t va)
+{
+	/* INVLPG of any address drops every paging-structure cache entry
+	 * (Intel SDM Vol. 3A, 4.10.4.1), so the leaves' own invalidations
+	 * do; with none in the range yet, one page. The table's whole span
+	 * would cost a full flush (beyond TLB_FLUSH_CEILING) and the TLB
+	 * refilled after it. */
+	if (tlb->start == tlb->end)
+		tlb_add_range(tlb, va, PAGE_SIZE);
+}
+
 void tlb_defer_put(struct mmu_gather *tlb, struct page *page)
 {
 	defer(tlb, (uintptr_t)page);
@@ -43,15 +63,21 @@ void tlb_defer_put(struct mmu_gather *tlb, struct page *page)
 
 void tlb_defer_table(struct mmu_gather *tlb, phys_addr_t table)
 {
+	/* The table is unlinked already: a flush that defer() makes for a
+	 * full batch is the one that drops it from every CPU's caches, lazy
+	 * ones too; and the flag is set again after, as that flush's
+	 * tlb_finish() clears it. */
+	tlb->freed_tables = true;
 	defer(tlb, (uintptr_t)pfn_to_page(phys_to_pfn(table)) | DEFERRED_TABLE);
-	tlb->freed_tables = true; /* after defer(), whose tlb_finish() may clear it */
+	tlb->freed_tables = true;
 }
 
 void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned int level)
 {
 	struct page *p;
 
-	tlb_add_range(tlb, va, pt_level_size(level));
+	/* A leaf of level maps one page of its size: one INVLPG drops it. */
+	add_range(tlb, va, pt_level_size(level), (unsigned int)__builtin_ctzll(pt_level_size(level)));
 	if (tlb->leaf_fn)
 		tlb->leaf_fn(old, va, level, tlb->leaf_arg);
 	/* Device frames (PTE_SPECIAL) have no reference to give up. */
@@ -67,6 +93,7 @@ void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned 
 struct flush_req {
 	struct mm_struct *mm;
 	uintptr_t start, end;
+	unsigned int shift; /* the range's pages are 1 << shift bytes (0: 4 KiB) */
 };
 
 /* Invalidate [start, end) in this CPU's TLB: page by page up to the
@@ -82,6 +109,20 @@ static void flush_local(uintptr_t start, uintptr_t end)
 	for (uintptr_t va = start; va < end; va += PAGE_SIZE)
 		invlpg(va);
 	/* LAB tlb: end */
+}
+
+/* [start, end) made of pages of 1 << shift bytes, all huge: INVLPG of
+ * any address in a huge page drops its whole entry (Intel SDM Vol. 3A,
+ * INVLPG), so one per page, up to the ceiling; a 1 GiB BAR unmapped is
+ * one INVLPG, not a full flush. Otherwise as flush_local(). */
+static void flush_local_stride(uintptr_t start, uintptr_t end, unsigned int shift)
+{
+	if (shift > PAGE_SHIFT && (end - start) >> shift <= TLB_FLUSH_CEILING) {
+		for (uintptr_t va = start; va < end; va += 1UL << shift)
+			invlpg(va);
+		return;
+	}
+	flush_local(start, end);
 }
 
 /* On each other CPU, from the IPI: flush if it still has the mm loaded.
@@ -103,19 +144,19 @@ static void flush_remote(void *arg)
 		mm_switch(NULL);
 		return;
 	}
-	flush_local(r->start, r->end);
+	flush_local_stride(r->start, r->end, r->shift);
 }
 
 void tlb_flush(struct mmu_gather *tlb)
 {
 	/* LAB tlb: begin, the stub does nothing */
-	struct flush_req r = { tlb->mm, tlb->start, tlb->end };
+	struct flush_req r = { tlb->mm, tlb->start, tlb->end, tlb->stride_shift };
 	uint64_t others;
 
 	if (tlb->start == tlb->end)
 		return;
 	if (!tlb->mm || this_cpu()->active_mm == tlb->mm)
-		flush_local(r.start, r.end);
+		flush_local_stride(r.start, r.end, r.shift);
 	/* The entries changed before we read who may hold them: a CPU that
 	 * joins the mask or leaves lazy mode after our reads walks the new
 	 * entries (mm_switch() orders its side the same way). */

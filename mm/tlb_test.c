@@ -20,6 +20,8 @@
 #include <pagoda/ktest_mm.h>
 #include <pagoda/mm.h>
 #include <pagoda/percpu.h>
+#include <pagoda/pgtable.h>
+#include <pagoda/pmm.h>
 #include <pagoda/sched.h>
 #include <pagoda/smp.h>
 #include <pagoda/tlb.h>
@@ -337,6 +339,87 @@ static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
 	KEXPECT_EQ(t, ret, -EFAULT);
 }
 
+/* Huge leaves are flushed one INVLPG per leaf (the gather's stride), not
+ * page by page: a 2 MiB leaf of frames the case owns (PTE_SPECIAL: the
+ * unmap drops no reference) at VA, in an anonymous VMA of len bytes.
+ * NULL if the case was skipped or failed. */
+#define HUGE_2M (2UL << 20)
+
+static struct page *map_2mib_leaf(struct ktest *t, struct mm_struct *mm, size_t len)
+{
+	pgprot_t prot = __pgprot(PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_NX | PTE_SPECIAL);
+	struct page *block;
+	int ret;
+
+	if (do_mmap(mm, VA, len, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0) != (long)VA) {
+		ktest_fail(t, __FILE__, __LINE__, "mmap at VA failed");
+		return NULL;
+	}
+	block = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 9);
+	if (!block) {
+		ktest_skip(t, "no free 2 MiB block");
+		return NULL;
+	}
+	spin_lock(&mm->page_table_lock);
+	ret = pt_map(mm->pgd, VA, page_to_phys(block), HUGE_2M, prot, PT_MAP_HUGE);
+	spin_unlock(&mm->page_table_lock);
+	if (ret < 0) {
+		free_pages(block, 9);
+		ktest_fail(t, __FILE__, __LINE__, "pt_map of a 2 MiB leaf: %d", ret);
+		return NULL;
+	}
+	return block;
+}
+
+MM_CASE(tlb_unmap_of_a_2mib_leaf_reaches_all_of_it_on_every_cpu)
+{
+	int b = other_cpu();
+	struct page *block;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	if (!(block = map_2mib_leaf(t, mm, HUGE_2M)))
+		return;
+	KEXPECT_EQ(t, remote_at(b, mm, VA + PAGE_SIZE, false, 0).ret, 0);
+	KEXPECT_EQ(t, remote_at(b, mm, VA + HUGE_2M - PAGE_SIZE, false, 0).ret, 0);
+	KEXPECT_EQ(t, remote_at(cpu_id(), mm, VA + 3 * PAGE_SIZE, false, 0).ret, 0);
+	KEXPECT_EQ(t, do_munmap(mm, VA, HUGE_2M), 0);
+	r = remote_at(b, NULL, VA + HUGE_2M - PAGE_SIZE, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read the block */
+	KEXPECT_EQ(t, remote_at(cpu_id(), NULL, VA + 3 * PAGE_SIZE, false, 0).ret, -EFAULT);
+	free_pages(block, 9);
+}
+
+/* A 2 MiB leaf and a 4 KiB page after it, unmapped together: the 4 KiB
+ * page needs its own invalidation, which one INVLPG per 2 MiB would not
+ * give (the stride is the smallest page the range held). B holds only
+ * the 4 KiB page. */
+MM_CASE(tlb_unmap_of_a_2mib_leaf_and_a_4k_page_reaches_the_4k_page)
+{
+	int b = other_cpu();
+	uintptr_t small = VA + HUGE_2M + PAGE_SIZE;
+	uint64_t v = VALUE_A;
+	struct page *block;
+	struct remote_access r;
+
+	if (b < 0) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return;
+	}
+	if (!(block = map_2mib_leaf(t, mm, HUGE_2M + 2 * PAGE_SIZE)))
+		return;
+	KASSERT_EQ(t, copy_to_user((void *)small, &v, sizeof(v)), 0);
+	r = remote_at(b, mm, small, false, 0);
+	KEXPECT_EQ(t, r.value, VALUE_A);
+	KEXPECT_EQ(t, do_munmap(mm, VA, HUGE_2M + 2 * PAGE_SIZE), 0);
+	r = remote_at(b, NULL, small, false, 0);
+	KEXPECT_EQ(t, r.ret, -EFAULT); /* a stale entry would still read VALUE_A */
+	free_pages(block, 9);
+}
+
 /* Lazy TLB: B loaded the mm (it read VA) and went on to run its idle
  * task, which keeps the mm loaded lazily. A shootdown that frees no page
  * table need not interrupt B; B's stale entry must be gone when a task
@@ -424,6 +507,8 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_fork_write_protects_the_parent_on_every_cpu),
 	KTEST_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed),
 	KTEST_CASE(tlb_iounmap_reaches_every_cpu),
+	KTEST_CASE(tlb_unmap_of_a_2mib_leaf_reaches_all_of_it_on_every_cpu),
+	KTEST_CASE(tlb_unmap_of_a_2mib_leaf_and_a_4k_page_reaches_the_4k_page),
 	KTEST_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return),
 	KTEST_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu),
 	KTEST_CASE(tlb_switching_back_to_the_mm_ends_lazy_mode),

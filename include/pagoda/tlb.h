@@ -40,6 +40,7 @@ struct page;
 struct mmu_gather {
 	struct mm_struct *mm;   /* whose CPUs flush; NULL: the kernel half, all CPUs */
 	uintptr_t start, end;   /* [start, end): translations that changed */
+	unsigned int stride_shift; /* all were pages of at least 1 << stride_shift bytes */
 	bool drop_frames;       /* removed user leaves give up their frame reference */
 	pt_leaf_fn leaf_fn;     /* called for each leaf removed (tests), or NULL */
 	void *leaf_arg;
@@ -54,6 +55,9 @@ void tlb_gather_init(struct mmu_gather *tlb, struct mm_struct *mm);
 void tlb_add_range(struct mmu_gather *tlb, uintptr_t va, uint64_t size);
 void tlb_leaf_removed(struct mmu_gather *tlb, pte_t old, uintptr_t va, unsigned int level);
 void tlb_defer_table(struct mmu_gather *tlb, phys_addr_t table);
+/* A page table that translated va is unlinked: the flush must drop it
+ * from the paging-structure caches (any invalidation does). */
+void tlb_table_removed(struct mmu_gather *tlb, uintptr_t va);
 /* Drop a reference to page once the flush is done. */
 void tlb_defer_put(struct mmu_gather *tlb, struct page *page);
 
