@@ -127,12 +127,6 @@ uint64_t spin_lock_irqsave(spinlock_t *lock)
 	return flags;
 }
 
-void spin_unlock_irqrestore(spinlock_t *lock, uint64_t flags)
-{
-	spin_unlock(lock);
-	irq_restore(flags);
-}
-
 bool spin_held(const spinlock_t *lock)
 {
 	return READ_ONCE(lock->holder) == (int32_t)cpu_id();

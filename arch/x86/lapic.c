@@ -92,7 +92,13 @@ uint32_t lapic_id(void)
 /* Send one message through the ICR. Interrupts are off between the two
  * writes: an interrupt handler sending its own IPI in between would
  * change the destination. The previous message must have left. */
-static void lapic_icr(uint32_t apic_id, uint32_t low)
+/* Send an IPI: wait until the previous one left (the ICR takes one at a
+ * time), write it, and for the bring-up sequence also wait until this
+ * one left, as the INIT-SIPI-SIPI protocol times its steps from there.
+ * An ordinary IPI does not wait after, as Linux's: each read of the ICR
+ * is an access to the APIC, slow under an emulator, and the next sender
+ * waits anyway. */
+static void lapic_icr(uint32_t apic_id, uint32_t low, bool wait_sent)
 {
 	uint64_t flags = irq_save();
 
@@ -100,7 +106,7 @@ static void lapic_icr(uint32_t apic_id, uint32_t low)
 		cpu_relax();
 	lapic_write(LAPIC_ICR_HIGH, apic_id << ICR_DEST_SHIFT);
 	lapic_write(LAPIC_ICR_LOW, low);
-	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
+	while (wait_sent && (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING))
 		cpu_relax();
 	irq_restore(flags);
 }
@@ -108,18 +114,18 @@ static void lapic_icr(uint32_t apic_id, uint32_t low)
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
 	if (lapic)
-		lapic_icr(apic_id, ICR_FIXED | vector);
+		lapic_icr(apic_id, ICR_FIXED | vector, false);
 }
 
 void lapic_send_init(uint32_t apic_id)
 {
-	lapic_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
-	lapic_icr(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL);
+	lapic_icr(apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL, true);
+	lapic_icr(apic_id, ICR_INIT | ICR_TRIGGER_LEVEL, true);
 }
 
 void lapic_send_startup(uint32_t apic_id, uint8_t page)
 {
-	lapic_icr(apic_id, ICR_STARTUP | page);
+	lapic_icr(apic_id, ICR_STARTUP | page, true);
 }
 
 /* Turn the APIC on in xAPIC mode and map its registers. x2APIC cannot go

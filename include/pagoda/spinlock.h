@@ -19,6 +19,7 @@
 
 #include <pagoda/panic.h>
 #include <pagoda/types.h>
+#include <asm/x86.h>
 
 /* A lock class: every lock initialised at one place in the code shares
  * one (its static struct), as in Linux's lockdep. */
@@ -68,7 +69,15 @@ bool spin_trylock(spinlock_t *lock);
 /* Disable interrupts, then take the lock; give back the previous
  * interrupt state with spin_unlock_irqrestore(). */
 uint64_t spin_lock_irqsave(spinlock_t *lock);
-void spin_unlock_irqrestore(spinlock_t *lock, uint64_t flags);
+
+/* Inline, so that a timer tick held back by the critical section is
+ * taken, and counted by the profiler, in the function that ends it, not
+ * in a lock function every critical section shares (docs/profile.md). */
+static inline void spin_unlock_irqrestore(spinlock_t *lock, uint64_t flags)
+{
+	spin_unlock(lock);
+	irq_restore(flags);
+}
 
 /* Is the lock held by this CPU? */
 bool spin_held(const spinlock_t *lock);
