@@ -53,24 +53,38 @@ bool task_alone_in_group(const struct task *t)
 	return READ_ONCE(t->signal->nr_threads) == 1 && t == t->group_leader;
 }
 
-/* The process's children go to init, as on Linux (no subreapers). */
-static void reparent_children_locked(struct task *leader)
+/* Who adopts the orphans of leader's process, as Linux's
+ * find_new_reaper(): the nearest ancestor process that made itself a
+ * child subreaper (prctl(PR_SET_CHILD_SUBREAPER)) and has a thread left
+ * (one with none left has handed its own children on already), else
+ * init. */
+static struct task *new_reaper_locked(struct task *leader)
 {
 	struct task *init = task_find_locked(1);
+
+	assert_spin_locked(&tasklist_lock);
+	for (struct task *p = leader->parent; p && p->tgid != 1; p = p->parent)
+		if (p->signal->is_child_subreaper && p->signal->nr_threads > 0)
+			return p;
+	return init ? init->group_leader : NULL;
+}
+
+/* The process's children go to the new reaper: a subreaper or init. */
+static void reparent_children_locked(struct task *leader)
+{
+	struct task *reaper = new_reaper_locked(leader);
 	struct list_head *pos, *n;
 
 	assert_spin_locked(&tasklist_lock);
-	if (init)
-		init = init->group_leader;
 	list_for_each_safe(pos, n, &leader->children) {
 		struct task *c = list_entry(pos, struct task, sibling);
 		list_del(&c->sibling);
-		c->parent = init;
-		if (init && init != leader)
-			list_add_tail(&c->sibling, &init->children);
+		c->parent = reaper;
+		if (reaper && reaper != leader)
+			list_add_tail(&c->sibling, &reaper->children);
 	}
-	if (init)
-		wake_up(&init->signal->child_exit);
+	if (reaper)
+		wake_up(&reaper->signal->child_exit);
 }
 
 static __attribute__((noreturn)) void init_exited(int status)

@@ -180,7 +180,9 @@ static void clone_thread_state(struct task *c, const struct clone_args_k *a)
 
 /* Make c a thread of the current process (CLONE_THREAD) or a process of
  * its own, and link it in. 0, or -EINTR if the process is being killed
- * (nothing linked). */
+ * (nothing linked). A process linked after that check whose parent is
+ * killed next is an orphan like any other: its parent's last thread,
+ * which is still this one, hands it on when it exits. */
 static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 {
 	struct task *p = current;
@@ -191,13 +193,21 @@ static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 		c->parent = (flags & CLONE_PARENT) ? p->group_leader->parent : p->group_leader;
 		c->exit_signal = (flags & CLONE_PARENT) ? p->group_leader->exit_signal : exit_signal;
 		irq = spin_lock_irqsave(&tasklist_lock);
+		/* As Linux's copy_process(): a process being killed makes no
+		 * child (it would be orphaned at birth; the caller never sees
+		 * the error, as it dies). */
+		spin_lock(&p->sighand->lock);
+		if (p->signal->group_exit || fatal_signal_pending(p))
+			ret = -EINTR;
+		spin_unlock(&p->sighand->lock);
 		c->signal->pgid = p->signal->pgid;
 		c->signal->sid = p->signal->sid;
 		memcpy(c->signal->groups, p->signal->groups, sizeof(p->signal->groups));
 		c->signal->ngroups = p->signal->ngroups;
 		spin_unlock_irqrestore(&tasklist_lock, irq);
-		task_link(c);
-		return 0;
+		if (ret == 0)
+			task_link(c);
+		return ret;
 	}
 	/* A thread: the fresh signal_struct task_alloc() gave goes. */
 	list_del(&c->thread_node);

@@ -132,13 +132,26 @@ SYSCALL_DEFINE(SYS_clock_nanosleep, clock_nanosleep)
 
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
 
-/* prctl: only the task name (busybox and glibc set it); others -EINVAL. */
+/* prctl: the task name (busybox and glibc set it) and the child
+ * subreaper flag (kernel/exit.c: who adopts orphans); others -EINVAL. */
 SYSCALL_DEFINE(SYS_prctl, prctl)
 {
 	char name[TASK_COMM_LEN];
+	uint64_t flags;
+	int flag;
 
 	switch (ARG(0)) {
+	case PR_SET_CHILD_SUBREAPER:
+		flags = spin_lock_irqsave(&tasklist_lock);
+		current->signal->is_child_subreaper = ARG(1) != 0;
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		return 0;
+	case PR_GET_CHILD_SUBREAPER:
+		flag = READ_ONCE(current->signal->is_child_subreaper);
+		return copy_to_user((void *)ARG(1), &flag, sizeof(flag)) < 0 ? -EFAULT : 0;
 	case PR_SET_NAME:
 		if (strncpy_from_user(name, (const char *)ARG(1), sizeof(name)) < 0)
 			return -EFAULT;

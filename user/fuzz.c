@@ -10,7 +10,9 @@
  * After each child the parent reads the kernel's exact count of free
  * frames (/proc/pagoda/free_frames, which drains the caches the kernel
  * keeps on purpose first) and requires it to be what it was before the
- * child: a single frame lost or gained is a failure. Every C children it
+ * child: a single frame lost or gained is a failure. The parent is a child
+ * subreaper (prctl(PR_SET_CHILD_SUBREAPER)): a grandchild that outlives
+ * its child comes to it, and is waited for before the count. Every C children it
  * also reads /proc/pagoda/invariants. --replay S:N reruns the child that
  * made call S:N, up to that call, printing every call (with its result),
  * then checks the frame count as usual.
@@ -68,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1710,6 +1713,33 @@ static bool map_shared(void)
 }
 
 /* Judge how a child ended; returns the wait status. */
+/* The child's own children that outlived it (a grandchild a racer
+ * forked while the child died) came to us, a child subreaper: wait for
+ * them too, HANG_SECONDS at most, so that the frame count that follows
+ * sees every descendant gone. (Left to init, they were reaped only after
+ * the fuzzer, and each one counted as frames lost.) */
+static void reap_orphans(struct run *r)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	double since = seconds();
+	pid_t w;
+
+	for (;;) {
+		w = waitpid(-1, NULL, WNOHANG);
+		if (w > 0 || (w < 0 && errno == EINTR))
+			continue;
+		if (w < 0)
+			return; /* ECHILD: no descendant left */
+		if (seconds() - since > HANG_SECONDS) {
+			dprint("    # fuzz %s: HANG: a grandchild outlived the child by %d s\n",
+			       sh->last, HANG_SECONDS);
+			r->hangs++;
+			return;
+		}
+		nanosleep(&tick, NULL);
+	}
+}
+
 static int run_one_child(struct run *r, uint64_t child, uint64_t first, uint64_t count,
 			 uint64_t stop)
 {
@@ -1723,6 +1753,7 @@ static int run_one_child(struct run *r, uint64_t child, uint64_t first, uint64_t
 	if (pid == 0)
 		_exit(child_main(child, first, count, stop));
 	status = wait_child(r, pid);
+	reap_orphans(r);
 	print_child_log();
 	r->children++;
 	r->done += sh->done;
@@ -1896,6 +1927,8 @@ int main(int argc, char **argv)
 	}
 	if (!map_shared())
 		return EXIT_SETUP;
+	/* Orphans of the children come here, not to init (reap_orphans()). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	if ((diag_fd = open("/dev/console", O_WRONLY | O_CLOEXEC)) < 0)
 		diag_fd = 1;
 	touch_stack();

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -282,6 +283,50 @@ static void out_of_range_system_call_is_enosys(void)
 	EXPECT_ERRNO(syscall(-1L), ENOSYS);
 }
 
+/* A child subreaper adopts the orphans of its descendants, as Linux's
+ * prctl(PR_SET_CHILD_SUBREAPER): the grandchild outlives its parent and
+ * its exit status comes to us, not to init. The flag reads back, and is
+ * not inherited by the child. */
+static void orphans_go_to_the_nearest_child_subreaper(void)
+{
+	int flag = -1, status = 0;
+	int pid_pipe[2], go_pipe[2];
+	pid_t child, grandchild, got;
+
+	ASSERT_EQ(pipe(pid_pipe), 0);
+	ASSERT_EQ(pipe(go_pipe), 0);
+	ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	EXPECT_EQ(prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&flag, 0, 0, 0), 0);
+	EXPECT_EQ(flag, 1);
+	EXPECT_ERRNO(prctl(PR_GET_CHILD_SUBREAPER, 8UL, 0, 0, 0), EFAULT);
+	child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		int inherited = -1;
+		prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&inherited, 0, 0, 0);
+		grandchild = fork();
+		if (grandchild == 0) {
+			char c;
+			read(go_pipe[0], &c, 1); /* until its parent is gone */
+			_exit(42);
+		}
+		write(pid_pipe[1], &grandchild, sizeof(grandchild));
+		_exit(inherited == 0 ? 0 : 1);
+	}
+	EXPECT_EQ(waitpid(child, &status, 0), child);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* not inherited */
+	ASSERT_EQ(read(pid_pipe[0], &grandchild, sizeof(grandchild)), (ssize_t)sizeof(grandchild));
+	ASSERT_EQ(write(go_pipe[1], "x", 1), 1); /* the orphan may end now */
+	got = waitpid(-1, &status, 0);
+	EXPECT_EQ(got, grandchild);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+	for (int i = 0; i < 2; i++) {
+		close(pid_pipe[i]);
+		close(go_pipe[i]);
+	}
+	EXPECT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0), 0);
+}
+
 /* The numbers on line "NAME:" of /proc/interrupts (text: the whole
  * file): how many, and their sum; -1 without such a line. */
 static int interrupt_row(const char *text, const char *name, unsigned long long *sum)
@@ -345,6 +390,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(proc_descriptor_of_a_reaped_process_reports_esrch),
 	KTAP_CASE(out_of_range_system_call_is_enosys),
 	KTAP_CASE(proc_interrupts_has_a_column_per_cpu_and_the_x86_rows),
+	KTAP_CASE(orphans_go_to_the_nearest_child_subreaper),
 };
 
 int main(int argc, char **argv)

@@ -79,6 +79,7 @@ struct signal_struct {
 	pid_t sid;                  /* session */
 	uint32_t groups[TASK_MAX_GROUPS]; /* supplementary groups (setgroups) */
 	unsigned int ngroups;
+	bool is_child_subreaper;    /* prctl(PR_SET_CHILD_SUBREAPER): orphans below come here */
 	/* Under sighand->lock: */
 	bool group_exit;            /* exit_group, a fatal signal or exec: all must go */
 	int group_exit_code;        /* the wait status they all exit with */
