@@ -7,7 +7,8 @@
 #   make test       boot headless under SeaBIOS and OVMF, check the KTAP
 #                   (the test build: build/debug/kernel.elf, PAGODA_DEBUG=1)
 #   make test-machines  the same on the slow machines make test leaves out
-#   make bench      in-kernel microbenchmarks (TSC cycles), reported only
+#   make bench      Pagoda beside Linux 6.1 and 6.12, and in-kernel
+#                   microbenchmarks (TSC cycles): reported, never asserted
 #   make profile    membench and threadbench under profile=2: the top kernel functions of
 #                   each row (ROW=name picks rows; docs/profile.md)
 #   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",

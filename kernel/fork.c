@@ -178,6 +178,19 @@ static void clone_thread_state(struct task *c, const struct clone_args_k *a)
 	fpu_save(c); /* the parent's live registers, as the child's start */
 }
 
+/* Is p's process ending (exit_group, a fatal signal, an exec ending the
+ * others)? Under sighand->lock, which the group exit takes to say so. */
+static bool process_dying(struct task *p)
+{
+	uint64_t irq;
+	bool dying;
+
+	lock_task_sighand(p, &irq);
+	dying = p->signal->group_exit || fatal_signal_pending(p);
+	spin_unlock_irqrestore(&p->sighand->lock, irq);
+	return dying;
+}
+
 /* Make c a thread of the current process (CLONE_THREAD) or a process of
  * its own, and link it in. 0, or -EINTR if the process is being killed
  * (nothing linked). A process linked after that check whose parent is
@@ -196,10 +209,8 @@ static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 		/* As Linux's copy_process(): a process being killed makes no
 		 * child (it would be orphaned at birth; the caller never sees
 		 * the error, as it dies). */
-		spin_lock(&p->sighand->lock);
-		if (p->signal->group_exit || fatal_signal_pending(p))
+		if (process_dying(p))
 			ret = -EINTR;
-		spin_unlock(&p->sighand->lock);
 		c->signal->pgid = p->signal->pgid;
 		c->signal->sid = p->signal->sid;
 		memcpy(c->signal->groups, p->signal->groups, sizeof(p->signal->groups));
@@ -217,8 +228,7 @@ static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 	c->tgid = p->tgid;
 	c->exit_signal = -1;
 	irq = spin_lock_irqsave(&tasklist_lock);
-	spin_lock(&p->sighand->lock);
-	if (p->signal->group_exit || fatal_signal_pending(p)) {
+	if (process_dying(p)) {
 		ret = -EINTR; /* the process is ending: no new thread in it */
 	} else {
 		c->group_leader = p->group_leader;
@@ -226,7 +236,6 @@ static int clone_link(struct task *c, uint64_t flags, int exit_signal)
 		list_add_tail(&c->thread_node, &p->signal->threads);
 		p->signal->nr_threads++;
 	}
-	spin_unlock(&p->sighand->lock);
 	spin_unlock_irqrestore(&tasklist_lock, irq);
 	if (ret == 0)
 		task_link(c);

@@ -101,9 +101,10 @@ ssize_t profile_read(const struct profile_buf *pb, void *buf, size_t n, uint64_t
 
 ssize_t profile_write(struct profile_buf *pb, const void *buf, size_t n)
 {
-	/* Linux: a write of sizeof(int) bytes is a multiplier for the
-	 * profiling timer; setup_profiling_timer() is not implemented on
-	 * x86, so such a write fails and the counters stay. */
+	/* In Linux, a write of sizeof(int) bytes sets a multiplier of the
+	 * profiling timer, which x86 does not have (its
+	 * setup_profiling_timer() refuses every value): the write fails with
+	 * EINVAL and the counters stay, here as there. */
 	if (n == sizeof(uint32_t))
 		return -EINVAL;
 	profile_reset(pb);

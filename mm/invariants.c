@@ -711,11 +711,14 @@ static void print_case(struct out *o, const struct inv_report *r, enum inv_kind 
 
 int inv_ktap(char *buf, size_t size)
 {
-	task_wait_dying(); /* the threads of a process just reaped are gone too */
-	struct inv_report *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	struct inv_report *r;
+	struct inv_space *sp;
 	struct out o = { buf, size, 0 };
 	unsigned int nr = 0, counts[3] = { 0 };
-	struct inv_space *sp = r ? collect_spaces(&nr) : NULL;
+
+	task_wait_dying(); /* the threads of a process just reaped are gone too */
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	sp = r ? collect_spaces(&nr) : NULL;
 
 	if (sp)
 		inv_check(sp, nr, INV_ALL_FRAMES, r);

@@ -57,11 +57,7 @@ void mm_put(struct mm_struct *mm)
 void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
 			 struct mmu_gather *tlb)
 {
-	if (end <= start)
-		return;
-	spin_lock(&mm->page_table_lock);
-	pt_unmap_gather(mm->pgd, start, end - start, tlb);
-	spin_unlock(&mm->page_table_lock);
+	mm_zap_gap_gather(mm, start, end, 0, 0, tlb); /* no gap known */
 }
 
 void mm_zap_gap_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end, uintptr_t floor,
@@ -74,13 +70,16 @@ void mm_zap_gap_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end, uin
 	spin_unlock(&mm->page_table_lock);
 }
 
-void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t *floor,
-		    uintptr_t *ceiling)
+void mm_zap_vma(struct mm_struct *mm, struct vm_area_struct *v)
 {
-	struct vm_area_struct *prev = vma_prev(mm, v), *next = vma_next(mm, v);
+	struct mmu_gather tlb;
+	uintptr_t floor, ceiling;
 
-	*floor = prev ? prev->vm_end : 0;
-	*ceiling = next ? next->vm_start : USER_HALF_END;
+	vma_gap_around(mm, v, &floor, &ceiling);
+	tlb_gather_init(&tlb, mm);
+	tlb.drop_frames = true;
+	mm_zap_gap_gather(mm, v->vm_start, v->vm_end, floor, ceiling, &tlb);
+	tlb_finish(&tlb);
 }
 
 void mm_zap_range(struct mm_struct *mm, uintptr_t start, uintptr_t end)

@@ -287,15 +287,9 @@ int do_munmap(struct mm_struct *mm, uintptr_t start, size_t len)
 	if ((ret = vma_split_at_edges(mm, start, end)) < 0)
 		return ret;
 	for (v = vma_intersect(mm, start, end); v && v->vm_start < end; v = next) {
-		struct mmu_gather tlb;
-		uintptr_t floor, ceiling;
 		next = vma_next(mm, v);
 		untrack_pfn(v);
-		vma_gap_around(mm, v, &floor, &ceiling);
-		tlb_gather_init(&tlb, mm);
-		tlb.drop_frames = true;
-		mm_zap_gap_gather(mm, v->vm_start, v->vm_end, floor, ceiling, &tlb);
-		tlb_finish(&tlb);
+		mm_zap_vma(mm, v);
 		vma_unlink(mm, v);
 		if (v->vm_ops && v->vm_ops->close)
 			v->vm_ops->close(v);

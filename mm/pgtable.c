@@ -493,20 +493,19 @@ static int walk_root(phys_addr_t root, struct walk *w, uintptr_t va, uint64_t si
 	return ret;
 }
 
-int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
-{
-	struct walk w = { .op = WALK_UNMAP };
-
-	return walk_root(root, &w, va, size, tlb);
-}
-
 int pt_unmap_gap_gather(phys_addr_t root, uintptr_t va, uint64_t size, uintptr_t gap_start,
 			uintptr_t gap_end, struct mmu_gather *tlb)
 {
 	struct walk w = { .op = WALK_UNMAP, .gap_start = gap_start, .gap_end = gap_end };
 
-	BUG_ON(gap_start > va || va + size > gap_end || gap_end > USER_HALF_END);
+	BUG_ON(gap_end > gap_start && (gap_start > va || va + size > gap_end ||
+				       gap_end > USER_HALF_END));
 	return walk_root(root, &w, va, size, tlb);
+}
+
+int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb)
+{
+	return pt_unmap_gap_gather(root, va, size, 0, 0, tlb); /* no gap known: look */
 }
 
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg)

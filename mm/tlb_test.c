@@ -35,12 +35,17 @@
 #define VALUE_A 0x1111111111111111ULL
 #define VALUE_B 0x2222222222222222ULL
 
-/* The other CPU the tests use: the first online one that is not us. */
-static int other_cpu(void)
+/* The other CPU the tests use: the first online one that is not us; or
+ * -1, with the case skipped, on a machine with one CPU. */
+static int other_cpu_or_skip(struct ktest *t)
 {
 	uint64_t others = READ_ONCE(cpu_online_mask) & ~(1ULL << cpu_id());
 
-	return others ? __builtin_ctzll(others) : -1;
+	if (!others) {
+		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+		return -1;
+	}
+	return __builtin_ctzll(others);
 }
 
 struct remote_access {
@@ -110,13 +115,11 @@ static bool setup_shared_read(struct ktest *t, struct mm_struct *mm, int b)
 
 MM_CASE(tlb_munmap_reaches_the_cpu_that_read_the_page)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	unsigned int shootdowns;
 
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
@@ -151,15 +154,13 @@ MM_CASE(tlb_munmap_flushes_the_cpu_that_unmapped)
 
 MM_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	uintptr_t last = VA + (MANY_PAGES - 1) * PAGE_SIZE;
 	uint64_t v = VALUE_A;
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_EQ(t, do_mmap(mm, VA, MANY_PAGES * PAGE_SIZE, RW,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)VA);
 	KASSERT_EQ(t, copy_to_user((void *)last, &v, sizeof(v)), 0);
@@ -178,16 +179,14 @@ MM_CASE(tlb_munmap_above_the_ceiling_reaches_the_last_page)
  * them stays mapped, so no table is freed (whose flush would hide it). */
 MM_CASE(tlb_munmap_of_several_pages_reaches_the_last_one)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	const unsigned int pages = 4;
 	uintptr_t last = VA + (pages - 1) * PAGE_SIZE;
 	uint64_t v = VALUE_A;
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_EQ(t, do_mmap(mm, VA, (pages + 1) * PAGE_SIZE, RW,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0), (long)VA);
 	for (unsigned int i = 0; i <= pages; i++)
@@ -202,13 +201,11 @@ MM_CASE(tlb_munmap_of_several_pages_reaches_the_last_one)
 
 MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
 	r = remote(b, NULL, true, VALUE_B); /* B caches a writable entry */
 	KASSERT_EQ(t, r.ret, 0);
@@ -225,15 +222,13 @@ MM_CASE(tlb_mprotect_read_only_reaches_the_cpu_that_wrote)
  * must read the new frame, not the old one its TLB held. */
 MM_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct mm_struct *child;
 	struct remote_access r;
 	uint64_t v = VALUE_B;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
 	KASSERT_NOT_NULL(t, child = mm_fork(mm));
 	r = remote(b, NULL, false, 0); /* the write-protected entry, old frame */
@@ -250,14 +245,12 @@ MM_CASE(tlb_cow_break_reaches_the_cpu_that_read_the_old_frame)
  * their next write, and the child's page must keep the old data. */
 MM_CASE(tlb_fork_write_protects_the_parent_on_every_cpu)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct mm_struct *child;
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
 	r = remote(b, NULL, true, VALUE_A); /* B caches a writable entry */
 	KASSERT_EQ(t, r.ret, 0);
@@ -291,16 +284,15 @@ static void look_before_flush(uintptr_t start, uintptr_t end)
 
 MM_CASE(tlb_frees_the_frame_only_after_every_cpu_flushed)
 {
-	int b = other_cpu();
-	bool poison = pmm_set_poison(true);
+	int b = other_cpu_or_skip(t);
+	bool poison;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_shared_read(t, mm, b));
 	seen_before_flush = 0;
 	seen_ret = 1;
+	poison = pmm_set_poison(true); /* only around the free: no early return leaves it on */
 	tlb_remote_flush_hook = look_before_flush;
 	KEXPECT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0);
 	tlb_remote_flush_hook = NULL;
@@ -323,13 +315,11 @@ static void remote_kernel_read(void *arg)
 
 static void tlb_iounmap_reaches_every_cpu(struct ktest *t)
 {
-	int b = other_cpu(), ret = 1;
+	int b = other_cpu_or_skip(t), ret = 1;
 	phys_addr_t apic = rdmsr(MSR_IA32_APIC_BASE) & ~0xfffULL & (cpu_phys_limit() - 1);
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	kva = ioremap(apic, PAGE_SIZE, CACHE_UC);
 	KASSERT_NOT_NULL(t, kva);
 	smp_call_mask(1ULL << b, remote_kernel_read, &ret);
@@ -373,14 +363,12 @@ static struct page *map_2mib_leaf(struct ktest *t, struct mm_struct *mm, size_t 
 
 MM_CASE(tlb_unmap_of_a_2mib_leaf_reaches_all_of_it_on_every_cpu)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct page *block;
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	if (!(block = map_2mib_leaf(t, mm, HUGE_2M)))
 		return;
 	KEXPECT_EQ(t, remote_at(b, mm, VA + PAGE_SIZE, false, 0).ret, 0);
@@ -399,16 +387,14 @@ MM_CASE(tlb_unmap_of_a_2mib_leaf_reaches_all_of_it_on_every_cpu)
  * the 4 KiB page. */
 MM_CASE(tlb_unmap_of_a_2mib_leaf_and_a_4k_page_reaches_the_4k_page)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	uintptr_t small = VA + HUGE_2M + PAGE_SIZE;
 	uint64_t v = VALUE_A;
 	struct page *block;
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	if (!(block = map_2mib_leaf(t, mm, HUGE_2M + 2 * PAGE_SIZE)))
 		return;
 	KASSERT_EQ(t, copy_to_user((void *)small, &v, sizeof(v)), 0);
@@ -453,13 +439,11 @@ static bool setup_lazy_cpu(struct ktest *t, struct mm_struct *mm, int b)
 
 MM_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 	struct remote_access r;
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_lazy_cpu(t, mm, b));
 	KEXPECT_EQ(t, do_munmap(mm, VA, PAGE_SIZE), 0); /* the second page keeps the table */
 	tlb_remote_flush_hook = NULL;
@@ -473,12 +457,10 @@ MM_CASE(tlb_munmap_passes_a_lazy_cpu_by_and_it_flushes_on_return)
  * go of the mm, so that the mm's later shootdowns leave it alone. */
 MM_CASE(tlb_freeing_a_page_table_reaches_a_lazy_cpu)
 {
-	int b = other_cpu();
+	int b = other_cpu_or_skip(t);
 
-	if (b < 0) {
-		ktest_skip(t, "needs a second CPU online (boot with -smp 2 or more)");
+	if (b < 0)
 		return;
-	}
 	KASSERT_TRUE(t, setup_lazy_cpu(t, mm, b));
 	KEXPECT_EQ(t, do_munmap(mm, VA, 2 * PAGE_SIZE), 0); /* the table's last pages */
 	tlb_remote_flush_hook = NULL;

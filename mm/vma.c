@@ -98,6 +98,15 @@ struct vm_area_struct *vma_prev(struct mm_struct *mm, struct vm_area_struct *vma
 		       : list_entry(vma->vm_list.prev, struct vm_area_struct, vm_list);
 }
 
+void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t *floor,
+		    uintptr_t *ceiling)
+{
+	struct vm_area_struct *prev = vma_prev(mm, vma), *next = vma_next(mm, vma);
+
+	*floor = prev ? prev->vm_end : 0;
+	*ceiling = next ? next->vm_start : USER_HALF_END;
+}
+
 int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct rb_node **link = &mm->vma_tree.node, *parent = NULL;

@@ -60,14 +60,14 @@ if [[ -n $replay ]]; then
 	logs+=("$out/replay.log")
 	grep -E '^    # fuzz ' "$out/replay.log" || true
 else
+	# Two boots at once only when their CPUs mostly idle: two four-CPU
+	# boots with racing threads on a 2-core host spend their time waiting
+	# for each other's descheduled vCPUs (eight times slower than one
+	# after the other).
+	parallel=$([[ $threads == 1 ]] && echo 2 || echo 1)
 	for s in $seeds; do
 		rm -f "$out/seed-$s.log"
 		logs+=("$out/seed-$s.log")
-		# Two boots at once only when their CPUs mostly idle: two
-		# four-CPU boots with racing threads on a 2-core host spend
-		# their time waiting for each other's descheduled vCPUs (eight
-		# times slower than one after the other).
-		parallel=$([[ $threads == 1 ]] && echo 2 || echo 1)
 		while [[ $(jobs -rp | wc -l) -ge $parallel ]]; do wait -n; done
 		boot "seed-$s" --seed "$s" --calls "$calls" &
 	done

@@ -91,13 +91,11 @@ uint32_t lapic_id(void)
 
 /* Send one message through the ICR. Interrupts are off between the two
  * writes: an interrupt handler sending its own IPI in between would
- * change the destination. The previous message must have left. */
-/* Send an IPI: wait until the previous one left (the ICR takes one at a
- * time), write it, and for the bring-up sequence also wait until this
- * one left, as the INIT-SIPI-SIPI protocol times its steps from there.
- * An ordinary IPI does not wait after, as Linux's: each read of the ICR
- * is an access to the APIC, slow under an emulator, and the next sender
- * waits anyway. */
+ * change the destination. The previous message must have left (the ICR
+ * takes one at a time). With wait_sent, wait until this one left too, as
+ * the INIT-SIPI-SIPI bring-up times its steps from there; an ordinary
+ * IPI does not wait after, as Linux's: each read of the ICR is an access
+ * to the APIC, slow under an emulator, and the next sender waits anyway. */
 static void lapic_icr(uint32_t apic_id, uint32_t low, bool wait_sent)
 {
 	uint64_t flags = irq_save();

@@ -223,16 +223,13 @@ static bool kernel_fault_on_user(struct trap_frame *tf)
 {
 	uint64_t cr2 = read_cr2();
 	vm_fault_t r;
-	bool resolved;
 
 	/* Interrupts as the faulting code had them (a copy in a system
-	 * call: on); off again before the frame is restored. */
+	 * call: on); trap_dispatch() turns them off again on the way out. */
 	if (tf->rflags & X86_RFLAGS_IF)
 		sti();
 	r = mm_fault_user_address(tf, cr2);
-	resolved = r == VM_FAULT_OK || (r == VM_FAULT_OOM && out_of_memory());
-	cli();
-	return resolved;
+	return r == VM_FAULT_OK || (r == VM_FAULT_OOM && out_of_memory());
 }
 
 static void handle_exception(struct trap_frame *tf)

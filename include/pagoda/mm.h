@@ -81,15 +81,16 @@ struct mmu_gather;
 void mm_zap_range_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end,
 			 struct mmu_gather *tlb);
 /* The same for [start, end) of a VMA that goes away, whose neighbours
- * that stay end at floor and start at ceiling (0 and USER_HALF_END when
- * there are none): the page tables only it used are freed, those it
- * shares with a neighbour kept, without looking at their entries. */
+ * that stay end at floor and start at ceiling (vma_gap_around()): the
+ * page tables only it used are freed, those it shares with a neighbour
+ * kept, without looking at their entries. floor == ceiling: no gap
+ * known, as mm_zap_range_gather(). */
 void mm_zap_gap_gather(struct mm_struct *mm, uintptr_t start, uintptr_t end, uintptr_t floor,
 		       uintptr_t ceiling, struct mmu_gather *tlb);
 struct vm_area_struct;
-/* The gap v leaves between its neighbours: [*floor, *ceiling). */
-void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *v, uintptr_t *floor,
-		    uintptr_t *ceiling);
+/* Unmap all of v, which is leaving mm (still linked: its neighbours give
+ * the gap), dropping its frames once every CPU has flushed. */
+void mm_zap_vma(struct mm_struct *mm, struct vm_area_struct *v);
 
 /* mmap family: Linux's prot/flags values and errno. */
 #define PROT_NONE 0x0

@@ -31,8 +31,7 @@ void __mutex_init(struct mutex *m, struct lock_class *class);
 	static struct lock_class name##_mutex_class = { #name, 0 };            \
 	static struct lock_class name##_wq_class = { #name ".wq", 0 };         \
 	static struct mutex name = {                                           \
-		.wq = { __SPINLOCK_INIT(name##_wq_class),                      \
-			{ &name.wq.waiters, &name.wq.waiters } },               \
+		.wq = __WAIT_QUEUE_INIT(name.wq, name##_wq_class),             \
 		.class = &name##_mutex_class,                                  \
 	}
 

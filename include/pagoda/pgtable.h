@@ -100,10 +100,11 @@ struct mmu_gather;
  * to the split). The plain form calls fn for each leaf removed. */
 int pt_unmap(phys_addr_t root, uintptr_t va, uint64_t size, pt_leaf_fn fn, void *arg);
 int pt_unmap_gather(phys_addr_t root, uintptr_t va, uint64_t size, struct mmu_gather *tlb);
-/* The same for a user range that no VMA will cover, inside the gap
- * [gap_start, gap_end) that no VMA covers after the unmap: a table is
- * freed when its span lies in the gap, kept when it reaches beyond, and
- * its entries are never scanned for emptiness (Linux's free_pgtables()). */
+/* The same for a user range inside the gap [gap_start, gap_end) that no
+ * VMA covers after the unmap: a table is freed when its span lies in the
+ * gap, kept when it reaches beyond, and its entries are never scanned for
+ * emptiness (Linux's free_pgtables()). An empty gap is no gap known: the
+ * plain form, which frees the tables it finds empty. */
 int pt_unmap_gap_gather(phys_addr_t root, uintptr_t va, uint64_t size, uintptr_t gap_start,
 			uintptr_t gap_end, struct mmu_gather *tlb);
 

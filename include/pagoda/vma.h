@@ -26,6 +26,12 @@ struct vm_area_struct *vma_intersect(struct mm_struct *mm, uintptr_t start, uint
 struct vm_area_struct *vma_next(struct mm_struct *mm, struct vm_area_struct *vma);
 struct vm_area_struct *vma_prev(struct mm_struct *mm, struct vm_area_struct *vma);
 
+/* The gap vma would leave between its neighbours: [*floor, *ceiling),
+ * from the end of the one before (0 if none) to the start of the one
+ * after (USER_HALF_END if none). */
+void vma_gap_around(struct mm_struct *mm, struct vm_area_struct *vma, uintptr_t *floor,
+		    uintptr_t *ceiling);
+
 /* Link vma (vm_start/vm_end set) into mm. Returns 0, or -EEXIST if it
  * overlaps a VMA already there, -EINVAL for an empty or unaligned range.
  * mm owns vma afterwards. */

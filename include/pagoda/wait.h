@@ -33,10 +33,12 @@ struct wait_entry {
 	struct list_head node; /* on the queue while non-empty */
 };
 
+/* The initializer of wait queue wq (an lvalue) whose lock has class cls. */
+#define __WAIT_QUEUE_INIT(wq, cls) { __SPINLOCK_INIT(cls), { &(wq).waiters, &(wq).waiters } }
+
 #define DEFINE_WAIT_QUEUE(name)                                                \
 	struct lock_class name##_lock_class = { #name, 0 };                    \
-	struct wait_queue_head name = { __SPINLOCK_INIT(name##_lock_class),    \
-					{ &name.waiters, &name.waiters } }
+	struct wait_queue_head name = __WAIT_QUEUE_INIT(name, name##_lock_class)
 
 #define wait_queue_init(wq, cname)                                             \
 	do {                                                                   \
