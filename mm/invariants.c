@@ -549,7 +549,7 @@ static void check_cache_totals(struct scan *s)
 static void scan_frames(struct inv_report *r)
 {
 	struct scan *s = kzalloc(sizeof(*s), GFP_KERNEL);
-	uint64_t flags;
+	uint64_t flags, slab_flags;
 
 	if (!s) {
 		r->skip[INV_FRAME_STATES] = r->skip[INV_FREE_LISTS] = r->skip[INV_SLABS] =
@@ -557,10 +557,11 @@ static void scan_frames(struct inv_report *r)
 		return;
 	}
 	s->r = r;
-	s->nr_classes = MIN(kmalloc_get_stats(s->st, ARRAY_SIZE(s->st)), ARRAY_SIZE(s->st));
-	/* The lists and the frames must be read at one moment: another CPU
-	 * may still be freeing (a dead thread's stack, a block of deferred
-	 * descriptors) when the caller's machine looks quiet. */
+	/* The caches' counts, their slabs, the zones' lists and the frames
+	 * must be read at one moment: another CPU may still be freeing (a
+	 * dead thread's stack, a block of deferred descriptors) when the
+	 * caller's machine looks quiet. Caches before zones: the lock order. */
+	slab_flags = kmalloc_freeze(s->st, ARRAY_SIZE(s->st), &s->nr_classes);
 	flags = pmm_freeze();
 	for (unsigned int i = 0; i < nr_mem_sections; i++) {
 		const struct mem_section *sec = &mem_sections[i];
@@ -572,6 +573,7 @@ static void scan_frames(struct inv_report *r)
 		r->census[CENSUS_FREE] += s->free_pages[z];
 	}
 	pmm_thaw(flags);
+	kmalloc_thaw(slab_flags);
 	r->census[CENSUS_FREE] += s->pcp_free;
 	check_cache_totals(s);
 	r->census[CENSUS_SLAB] = s->slab_frames;

@@ -449,17 +449,45 @@ int kmalloc_slab_free_objects(const struct page *page)
 	return (int)n;
 }
 
+static void stats_locked(const struct kmem_cache *c, struct kmalloc_stats *out)
+{
+	assert_spin_locked(&c->lock);
+	out->object_size = c->size;
+	out->slabs = c->slabs;
+	out->objects_in_use = c->objects_in_use;
+}
+
 unsigned int kmalloc_get_stats(struct kmalloc_stats *out, unsigned int max)
 {
 	for (unsigned int i = 0; i < max && i < NR_KMALLOC_CLASSES; i++) {
 		struct kmem_cache *c = &kmalloc_caches[i];
 		uint64_t irq = spin_lock_irqsave(&c->lock);
-		out[i].object_size = c->size;
-		out[i].slabs = c->slabs;
-		out[i].objects_in_use = c->objects_in_use;
+		stats_locked(c, &out[i]);
 		spin_unlock_irqrestore(&c->lock, irq);
 	}
 	return NR_KMALLOC_CLASSES;
+}
+
+/* The caches share one lock class and are always taken in index order,
+ * so two freezers cannot deadlock each other. */
+uint64_t kmalloc_freeze(struct kmalloc_stats *out, unsigned int max, unsigned int *nr)
+{
+	uint64_t flags = irq_save();
+
+	for (unsigned int i = 0; i < NR_KMALLOC_CLASSES; i++) {
+		spin_lock(&kmalloc_caches[i].lock);
+		if (i < max)
+			stats_locked(&kmalloc_caches[i], &out[i]);
+	}
+	*nr = MIN(max, NR_KMALLOC_CLASSES);
+	return flags;
+}
+
+void kmalloc_thaw(uint64_t flags)
+{
+	for (unsigned int i = NR_KMALLOC_CLASSES; i-- > 0;)
+		spin_unlock(&kmalloc_caches[i].lock);
+	irq_restore(flags);
 }
 
 /* The free-list link needs 8 bytes and 8-byte alignment in every object;

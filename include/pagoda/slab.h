@@ -46,4 +46,11 @@ struct kmalloc_stats {
 /* Fill up to max entries; returns the number of size classes. */
 unsigned int kmalloc_get_stats(struct kmalloc_stats *out, unsigned int max);
 
+/* For the invariant checker: take every cache's lock (interrupts off), so
+ * that no object is allocated or freed until kmalloc_thaw(), and fill out
+ * as kmalloc_get_stats() does. The slabs' free lists then agree with the
+ * counts. The caller must not kmalloc() or kfree() in between. */
+uint64_t kmalloc_freeze(struct kmalloc_stats *out, unsigned int max, unsigned int *nr);
+void kmalloc_thaw(uint64_t flags);
+
 #endif
