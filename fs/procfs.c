@@ -22,6 +22,7 @@
 #include <pagoda/printk.h>
 #include <pagoda/procfs.h>
 #include <pagoda/profile.h>
+#include <pagoda/sysrq.h>
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
@@ -784,6 +785,7 @@ static const struct proc_entry root_entries[] = {
 	PROC_LINK("mounts", link_mounts),
 	PROC_DIR("pagoda"), /* pagoda_entries */
 	PROC_OPS_FILE("profile", 0644, &profile_proc_fops, profile_proc_size), /* profile=N */
+	PROC_OPS_FILE("sysrq-trigger", 0200, &sysrq_trigger_fops, NULL), /* kernel/sysrq.c */
 	PROC_FILE("uptime", show_uptime),
 	PROC_LINK("self", link_self), /* Linux lists it after the files, before the pids */
 };

@@ -24,21 +24,23 @@ static void print_symbol(const char *prefix, uintptr_t addr)
 }
 
 /* The next frame of the frame-pointer chain, or 0 at its end. Only
- * kernel-half, aligned frame pointers are followed, and each must be
+ * aligned frame pointers inside [lo, hi) are followed, and each must be
  * above the last, so a corrupt chain ends the walk instead of faulting. */
-static uintptr_t next_frame(uintptr_t rbp, uintptr_t last)
+static uintptr_t next_frame(uintptr_t rbp, uintptr_t last, uintptr_t lo, uintptr_t hi)
 {
-	if (rbp < 0xffff800000000000UL || (rbp & 7) || rbp <= last)
+	if (rbp < lo || rbp > hi - 16 || (rbp & 7) || rbp <= last)
 		return 0;
 	return rbp;
 }
 
-int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max)
+int backtrace_collect_within(uintptr_t rbp, uintptr_t lo, uintptr_t hi, uintptr_t *out, int max)
 {
 	uintptr_t last = 0;
 	int n = 0;
 
-	while (n < max && (rbp = next_frame(rbp, last))) {
+	if (hi < 16)
+		return 0;
+	while (n < max && (rbp = next_frame(rbp, last, lo, hi))) {
 		uintptr_t ret = ((uintptr_t *)rbp)[1];
 		if (!ret)
 			break;
@@ -47,6 +49,11 @@ int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max)
 		rbp = ((uintptr_t *)rbp)[0];
 	}
 	return n;
+}
+
+int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max)
+{
+	return backtrace_collect_within(rbp, 0xffff800000000000UL, UINTPTR_MAX, out, max);
 }
 
 /* Follow the frame-pointer chain (every function is compiled with

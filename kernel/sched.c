@@ -408,6 +408,28 @@ __attribute__((noreturn)) void sched_idle_loop(void)
 	}
 }
 
+/* context_switch() (arch/x86/switch.asm) left six registers, RBP the
+ * sixth, and its return address at the saved RSP. The run-queue lock
+ * keeps t off every CPU while its stack is read. */
+int sched_task_backtrace(struct task *t, uintptr_t *out, int max)
+{
+	uintptr_t lo = t->kstack_top - KSTACK_SIZE, hi = t->kstack_top;
+	uint64_t flags;
+	struct runqueue *rq = task_rq_lock(t, &flags);
+	const uintptr_t *saved = (const uintptr_t *)t->saved_rsp;
+	int n = -1;
+
+	if (!t->on_cpu) {
+		n = 0;
+		if (max > 0 && t->saved_rsp >= lo && t->saved_rsp + 7 * sizeof(uintptr_t) <= hi) {
+			out[n++] = saved[6];
+			n += backtrace_collect_within(saved[5], lo, hi, out + 1, max - 1);
+		}
+	}
+	spin_unlock_irqrestore(&rq->lock, flags);
+	return n;
+}
+
 void sched_wait_off_cpu(struct task *t)
 {
 	while (READ_ONCE(t->on_cpu))

@@ -4,6 +4,7 @@
  * (scripts/linux-test.sh). The signals used are SIGUSR1 and SIGUSR2;
  * this process blocks or ignores them while a case could reach it. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -380,6 +381,64 @@ static void proc_interrupts_has_a_column_per_cpu_and_the_x86_rows(void)
 	}
 }
 
+/* Block in read() with RBP pointing into the kernel half, where nothing
+ * is mapped: the kernel must not follow it when it walks this task's
+ * stack. Below the red zone, so the compiler's data there survives. */
+static int sleep_with_a_hostile_rbp(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+	long ret;
+
+	__asm__ volatile("sub $128, %%rsp\n\t"
+			 "push %%rbp\n\t"
+			 "mov %[bad], %%rbp\n\t"
+			 "syscall\n\t"
+			 "pop %%rbp\n\t"
+			 "add $128, %%rsp"
+			 : "=a"(ret)
+			 : "a"((long)SYS_read), "D"((long)fd), "S"(&c), "d"(1L),
+			   [bad] "r"(0xffffff7fffff0000UL)
+			 : "rcx", "r11", "memory");
+	return (int)ret;
+}
+
+/* /proc/sysrq-trigger, as Linux's: write-only (0200; a read is EIO), a
+ * write of 't' reports every task's state and call chain on the console
+ * and takes the whole write; and the report survives a sleeper whose
+ * user RBP points at unmapped kernel memory. */
+static void sysrq_trigger_t_reports_tasks_and_survives_a_hostile_rbp(void)
+{
+	struct stat st;
+	int pipefd[2], fd, status = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(stat("/proc/sysrq-trigger", &st), 0);
+	EXPECT_EQ(st.st_mode, S_IFREG | 0200);
+	ASSERT_EQ(pipe(pipefd), 0);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0)
+		_exit(sleep_with_a_hostile_rbp(&pipefd[0]));
+	for (int i = 0; i < 200 && proc_state(pid) != 'S'; i++)
+		usleep(10000);
+	EXPECT_EQ(proc_state(pid), 'S');
+	fd = open("/proc/sysrq-trigger", O_RDWR);
+	ASSERT_TRUE(fd >= 0);
+	EXPECT_EQ(write(fd, "t", 1), 1);
+	EXPECT_EQ(write(fd, "t-and-more\n", 11), 11);
+	errno = 0;
+	EXPECT_EQ(read(fd, &c, 1), -1);
+	EXPECT_EQ(errno, EIO);
+	close(fd);
+	EXPECT_EQ(write(pipefd[1], "x", 1), 1); /* the sleeper wakes and exits */
+	EXPECT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(kill_minus_pgid_reaches_exactly_that_group),
 	KTAP_CASE(kill_zero_reaches_the_callers_own_group),
@@ -391,6 +450,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(out_of_range_system_call_is_enosys),
 	KTAP_CASE(proc_interrupts_has_a_column_per_cpu_and_the_x86_rows),
 	KTAP_CASE(orphans_go_to_the_nearest_child_subreaper),
+	KTAP_CASE(sysrq_trigger_t_reports_tasks_and_survives_a_hostile_rbp),
 };
 
 int main(int argc, char **argv)

@@ -36,8 +36,12 @@ trap_common:
 	test qword [rsp + FRAME_CS], 3  ; from user mode? then GS is the user's:
 	jz .kernel_gs
 	swapgs                          ; take this CPU's per-CPU area
-.kernel_gs:
 	PUSH_GPRS
+	xor ebp, ebp                    ; the kernel's frame chain starts here, not
+	jmp .saved                      ; at the user's RBP (backtraces stop at 0)
+.kernel_gs:
+	PUSH_GPRS                       ; from the kernel: the chain goes on
+.saved:
 	cld
 	mov rdi, rsp
 	call trap_dispatch

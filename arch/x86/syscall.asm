@@ -42,6 +42,8 @@ syscall_entry:
 	push 0                          ; error code
 	push SYSCALL_VECTOR             ; vector
 	PUSH_GPRS
+	xor ebp, ebp                    ; the kernel's frame chain starts here, not
+	                                ; at the user's RBP (backtraces stop at 0)
 	cld
 	sti                             ; a syscall may sleep: let the timer tick
 	mov rdi, rsp

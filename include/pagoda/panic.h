@@ -32,5 +32,8 @@ void dump_backtrace(uintptr_t rbp);
 /* The return addresses of the frame-pointer chain from rbp, innermost
  * first: at most max into out; returns how many. */
 int backtrace_collect(uintptr_t rbp, uintptr_t *out, int max);
+/* The same, following only frames inside [lo, hi): another task's stack,
+ * whose chain may end anywhere (a user's RBP, a half-built frame). */
+int backtrace_collect_within(uintptr_t rbp, uintptr_t lo, uintptr_t hi, uintptr_t *out, int max);
 
 #endif

@@ -77,6 +77,10 @@ void sched_finish_switch(void);
 int sched_set_affinity(struct task *t, uint64_t mask);
 
 /* Wait until t is off every CPU (before its stack is freed). */
+/* The call chain t stopped in, innermost first (at most max return
+ * addresses, the first one in schedule()), read while t cannot run; or
+ * -1 if t is on a CPU now (its stack is in use). For a report (sysrq). */
+int sched_task_backtrace(struct task *t, uintptr_t *out, int max);
 void sched_wait_off_cpu(struct task *t);
 
 /* The mask of online CPUs, and how many there are. */
