@@ -1669,8 +1669,48 @@ static double seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* What a hung child's threads are doing, before it is killed: each
+ * one's state and signals (/proc/PID/task/TID/status), and the kernel's
+ * report of every task with the calls it sleeps in (sysrq 't', on the
+ * console): a lost wakeup shows as a sleeper whose event came, a livelock
+ * as threads that keep running. pid 0: only the kernel's report. */
+static void report_hang(pid_t pid)
+{
+	static const char *const keys[] = { "State:", "SigPnd:", "ShdPnd:", "SigBlk:" };
+	char path[320], buf[1024];
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (pid > 0 && (d = opendir(path))) {
+		while ((e = readdir(d))) {
+			ssize_t n;
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, e->d_name);
+			if ((fd = open(path, O_RDONLY)) < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+				for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+					if (!strncmp(line, keys[k], strlen(keys[k])))
+						dprint("    # fuzz hang: thread %s %s\n", e->d_name, line);
+		}
+		closedir(d);
+	}
+	if ((fd = open("/proc/sysrq-trigger", O_WRONLY)) >= 0) {
+		if (write(fd, "t", 1) != 1)
+			dprint("    # fuzz hang: sysrq-trigger refused the write\n");
+		close(fd);
+	}
+}
+
 /* Wait for the child, watching its progress: a child that finishes no
- * call for HANG_SECONDS is reported with the call it is in, and killed. */
+ * call for HANG_SECONDS is reported with the call it is in and what its
+ * threads are doing, and killed. */
 static int wait_child(struct run *r, pid_t pid)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
@@ -1688,6 +1728,7 @@ static int wait_child(struct run *r, pid_t pid)
 		} else if (seconds() - since > HANG_SECONDS) {
 			dprint("    # fuzz %s: HANG: no progress for %d s; killing the child\n",
 				   sh->last, HANG_SECONDS);
+			report_hang(pid);
 			r->hangs++;
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -1733,6 +1774,7 @@ static void reap_orphans(struct run *r)
 		if (seconds() - since > HANG_SECONDS) {
 			dprint("    # fuzz %s: HANG: a grandchild outlived the child by %d s\n",
 			       sh->last, HANG_SECONDS);
+			report_hang(0);
 			r->hangs++;
 			return;
 		}
