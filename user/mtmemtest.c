@@ -520,6 +520,74 @@ static void cow_page_written_by_two_threads_after_fork(void)
 	munmap(region, COW_PAGES * PG);
 }
 
+/* ---- the mmap_lock lets readers in ---- */
+
+#define MAPPERS 3
+#define MAPPER_OPS 20000L /* mmap+munmap pairs a mapper makes at most */
+#define MAPPER_PAGES 16
+#define READER_FAULTS 1000
+
+struct mapper {
+	char *at;
+	_Atomic long ops;
+	_Atomic int *stop;
+};
+
+static void *map_unmap_loop(void *arg)
+{
+	struct mapper *m = arg;
+
+	while (m->ops < MAPPER_OPS && !*m->stop) {
+		mmap(m->at, MAPPER_PAGES * PG, RW, ANON | MAP_FIXED, -1, 0);
+		munmap(m->at, MAPPER_PAGES * PG);
+		m->ops++;
+	}
+	return NULL;
+}
+
+/* A page fault takes the mmap_lock for reading; mmap and munmap take it
+ * for writing. Three threads loop on mmap and munmap, so that a writer
+ * nearly always wants the lock, while the main thread faults in pages of
+ * its own: each fault must get in after the writers that came before it,
+ * not wait until no writer wants the lock (Linux's rwsem hands the lock
+ * to a waiter that has waited long). The rule, which holds at any speed:
+ * the main thread's faults are done before the mappers run out of pairs
+ * to make. A reader left waiting while writers keep coming finishes only
+ * after them. (2026-11-30, four CPUs: Linux 6.1's mappers made about 350
+ * pairs during the faults, Pagoda's 700, and 8,000 on one CPU; with the
+ * writer-first rwsem Pagoda had before, 178,000.) No CPU count is assumed. */
+static void page_faults_get_in_between_looping_mmap_writers(void)
+{
+	_Atomic int stop = 0;
+	struct mapper m[MAPPERS];
+	pthread_t ids[MAPPERS];
+	char *area = mmap(NULL, MAPPERS * MAPPER_PAGES * PG, PROT_NONE, ANON, -1, 0);
+	char *mine = map_rw(READER_FAULTS * PG);
+	long during = 0;
+	int started = 0;
+
+	ASSERT_TRUE(area != MAP_FAILED && mine);
+	for (int i = 0; i < MAPPERS; i++) {
+		m[i] = (struct mapper){ .at = area + i * MAPPER_PAGES * PG, .stop = &stop };
+		started += pthread_create(&ids[i], NULL, map_unmap_loop, &m[i]) == 0;
+	}
+	ASSERT_EQ(started, MAPPERS);
+	while (m[0].ops == 0 && m[MAPPERS - 1].ops == 0)
+		sched_yield(); /* the mappers are at it */
+	for (int i = 0; i < READER_FAULTS; i++)
+		mine[i * PG] = 1;
+	for (int i = 0; i < MAPPERS; i++)
+		during += m[i].ops;
+	stop = 1;
+	for (int i = 0; i < MAPPERS; i++)
+		pthread_join(ids[i], NULL);
+	ktap_log("%d faults while the mappers made %ld mmap+munmap pairs (of %ld)",
+		 READER_FAULTS, during, MAPPERS * MAPPER_OPS);
+	EXPECT_TRUE(during < MAPPERS * MAPPER_OPS);
+	munmap(area, MAPPERS * MAPPER_PAGES * PG);
+	munmap(mine, READER_FAULTS * PG);
+}
+
 static const struct ktap_case cases[] = {
 	KTAP_CASE(concurrent_faults_fill_each_page_once),
 	KTAP_CASE(munmap_while_threads_read_leaves_no_stale_reader),
@@ -528,6 +596,7 @@ static const struct ktap_case cases[] = {
 	KTAP_CASE(madvise_dontneed_while_threads_read_gives_zero),
 	KTAP_CASE(mremap_away_while_threads_read_leaves_no_stale_reader),
 	KTAP_CASE(cow_page_written_by_two_threads_after_fork),
+	KTAP_CASE(page_faults_get_in_between_looping_mmap_writers),
 };
 
 int main(void)

@@ -40,16 +40,17 @@ void mutex_unlock(struct mutex *m);
 bool mutex_trylock(struct mutex *m);
 bool mutex_held(const struct mutex *m); /* by the current task */
 
-/* Many readers or one writer. A waiting writer holds back new readers, so
- * a stream of readers cannot starve it. Not recursive: a task holding it
- * for reading must not take it again (a waiting writer would deadlock
- * them both); in particular, no user copy may fault on the mmap_lock's
- * address space while the lock is held. */
+/* Many readers or one writer, let in in the order they came: a reader
+ * that arrives while a writer waits queues behind it, and a writer
+ * behind the readers before it, so neither kind can starve the other.
+ * Not recursive: a task holding it for reading must not take it again (a
+ * waiting writer would deadlock them both); in particular, no user copy
+ * may fault on the mmap_lock's address space while the lock is held. */
 struct rw_semaphore {
 	long count;                /* readers inside, or -1 for a writer */
-	unsigned int writers_waiting;
 	struct task *writer;       /* the writer inside, for asserts */
-	struct wait_queue_head wq; /* its lock guards the three fields above */
+	struct wait_queue_head wq; /* its lock guards the fields above; its
+				    * list holds the waiters, oldest first */
 	struct lock_class *class;
 };
 
