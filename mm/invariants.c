@@ -19,6 +19,8 @@
  * CPU's free list (PG_pcp) counts as free. */
 #include <stdarg.h>
 #include <asm/cpu.h>
+#include <asm/x86.h>
+#include <pagoda/atomic.h>
 #include <pagoda/invariants.h>
 #include <pagoda/layout.h>
 #include <pagoda/mm.h>
@@ -31,6 +33,7 @@
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
 #include <pagoda/task.h>
+#include <pagoda/timer.h>
 
 #define KIND_USER 0   /* a user PTE maps the frame */
 #define KIND_KERNEL 1 /* a kernel-stack PTE maps the frame */
@@ -405,6 +408,7 @@ struct scan {
 	unsigned int nr_classes;
 	uint64_t allocated, reserved, slab_frames;
 	uint64_t slabs[32], objects[32];  /* what the scan finds */
+	uint64_t unaccounted; /* frames neither free, allocated nor reserved */
 };
 
 static bool tail_clean(const struct page *p)
@@ -491,6 +495,7 @@ static pfn_t scan_frame(struct scan *s, const struct mem_section *sec, pfn_t pfn
 	if (!p->refcount) {
 		violation(s->r, INV_FRAME_STATES, "frame %#llx is neither free, allocated nor "
 			  "reserved (flags %#x)", (unsigned long long)pfn, p->flags);
+		s->unaccounted++;
 		return 1;
 	}
 	if (p->flags & PG_slab) {
@@ -546,17 +551,11 @@ static void check_cache_totals(struct scan *s)
 	}
 }
 
-static void scan_frames(struct inv_report *r)
+/* One pass over every frame, with the caches and the zones frozen. */
+static void scan_frames_once(struct scan *s)
 {
-	struct scan *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	uint64_t flags, slab_flags;
 
-	if (!s) {
-		r->skip[INV_FRAME_STATES] = r->skip[INV_FREE_LISTS] = r->skip[INV_SLABS] =
-			"out of memory for the frame scan";
-		return;
-	}
-	s->r = r;
 	/* The caches' counts, their slabs, the zones' lists and the frames
 	 * must be read at one moment: another CPU may still be freeing (a
 	 * dead thread's stack, a block of deferred descriptors) when the
@@ -568,14 +567,53 @@ static void scan_frames(struct inv_report *r)
 		for (pfn_t pfn = sec->start; pfn < sec->end;)
 			pfn += scan_frame(s, sec, pfn);
 	}
-	for (unsigned int z = 0; z < NR_ZONES; z++) {
+	for (unsigned int z = 0; z < NR_ZONES; z++)
 		check_zone_lists(s, z);
-		r->census[CENSUS_FREE] += s->free_pages[z];
-	}
 	pmm_thaw(flags);
 	kmalloc_thaw(slab_flags);
-	r->census[CENSUS_FREE] += s->pcp_free;
 	check_cache_totals(s);
+}
+
+/* A frame is outside every state for a moment on its way in or out:
+ * between its last reference and a free list (alloc_pages() and
+ * free_pages() hold no lock there, and a free first poisons the frame),
+ * and a CPU's list serves other CPUs' frees while the zones are frozen.
+ * A scan that finds such frames is made again, a little later, and only
+ * the last attempt reports: a frame left out for good stays out. */
+#define SCAN_ATTEMPTS 5
+#define SCAN_SETTLE_DIVISOR 100 /* wait a hundredth of a second between */
+
+static void settle(void)
+{
+	uint64_t start = rdtsc(), wait = tsc_hz() / SCAN_SETTLE_DIVISOR;
+
+	while (rdtsc() - start < wait)
+		cpu_relax();
+}
+
+static void scan_frames(struct inv_report *r)
+{
+	struct scan *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	uint64_t before[NR_INV];
+
+	if (!s) {
+		r->skip[INV_FRAME_STATES] = r->skip[INV_FREE_LISTS] = r->skip[INV_SLABS] =
+			"out of memory for the frame scan";
+		return;
+	}
+	for (unsigned int attempt = 1;; attempt++) {
+		memcpy(before, r->violations, sizeof(before));
+		memset(s, 0, sizeof(*s));
+		s->r = r;
+		scan_frames_once(s);
+		if (!s->unaccounted || attempt == SCAN_ATTEMPTS)
+			break;
+		memcpy(r->violations, before, sizeof(before)); /* this pass's lines go */
+		settle();
+	}
+	for (unsigned int z = 0; z < NR_ZONES; z++)
+		r->census[CENSUS_FREE] += s->free_pages[z];
+	r->census[CENSUS_FREE] += s->pcp_free;
 	r->census[CENSUS_SLAB] = s->slab_frames;
 	r->census[CENSUS_RESERVED] = s->reserved;
 	r->census[CENSUS_OTHER] = s->allocated - s->slab_frames - r->census[CENSUS_USER] -
