@@ -11,7 +11,7 @@
 #                   microbenchmarks (TSC cycles): reported, never asserted
 #   make profile    membench and threadbench under profile=2: the top kernel functions of
 #                   each row (ROW=name picks rows; docs/profile.md)
-#   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4",
+#   make fuzz       long fuzzing runs, one boot per seed (SEEDS="1 2 3 4 5",
 #                   CALLS=250000 per seed, THREADS=4 per child; REPLAY=S:N
 #                   reruns call S:N)
 #   make mutants    break the memory code on purpose (scripts/mutants.txt),
@@ -202,7 +202,7 @@ bench: $(B)/kernel.elf $(B)/debug/kernel.elf $(INITRAMFS)
 profile: $(B)/kernel.elf $(INITRAMFS)
 	scripts/profile.sh $(ROW)
 
-SEEDS ?= 1 2 3 4
+SEEDS ?= 1 2 3 4 5
 CALLS ?= 250000
 THREADS ?= 4
 fuzz: $(B)/debug/kernel.elf $(INITRAMFS)
