@@ -22,10 +22,10 @@
 #include <pagoda/printk.h>
 #include <pagoda/procfs.h>
 #include <pagoda/profile.h>
-#include <pagoda/sysrq.h>
 #include <pagoda/resource.h>
 #include <pagoda/slab.h>
 #include <pagoda/string.h>
+#include <pagoda/sysrq.h>
 #include <pagoda/task.h>
 #include <pagoda/thp.h>
 #include <pagoda/timer.h>

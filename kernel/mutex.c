@@ -72,7 +72,7 @@ bool mutex_held(const struct mutex *m)
  * ever: a page fault (a reader of the mmap_lock) waits for the writers
  * ahead of it, not for every mmap() that other threads will ever make.
  * (Letting newcomers in first starved a fault for seconds against three
- * threads looping on mmap and munmap; user/threadtest.c measures it.) */
+ * threads looping on mmap and munmap; user/mtmemtest.c checks it.) */
 
 struct rwsem_waiter {
 	struct wait_entry w;
@@ -91,6 +91,7 @@ void __rwsem_init(struct rw_semaphore *s, struct lock_class *class)
 
 static void grant_locked(struct rw_semaphore *s, struct rwsem_waiter *wt)
 {
+	assert_spin_locked(&s->wq.lock);
 	list_del(&wt->w.node);
 	if (wt->writer) {
 		s->count = -1;
@@ -120,10 +121,11 @@ static void wake_waiters_locked(struct rw_semaphore *s)
 
 /* Queue behind the others and sleep until a releaser has let us in.
  * Called and returns with s->wq.lock held (flags: its interrupt state). */
-static void rwsem_queue_and_wait(struct rw_semaphore *s, bool writer, uint64_t *flags)
+static void rwsem_queue_and_wait_locked(struct rw_semaphore *s, bool writer, uint64_t *flags)
 {
 	struct rwsem_waiter wt = { .w = { .task = current }, .writer = writer };
 
+	assert_spin_locked(&s->wq.lock);
 	list_add_tail(&wt.w.node, &s->wq.waiters);
 	for (;;) {
 		sched_set_sleeping(current);
@@ -145,7 +147,7 @@ void down_read(struct rw_semaphore *s)
 	if (s->count >= 0 && list_empty(&s->wq.waiters))
 		s->count++;
 	else
-		rwsem_queue_and_wait(s, false, &flags);
+		rwsem_queue_and_wait_locked(s, false, &flags);
 	spin_unlock_irqrestore(&s->wq.lock, flags);
 }
 
@@ -170,7 +172,7 @@ void down_write(struct rw_semaphore *s)
 		s->count = -1;
 		s->writer = current;
 	} else {
-		rwsem_queue_and_wait(s, true, &flags);
+		rwsem_queue_and_wait_locked(s, true, &flags);
 	}
 	spin_unlock_irqrestore(&s->wq.lock, flags);
 }
